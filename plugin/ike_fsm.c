@@ -1,0 +1,494 @@
+/* ike_fsm.c — IKE negotiation state machine (no Wireshark includes; GLib only).
+ *
+ * Domain facts: ../shared/reference/ike-states.md §1, §2, §4.3, §5, §8. Labels describe the
+ * sender's state right after sending (libreswan's convention, and what the ASA names encode).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "ike_fsm.h"
+
+#include <glib.h>
+#include <string.h>
+
+/* A first quick-mode packet this small carries HASH only (QM3/QM4), never SA + nonce (QM1):
+ * header 28 + HASH(4 + 64, SHA-512) padded to the cipher block is at most 108 bytes, while the
+ * smallest QM1 (HASH + SA with one transform + nonce) is above 120. */
+#define IKS_QM_HASH_ONLY_MAX_LEN 112
+
+enum { DIR_REF = 0, DIR_OTHER = 1 }; /* direction relative to the tunnel's first sender */
+enum { ROLES_UNKNOWN = 0, INIT_IS_REF, INIT_IS_OTHER };
+
+typedef struct {
+	uint64_t digest;
+	uint32_t length;
+	uint32_t frame;   /* of the original */
+	uint16_t count;   /* resends seen of it */
+	iks_result *res;  /* its labels */
+} iks_last;
+
+/* One exchange: the phase-1 exchange of a tunnel, or one message ID after it. */
+typedef struct {
+	uint32_t tunnel;
+	uint32_t msgid;
+	uint8_t exch;
+	uint8_t qm_init_dir; /* direction of the quick-mode initiator */
+	uint8_t step;        /* last quick-mode position (IKS_M_QM1..QM4), IKS_M_UNKNOWN if lost */
+	bool commit;
+	iks_last last[2];    /* per direction */
+} iks_exchange;
+
+typedef struct iks_tunnel {
+	uint64_t ispi, rspi; /* ispi first: it is the hash key */
+	struct iks_tunnel *next_same_ispi;
+	uint32_t index;
+	iks_addr ref;         /* address of the first sender seen: direction reference */
+	uint8_t roles;        /* ROLES_* */
+	uint8_t mode;         /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE, 0 = not seen */
+	uint8_t p1_pos;       /* highest phase-1 position seen */
+	uint8_t side_pos[2];  /* per role (0 initiator, 1 responder): position that sets its state */
+	uint8_t pending_dir;  /* mid-capture: direction of the first KE/encrypted main-mode message */
+	uint8_t pending_kind; /* 0, IKS_PL_KE or IKS_FLAG_ENCRYPTED */
+	bool p1_start_seen;
+	int64_t first_ns, p1_start_ns;
+	iks_exchange p1;
+} iks_tunnel;
+
+#define RESULTS_PER_BLOCK 1024
+
+struct iks_fsm {
+	GHashTable *tunnels;   /* ispi -> first iks_tunnel with that ispi */
+	GHashTable *exchanges; /* (tunnel, msgid, exch) -> iks_exchange */
+	GPtrArray *all_tunnels;
+	GSList *blocks;        /* iks_result[RESULTS_PER_BLOCK] */
+	unsigned used;         /* results used in the head block */
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Names
+ */
+static const char *const msg_names[IKS_M__COUNT] = {
+	[IKS_M_NONE] = NULL, [IKS_M_UNKNOWN] = "?",
+	[IKS_M_MM1] = "MM1", [IKS_M_MM2] = "MM2", [IKS_M_MM3] = "MM3",
+	[IKS_M_MM4] = "MM4", [IKS_M_MM5] = "MM5", [IKS_M_MM6] = "MM6",
+	[IKS_M_AM1] = "AM1", [IKS_M_AM2] = "AM2", [IKS_M_AM3] = "AM3",
+	[IKS_M_QM1] = "QM1", [IKS_M_QM2] = "QM2", [IKS_M_QM3] = "QM3", [IKS_M_QM4] = "QM4",
+	[IKS_M_INFO] = "INFO", [IKS_M_TXN] = "TXN",
+};
+static const char *const role_names[] = { NULL, "initiator", "responder" };
+static const char *const state_names[IKS_S__COUNT] = {
+	NULL, "MM_WAIT_MSG2", "MM_WAIT_MSG3", "MM_WAIT_MSG4", "MM_WAIT_MSG5", "MM_WAIT_MSG6",
+	"MM_ACTIVE", "AM_WAIT_MSG2", "AM_WAIT_MSG3", "AM_ACTIVE",
+};
+static const char *const ios_names[IKS_IOS__COUNT] = {
+	NULL, "MM_NO_STATE", "MM_SA_SETUP", "MM_KEY_EXCH", "AG_NO_STATE", "AG_INIT_EXCH", "QM_IDLE",
+};
+static const char *const qm_names[IKS_QM__COUNT] = {
+	NULL, "QM_WAIT_MSG2", "QM_WAIT_MSG3", "QM_ACTIVE",
+};
+
+#define NAME_OF(table, i) ((i) < G_N_ELEMENTS(table) ? (table)[i] : NULL)
+const char *iks_msg_name(unsigned m) { return NAME_OF(msg_names, m); }
+const char *iks_role_name(unsigned r) { return NAME_OF(role_names, r); }
+const char *iks_state_name(unsigned s) { return NAME_OF(state_names, s); }
+const char *iks_ios_state_name(unsigned s) { return NAME_OF(ios_names, s); }
+const char *iks_qm_state_name(unsigned s) { return NAME_OF(qm_names, s); }
+
+/* Sender's ASA / IOS state right after sending phase-1 message pos (ike-states.md §4.3). */
+static const uint8_t state_after[IKS_M__COUNT] = {
+	[IKS_M_MM1] = IKS_S_MM_WAIT_MSG2, [IKS_M_MM2] = IKS_S_MM_WAIT_MSG3,
+	[IKS_M_MM3] = IKS_S_MM_WAIT_MSG4, [IKS_M_MM4] = IKS_S_MM_WAIT_MSG5,
+	[IKS_M_MM5] = IKS_S_MM_WAIT_MSG6, [IKS_M_MM6] = IKS_S_MM_ACTIVE,
+	[IKS_M_AM1] = IKS_S_AM_WAIT_MSG2, [IKS_M_AM2] = IKS_S_AM_WAIT_MSG3,
+	[IKS_M_AM3] = IKS_S_AM_ACTIVE,
+};
+static const uint8_t ios_after[IKS_M__COUNT] = {
+	[IKS_M_MM1] = IKS_IOS_MM_NO_STATE, [IKS_M_MM2] = IKS_IOS_MM_SA_SETUP,
+	[IKS_M_MM3] = IKS_IOS_MM_SA_SETUP, [IKS_M_MM4] = IKS_IOS_MM_KEY_EXCH,
+	[IKS_M_MM5] = IKS_IOS_MM_KEY_EXCH, [IKS_M_MM6] = IKS_IOS_QM_IDLE,
+	[IKS_M_AM1] = IKS_IOS_AG_NO_STATE, [IKS_M_AM2] = IKS_IOS_AG_INIT_EXCH,
+	[IKS_M_AM3] = IKS_IOS_QM_IDLE,
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Parsing
+ */
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) << 32 | rd32(p + 4); }
+
+bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
+{
+	if (caplen < IKS_ISAKMP_HDR_LEN)
+		return false;
+	m->ispi = rd64(buf);
+	m->rspi = rd64(buf + 8);
+	m->first_payload = buf[16];
+	m->version = buf[17] >> 4;
+	m->exch = buf[18];
+	m->flags = buf[19];
+	m->msgid = rd32(buf + 20);
+	m->length = rd32(buf + 24);
+	m->payloads = 0;
+	m->n_notify = 0;
+
+	/* Only what is on the wire: a truncated capture hashes what it has. */
+	size_t end = m->length < caplen ? m->length : caplen;
+	if (end < IKS_ISAKMP_HDR_LEN)
+		end = caplen;
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	for (size_t i = 0; i < end; i++)
+		h = (h ^ buf[i]) * 0x100000001b3ULL;
+	m->digest = h ^ m->length;
+
+	bool v1 = m->version == 1;
+	if (v1 && (m->flags & IKS_FLAG_ENCRYPTED))
+		return true; /* payloads are ciphertext */
+	/* IKEv2 SK (46) hides the rest of the chain; the walk stops there naturally. */
+	unsigned next = m->first_payload;
+	size_t off = IKS_ISAKMP_HDR_LEN;
+	for (unsigned guard = 0; next != 0 && guard < 64 && off + 4 <= end; guard++) {
+		unsigned type = next;
+		size_t plen = rd16(buf + off + 2);
+		if (plen < 4 || off + plen > end)
+			break;
+		if (type < 64)
+			m->payloads |= UINT64_C(1) << type;
+		/* Notify type: IKEv1 N = hdr 4, DOI 4, proto 1, spi size 1, type 2; IKEv2 N (41) = hdr 4,
+		 * proto 1, spi size 1, type 2. */
+		size_t toff = v1 && type == IKS_PL_NOTIFY ? 10 : (!v1 && type == 41 ? 6 : 0);
+		if (toff && plen >= toff + 2 && m->n_notify < IKS_MAX_NOTIFY)
+			m->notify[m->n_notify++] = rd16(buf + off + toff);
+		next = buf[off];
+		off += plen;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Tables
+ */
+static bool addr_eq(const iks_addr *a, const iks_addr *b)
+{
+	return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+static guint exchange_hash(gconstpointer k)
+{
+	const iks_exchange *e = k;
+	return (guint)(e->tunnel * 2654435761u) ^ e->msgid ^ ((guint)e->exch << 24);
+}
+
+static gboolean exchange_equal(gconstpointer a, gconstpointer b)
+{
+	const iks_exchange *x = a, *y = b;
+	return x->tunnel == y->tunnel && x->msgid == y->msgid && x->exch == y->exch;
+}
+
+iks_fsm *iks_fsm_new(void)
+{
+	iks_fsm *fsm = g_new0(iks_fsm, 1);
+	fsm->tunnels = g_hash_table_new(g_int64_hash, g_int64_equal);
+	fsm->exchanges = g_hash_table_new_full(exchange_hash, exchange_equal, NULL, g_free);
+	fsm->all_tunnels = g_ptr_array_new_with_free_func(g_free);
+	fsm->used = RESULTS_PER_BLOCK;
+	return fsm;
+}
+
+void iks_fsm_free(iks_fsm *fsm)
+{
+	if (!fsm)
+		return;
+	g_hash_table_destroy(fsm->tunnels);
+	g_hash_table_destroy(fsm->exchanges);
+	g_ptr_array_free(fsm->all_tunnels, TRUE);
+	g_slist_free_full(fsm->blocks, g_free);
+	g_free(fsm);
+}
+
+uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
+{
+	return fsm->all_tunnels->len;
+}
+
+static iks_result *new_result(iks_fsm *fsm)
+{
+	if (fsm->used == RESULTS_PER_BLOCK) {
+		fsm->blocks = g_slist_prepend(fsm->blocks, g_new(iks_result, RESULTS_PER_BLOCK));
+		fsm->used = 0;
+	}
+	iks_result *r = (iks_result *)fsm->blocks->data + fsm->used++;
+	memset(r, 0, sizeof *r);
+	return r;
+}
+
+/* The IKE SA a message belongs to: same initiator cookie, and the same responder cookie unless
+ * one of the two is still zero (MM1/AM1 and their retransmissions carry rspi 0). */
+static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
+{
+	iks_tunnel *head = g_hash_table_lookup(fsm->tunnels, &m->ispi), *match = NULL, *t;
+	for (t = head; t; t = t->next_same_ispi) {
+		if (t->rspi == m->rspi)
+			match = t; /* exact: the latest one wins */
+		else if ((t->rspi == 0 || m->rspi == 0) && (!match || match->rspi != m->rspi))
+			match = t;
+	}
+	*created = match == NULL;
+	if (match) {
+		if (match->rspi == 0)
+			match->rspi = m->rspi;
+		return match;
+	}
+	t = g_new0(iks_tunnel, 1);
+	t->ispi = m->ispi;
+	t->rspi = m->rspi;
+	t->index = fsm->all_tunnels->len + 1;
+	t->ref = m->src;
+	t->first_ns = m->ts_ns;
+	t->p1.tunnel = t->index;
+	g_ptr_array_add(fsm->all_tunnels, t);
+	if (!head) {
+		g_hash_table_insert(fsm->tunnels, &t->ispi, t);
+	} else {
+		while (head->next_same_ispi)
+			head = head->next_same_ispi;
+		head->next_same_ispi = t;
+	}
+	return t;
+}
+
+static iks_exchange *find_exchange(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m, bool *created)
+{
+	*created = false;
+	if (m->msgid == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE))
+		return &t->p1;
+	iks_exchange key = { .tunnel = t->index, .msgid = m->msgid, .exch = m->exch };
+	iks_exchange *e = g_hash_table_lookup(fsm->exchanges, &key);
+	if (!e) {
+		e = g_new0(iks_exchange, 1);
+		*e = key;
+		g_hash_table_insert(fsm->exchanges, e, e);
+		*created = true;
+	}
+	return e;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Roles and positions
+ */
+static iks_role role_of(const iks_tunnel *t, unsigned dir)
+{
+	if (t->roles == ROLES_UNKNOWN)
+		return IKS_ROLE_UNKNOWN;
+	return (dir == DIR_REF) == (t->roles == INIT_IS_REF) ? IKS_ROLE_INITIATOR : IKS_ROLE_RESPONDER;
+}
+
+static void set_sender_role(iks_tunnel *t, unsigned dir, iks_role r)
+{
+	if (t->roles == ROLES_UNKNOWN)
+		t->roles = (dir == DIR_REF) == (r == IKS_ROLE_INITIATOR) ? INIT_IS_REF : INIT_IS_OTHER;
+}
+
+/* Learn roles from a phase-1 message when the capture did not show MM1/AM1 (§8.2). */
+static void infer_roles(iks_tunnel *t, const iks_msg *m, unsigned dir)
+{
+	bool sa = m->payloads & (UINT64_C(1) << IKS_PL_SA);
+	bool enc = m->flags & IKS_FLAG_ENCRYPTED;
+	if (m->rspi == 0) {
+		set_sender_role(t, dir, IKS_ROLE_INITIATOR); /* only MM1/AM1 lack the responder cookie */
+	} else if (sa && !enc) {
+		set_sender_role(t, dir, IKS_ROLE_RESPONDER); /* MM2/AM2 */
+	} else if (m->exch == IKS_EXCH_AGGRESSIVE) {
+		set_sender_role(t, dir, IKS_ROLE_INITIATOR); /* AM3 */
+	} else if (m->exch == IKS_EXCH_MAIN && t->roles == ROLES_UNKNOWN) {
+		/* KE (MM3/MM4) or encrypted (MM5/MM6): ambiguous alone, decided by the answer. */
+		unsigned kind = enc ? IKS_FLAG_ENCRYPTED : (m->payloads & (UINT64_C(1) << IKS_PL_KE)) ? IKS_PL_KE : 0;
+		if (!kind)
+			return;
+		if (!t->pending_kind) {
+			t->pending_kind = (uint8_t)kind;
+			t->pending_dir = (uint8_t)dir;
+		} else if (t->pending_dir != dir) {
+			/* KE then KE, or encrypted then encrypted: the first was the initiator's (MM3, MM5);
+			 * KE then encrypted: the first was MM4 and this is MM5 from the initiator. */
+			bool first_was_init = !(t->pending_kind == IKS_PL_KE && kind == IKS_FLAG_ENCRYPTED);
+			set_sender_role(t, dir, first_was_init ? IKS_ROLE_RESPONDER : IKS_ROLE_INITIATOR);
+		}
+	}
+}
+
+static uint8_t phase1_position(const iks_msg *m, iks_role sender)
+{
+	bool init = sender == IKS_ROLE_INITIATOR;
+	bool enc = m->flags & IKS_FLAG_ENCRYPTED;
+	bool sa = m->payloads & (UINT64_C(1) << IKS_PL_SA);
+	if (sender == IKS_ROLE_UNKNOWN)
+		return IKS_M_UNKNOWN;
+	if (m->exch == IKS_EXCH_AGGRESSIVE)
+		return sa && !enc ? (init ? IKS_M_AM1 : IKS_M_AM2) : (init ? IKS_M_AM3 : IKS_M_UNKNOWN);
+	if (enc)
+		return init ? IKS_M_MM5 : IKS_M_MM6;
+	if (sa)
+		return init ? IKS_M_MM1 : IKS_M_MM2;
+	if (m->payloads & (UINT64_C(1) << IKS_PL_KE))
+		return init ? IKS_M_MM3 : IKS_M_MM4;
+	return IKS_M_UNKNOWN;
+}
+
+static bool completes_phase1(uint8_t pos)
+{
+	return pos == IKS_M_MM6 || pos == IKS_M_AM3;
+}
+
+/* Phase 1 is over (seen, or implied by a later exchange): both sides are ACTIVE. */
+static void phase1_active(iks_tunnel *t)
+{
+	uint8_t done = t->mode == IKS_EXCH_AGGRESSIVE ? IKS_M_AM3 : t->mode == IKS_EXCH_MAIN ? IKS_M_MM6 : 0;
+	t->side_pos[0] = t->side_pos[1] = done;
+	if (done)
+		t->p1_pos = done;
+}
+
+/* Quick mode and XAUTH/mode-config run under a finished phase 1: when the capture did not show
+ * its end (started later, or lost MM6/AM3), they imply it. In the clear part of phase 1 they
+ * cannot be genuine, and change nothing. */
+static bool phase1_implied(iks_tunnel *t)
+{
+	if (completes_phase1(t->p1_pos))
+		return true;
+	if (t->p1_pos != 0 && t->p1_pos < IKS_M_MM5 && t->p1_pos != IKS_M_AM2)
+		return false;
+	phase1_active(t);
+	return true;
+}
+
+static void phase1_step(iks_tunnel *t, const iks_msg *m, iks_role sender, iks_result *r)
+{
+	uint8_t pos = phase1_position(m, sender);
+	r->msg = pos;
+	if (!t->mode)
+		t->mode = m->exch;
+	if (pos == IKS_M_UNKNOWN || m->exch != t->mode) {
+		r->flags |= pos == IKS_M_UNKNOWN && sender == IKS_ROLE_UNKNOWN ? 0 : IKS_R_UNEXPECTED;
+		r->msg = IKS_M_UNKNOWN;
+		return;
+	}
+	if (pos == IKS_M_MM1 || pos == IKS_M_AM1) {
+		if (!t->p1_start_seen) {
+			t->p1_start_seen = true;
+			t->p1_start_ns = m->ts_ns;
+		}
+	}
+	if (pos <= t->p1_pos) {
+		/* Old or repeated step with new content: label it, keep the state (never go back). */
+		r->flags |= IKS_R_UNEXPECTED;
+		return;
+	}
+	t->p1_pos = pos;
+	t->side_pos[sender == IKS_ROLE_RESPONDER] = pos;
+	if (completes_phase1(pos)) {
+		phase1_active(t);
+		r->flags |= IKS_R_PHASE1_DONE;
+		r->setup_ns = t->p1_start_seen ? m->ts_ns - t->p1_start_ns : -1;
+	}
+}
+
+static void quick_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
+		       bool new_tunnel, iks_result *r)
+{
+	if (m->flags & IKS_FLAG_COMMIT)
+		e->commit = true;
+	if (!phase1_implied(t))
+		r->flags |= IKS_R_UNEXPECTED;
+	if (new_exchange) {
+		e->qm_init_dir = (uint8_t)dir;
+		if (m->length <= IKS_QM_HASH_ONLY_MAX_LEN) {
+			e->step = IKS_M_UNKNOWN; /* QM3/QM4 of an exchange whose start we missed */
+			r->msg = IKS_M_UNKNOWN;
+			r->flags |= new_tunnel ? 0 : IKS_R_UNEXPECTED;
+			return;
+		}
+		e->step = IKS_M_QM1;
+	} else if (dir != e->qm_init_dir && e->step == IKS_M_QM1) {
+		e->step = IKS_M_QM2;
+	} else if (dir == e->qm_init_dir && e->step == IKS_M_QM2) {
+		e->step = IKS_M_QM3;
+		r->flags |= IKS_R_PHASE2_DONE;
+	} else if (dir != e->qm_init_dir && e->step == IKS_M_QM3 && e->commit) {
+		e->step = IKS_M_QM4; /* CONNECTED notify of the commit bit (§3.3-7) */
+	} else {
+		r->msg = IKS_M_UNKNOWN;
+		r->flags |= e->step == IKS_M_UNKNOWN ? 0 : IKS_R_UNEXPECTED;
+		return;
+	}
+	r->msg = e->step;
+	r->qm_state = e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : e->step == IKS_M_QM2 ? IKS_QM_WAIT_MSG3 : IKS_QM_ACTIVE;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Feeding
+ */
+iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
+{
+	if (m->version != 1 && m->version != 2)
+		return NULL;
+	bool new_tunnel, new_exchange;
+	iks_tunnel *t = find_tunnel(fsm, m, &new_tunnel);
+	unsigned dir = addr_eq(&m->src, &t->ref) ? DIR_REF : DIR_OTHER;
+	iks_exchange *e = find_exchange(fsm, t, m, &new_exchange);
+	iks_last *mine = &e->last[dir], *theirs = &e->last[!dir];
+	iks_result *r = new_result(fsm);
+	r->tunnel = t->index;
+	r->elapsed_ns = m->ts_ns - t->first_ns;
+	if (new_tunnel && !(m->rspi == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE ||
+					     m->exch == IKS_EXCH_IKE_SA_INIT)))
+		r->flags |= IKS_R_MID_NEGOTIATION;
+
+	if (mine->res && mine->digest == m->digest && mine->length == m->length) {
+		/* Byte-identical resend: same labels as the original, state does not advance. */
+		const iks_result *o = mine->res;
+		r->msg = o->msg;
+		r->role = o->role;
+		r->state = o->state;
+		r->ios_state = o->ios_state;
+		r->qm_state = o->qm_state;
+		r->retrans = ++mine->count;
+		r->retrans_of = mine->frame;
+		return r;
+	}
+
+	if (m->version == 2) {
+		/* IKEv2 gets its own machine later; until then: tunnel, role from the I flag, resends. */
+		set_sender_role(t, dir, m->flags & IKS_FLAG_V2_INITIATOR ? IKS_ROLE_INITIATOR : IKS_ROLE_RESPONDER);
+	} else if (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE) {
+		infer_roles(t, m, dir);
+		phase1_step(t, m, role_of(t, dir), r);
+	} else if (m->exch == IKS_EXCH_QUICK) {
+		quick_step(t, e, m, dir, new_exchange, new_tunnel, r);
+	} else if (m->exch == IKS_EXCH_INFO) {
+		r->msg = IKS_M_INFO;
+	} else if (m->exch == IKS_EXCH_TRANSACTION) {
+		if (!phase1_implied(t))
+			r->flags |= IKS_R_UNEXPECTED;
+		r->msg = IKS_M_TXN;
+	} else {
+		r->msg = IKS_M_UNKNOWN;
+	}
+
+	r->role = (uint8_t)role_of(t, dir);
+	if (m->version == 1 && r->role != IKS_ROLE_UNKNOWN) {
+		uint8_t pos = t->side_pos[r->role == IKS_ROLE_RESPONDER];
+		r->state = state_after[pos];
+		r->ios_state = ios_after[pos];
+	}
+	if (m->version == 1 && (m->exch == IKS_EXCH_QUICK || m->exch == IKS_EXCH_TRANSACTION))
+		r->ios_state = IKS_IOS_QM_IDLE; /* IOS keeps showing QM_IDLE while quick modes run */
+
+	/* A message answers the other side's newest message if that came after our own last one. */
+	if (theirs->res && (!mine->res || theirs->frame > mine->frame)) {
+		r->response_to = theirs->frame;
+		if (!theirs->res->response_in)
+			theirs->res->response_in = m->frame;
+	}
+	*mine = (iks_last){ .digest = m->digest, .length = m->length, .frame = m->frame, .res = r };
+	return r;
+}

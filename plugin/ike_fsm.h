@@ -1,0 +1,153 @@
+/* ike_fsm.h — IKE negotiation state machine, free of any Wireshark include.
+ *
+ * The epan glue (packet-ikestate.c) turns every ISAKMP message it sees on the first pass into an
+ * iks_msg and feeds it here, in capture order. The machine owns the tunnel table and returns an
+ * iks_result: the labels the glue stores as the packet's snapshot and renders on every pass.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IKE_FSM_H
+#define IKE_FSM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ISAKMP exchange types (RFC 2408 §3.1, RFC 2409, RFC 7296). */
+enum {
+	IKS_EXCH_MAIN = 2,
+	IKS_EXCH_AGGRESSIVE = 4,
+	IKS_EXCH_INFO = 5,
+	IKS_EXCH_TRANSACTION = 6,
+	IKS_EXCH_QUICK = 32,
+	IKS_EXCH_IKE_SA_INIT = 34,
+	IKS_EXCH_IKE_AUTH = 35,
+	IKS_EXCH_CREATE_CHILD_SA = 36,
+	IKS_EXCH_INFORMATIONAL = 37,
+};
+
+/* IKEv1 header flags. */
+#define IKS_FLAG_ENCRYPTED 0x01
+#define IKS_FLAG_COMMIT 0x02
+/* IKEv2 header flags. */
+#define IKS_FLAG_V2_INITIATOR 0x08
+#define IKS_FLAG_V2_RESPONSE 0x20
+
+/* IKEv1 payload types that tell messages apart. */
+enum {
+	IKS_PL_SA = 1,
+	IKS_PL_KE = 4,
+	IKS_PL_ID = 5,
+	IKS_PL_HASH = 8,
+	IKS_PL_NONCE = 10,
+	IKS_PL_NOTIFY = 11,
+	IKS_PL_DELETE = 12,
+	IKS_PL_VID = 13,
+	IKS_PL_NATD = 20,
+};
+
+#define IKS_ISAKMP_HDR_LEN 28
+#define IKS_MAX_NOTIFY 4
+
+typedef struct {
+	uint8_t len; /* 4 or 16; 0 = unknown */
+	uint8_t bytes[16];
+	uint16_t port;
+} iks_addr;
+
+/* One observed ISAKMP message. */
+typedef struct {
+	uint32_t frame;
+	int64_t ts_ns; /* absolute capture time */
+	iks_addr src, dst;
+	uint64_t ispi, rspi;
+	uint8_t version; /* major version: 1 or 2 */
+	uint8_t exch;
+	uint8_t flags;
+	uint8_t first_payload;
+	uint32_t msgid;
+	uint32_t length;     /* header length field */
+	uint64_t payloads;   /* bit n set: clear payload of type n (< 64) present */
+	uint16_t notify[IKS_MAX_NOTIFY]; /* notify message types seen (clear or decrypted) */
+	uint8_t n_notify;
+	uint64_t digest; /* content hash of the whole message, for retransmission detection */
+} iks_msg;
+
+/* Message position within its exchange (ikestate.msg). */
+typedef enum {
+	IKS_M_NONE = 0,
+	IKS_M_UNKNOWN, /* "?" */
+	IKS_M_MM1, IKS_M_MM2, IKS_M_MM3, IKS_M_MM4, IKS_M_MM5, IKS_M_MM6,
+	IKS_M_AM1, IKS_M_AM2, IKS_M_AM3,
+	IKS_M_QM1, IKS_M_QM2, IKS_M_QM3, IKS_M_QM4,
+	IKS_M_INFO,
+	IKS_M_TXN,
+	IKS_M__COUNT
+} iks_msgpos;
+
+typedef enum { IKS_ROLE_UNKNOWN = 0, IKS_ROLE_INITIATOR, IKS_ROLE_RESPONDER } iks_role;
+
+/* ASA phase-1 states (ikestate.state). */
+typedef enum {
+	IKS_S_NONE = 0,
+	IKS_S_MM_WAIT_MSG2, IKS_S_MM_WAIT_MSG3, IKS_S_MM_WAIT_MSG4,
+	IKS_S_MM_WAIT_MSG5, IKS_S_MM_WAIT_MSG6, IKS_S_MM_ACTIVE,
+	IKS_S_AM_WAIT_MSG2, IKS_S_AM_WAIT_MSG3, IKS_S_AM_ACTIVE,
+	IKS_S__COUNT
+} iks_state;
+
+/* IOS/PIX display states (ikestate.ios_state). */
+typedef enum {
+	IKS_IOS_NONE = 0,
+	IKS_IOS_MM_NO_STATE, IKS_IOS_MM_SA_SETUP, IKS_IOS_MM_KEY_EXCH,
+	IKS_IOS_AG_NO_STATE, IKS_IOS_AG_INIT_EXCH, IKS_IOS_QM_IDLE,
+	IKS_IOS__COUNT
+} iks_ios_state;
+
+/* Quick-mode states (ikestate.qm_state). */
+typedef enum {
+	IKS_QM_NONE = 0, IKS_QM_WAIT_MSG2, IKS_QM_WAIT_MSG3, IKS_QM_ACTIVE, IKS_QM__COUNT
+} iks_qm_state;
+
+/* Result flags. */
+#define IKS_R_MID_NEGOTIATION 0x01 /* tunnel first seen here, not at MM1/AM1 */
+#define IKS_R_UNEXPECTED 0x02      /* message out of sequence; state kept */
+#define IKS_R_PHASE1_DONE 0x04     /* this message completes phase 1 */
+#define IKS_R_PHASE2_DONE 0x08     /* this message completes a quick mode */
+
+/* Per-message labels: the snapshot the glue stores and renders (kept small on purpose). */
+typedef struct {
+	uint32_t tunnel; /* 1-based; 0 = not tracked */
+	uint32_t retrans_of;  /* frame of the original, when retrans > 0 */
+	uint32_t response_to; /* frame of the message this one answers */
+	uint32_t response_in; /* filled in later, when the answer is seen */
+	int64_t elapsed_ns;   /* since the tunnel's first packet */
+	int64_t setup_ns;     /* with IKS_R_PHASE1_DONE: since MM1/AM1; -1 if MM1/AM1 not seen */
+	uint16_t retrans;     /* k for the k-th resend */
+	uint8_t msg, role, state, ios_state, qm_state, flags;
+} iks_result;
+
+typedef struct iks_fsm iks_fsm;
+
+iks_fsm *iks_fsm_new(void);
+void iks_fsm_free(iks_fsm *fsm);
+
+/* Advance the machine with one message. The returned pointer stays valid (and is updated when
+ * a later message answers this one: response_in) until iks_fsm_free. NULL when the message
+ * cannot be tracked (e.g. unknown ISAKMP version). */
+iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m);
+
+uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm);
+
+/* Fill the header facts of *m from the raw ISAKMP message (first byte = initiator cookie).
+ * caplen = bytes available. Returns false when there is no complete ISAKMP header. Walks the
+ * clear payload chain of unencrypted messages (bounded, tolerant of garbage). */
+bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m);
+
+const char *iks_msg_name(unsigned m);
+const char *iks_role_name(unsigned r);
+const char *iks_state_name(unsigned s);
+const char *iks_ios_state_name(unsigned s);
+const char *iks_qm_state_name(unsigned s);
+
+#endif
