@@ -378,13 +378,16 @@ static void phase1_step(iks_tunnel *t, const iks_msg *m, iks_role sender, iks_re
 			t->p1_start_ns = m->ts_ns;
 		}
 	}
-	if (pos <= t->p1_pos) {
-		/* Old or repeated step with new content: label it, keep the state (never go back). */
+	/* Behind the furthest step seen: reordered in the capture (its sender still moves on) or an
+	 * old step sent again with new content (never moves a side back). */
+	uint8_t *side = &t->side_pos[sender == IKS_ROLE_RESPONDER];
+	if (pos < t->p1_pos || pos <= *side)
 		r->flags |= IKS_R_UNEXPECTED;
+	if (pos <= *side)
 		return;
-	}
-	t->p1_pos = pos;
-	t->side_pos[sender == IKS_ROLE_RESPONDER] = pos;
+	*side = pos;
+	if (pos > t->p1_pos)
+		t->p1_pos = pos;
 	if (completes_phase1(pos)) {
 		phase1_active(t);
 		r->flags |= IKS_R_PHASE1_DONE;
@@ -456,6 +459,13 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 		return r;
 	}
 
+	if (m->version == 1 && m->first_payload == IKS_PL_CISCO_FRAG && !(m->flags & IKS_FLAG_ENCRYPTED)) {
+		/* A piece of a fragmented message: Wireshark dissects the reassembled message in the frame
+		 * of the last piece, and that is what we label; the pieces change nothing. */
+		r->msg = IKS_M_UNKNOWN;
+		r->role = (uint8_t)role_of(t, dir);
+		return r;
+	}
 	if (m->version == 2) {
 		/* IKEv2 gets its own machine later; until then: tunnel, role from the I flag, resends. */
 		set_sender_role(t, dir, m->flags & IKS_FLAG_V2_INITIATOR ? IKS_ROLE_INITIATOR : IKS_ROLE_RESPONDER);

@@ -44,6 +44,7 @@ enum {
 	IKS_PL_DELETE = 12,
 	IKS_PL_VID = 13,
 	IKS_PL_NATD = 20,
+	IKS_PL_CISCO_FRAG = 132, /* Cisco IKEv1 fragmentation */
 };
 
 #define IKS_ISAKMP_HDR_LEN 28

@@ -185,10 +185,11 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 				       r->retrans_of);
 	if (r->flags & IKS_R_MID_NEGOTIATION)
 		expert_add_info(pinfo, ti, &ei_mid_negotiation);
-	if (r->flags & IKS_R_UNEXPECTED)
+	if ((r->flags & IKS_R_UNEXPECTED) && r->msg != IKS_M_UNKNOWN)
+		expert_add_info_format(pinfo, ti, &ei_unexpected, "Unexpected %s: out of sequence for this negotiation", msg);
+	else if (r->flags & IKS_R_UNEXPECTED)
 		expert_add_info_format(pinfo, ti, &ei_unexpected,
-				       "Unexpected %s: out of sequence for this negotiation, state not changed",
-				       msg ? msg : "message");
+				       "Unexpected message: does not fit this negotiation, state not changed");
 	if (r->flags & IKS_R_PHASE1_DONE) {
 		if (r->setup_ns >= 0) {
 			proto_item *su = add_time(st, hf_setup_time, tvb, r->setup_ns);

@@ -2,12 +2,12 @@
 # Run tshark (or sharkd) with the freshly built ikestate plugin on a capture.
 #
 #   IKESTATE_SO=build/plugins/4.0/epan/ikestate.so test/tshark-plugin.sh CAPTURE [tshark args...]
-#   IKESTATE_TOOL=sharkd ... test/tshark-plugin.sh - < requests.jsonl   (sharkd, capture path as given)
+#   IKESTATE_TOOL=sharkd ... test/tshark-plugin.sh CAPTURE < requests.jsonl
+#     (sharkd JSON-RPC on stdin; the string @CAPTURE@ in it is replaced by the capture's copy)
 #
 # tshark ignores WIRESHARK_PLUGIN_DIR and the personal plugin folder when run as root, so as root
 # we drop to nobody. Plugin and capture are copied into a private world-readable directory so that
-# nobody can read them wherever the checkout lives. The copy of the capture is named $IKESTATE_CAPTURE
-# in the environment of the command (sharkd requests may refer to it).
+# nobody can read them wherever the checkout lives.
 set -euo pipefail
 : "${IKESTATE_SO:?set IKESTATE_SO to the built ikestate.so}"
 tool=${IKESTATE_TOOL:-tshark}
@@ -23,7 +23,7 @@ if [ "$cap" != - ]; then
 	args=(-r "$work/capture")
 fi
 chmod -R a+rX "$work"; chmod a+rwx "$work/home"
-envs=(HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/plugins" IKESTATE_CAPTURE="$work/capture"
+envs=(HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/plugins"
       TZ=UTC LC_ALL=C.UTF-8 PATH=/usr/bin:/bin
       WIRESHARK_ABORT_ON_DISSECTOR_BUG="${WIRESHARK_ABORT_ON_DISSECTOR_BUG:-1}")
 run() {
@@ -38,7 +38,7 @@ if [ "${IKESTATE_CHECK_LOADED:-1}" = 1 ] && ! run tshark -G plugins 2>/dev/null 
 	exit 3
 fi
 if [ "$tool" = sharkd ]; then
-	run sharkd - 2>/dev/null
+	sed "s|@CAPTURE@|$work/capture|g" | run sharkd - 2>/dev/null
 else
 	run tshark "${args[@]}" "$@"
 fi

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# golden.sh CAPTURE EXPECTED — the plugin's labels on CAPTURE, checked three ways:
+#   1. two passes (-2) must print exactly EXPECTED (IKESTATE_UPDATE=1 rewrites it: review the diff);
+#   2. a single pass must print the same labels (response_in needs the second pass, like
+#      dns.response_in, and is left out of this comparison);
+#   3. display filters on our fields (-Y) select the same frames in one and two passes.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cap=$1 expected=$2
+[ -f "$cap" ] || { echo "SKIP: $cap not present"; exit 77; }
+fields=(frame.number ikestate.tunnel ikestate.msg ikestate.role ikestate.state ikestate.ios_state
+	ikestate.qm_state ikestate.retransmission ikestate.retransmission_of ikestate.response_to
+	ikestate.response_in ikestate.elapsed ikestate.setup_time _ws.expert.message)
+args=(-T fields -E header=y -E separator=/t -E occurrence=a -E aggregator=,)
+for f in "${fields[@]}"; do args+=(-e "$f"); done
+
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$here/tshark-plugin.sh" "$cap" -2 "${args[@]}" > "$tmp/two" 2> "$tmp/err2"
+"$here/tshark-plugin.sh" "$cap" "${args[@]}" > "$tmp/one" 2> "$tmp/err1"
+IKESTATE_CHECK_LOADED=0 "$here/tshark-plugin.sh" "$cap" -2 -Y 'ikestate.msg' -T fields -e frame.number > "$tmp/y2"
+IKESTATE_CHECK_LOADED=0 "$here/tshark-plugin.sh" "$cap" -Y 'ikestate.msg' -T fields -e frame.number > "$tmp/y1"
+
+if [ "${IKESTATE_UPDATE:-0}" = 1 ]; then
+	cp "$tmp/two" "$expected"
+	echo "updated $expected"
+fi
+status=0
+if ! diff -u "$expected" "$tmp/two"; then
+	echo "FAIL: two-pass labels differ from $expected" >&2; status=1
+fi
+col=$(head -1 "$tmp/two" | tr '\t' '\n' | grep -nx 'ikestate.response_in' | cut -d: -f1)
+if ! diff -u <(cut -f"$col" --complement "$tmp/two") <(cut -f"$col" --complement "$tmp/one"); then
+	echo "FAIL: single pass and two passes disagree" >&2; status=1
+fi
+want=$(awk -F'\t' 'NR > 1 && $3 != "" {print $1}' "$tmp/two")
+if [ "$want" != "$(cat "$tmp/y1")" ] || [ "$want" != "$(cat "$tmp/y2")" ]; then
+	echo "FAIL: -Y ikestate.msg selects other frames than the labelled ones" >&2; status=1
+fi
+[ -s "$tmp/err2" ] && { echo "tshark stderr:" >&2; cat "$tmp/err2" >&2; }
+exit $status
