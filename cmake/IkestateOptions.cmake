@@ -9,15 +9,13 @@ function(ikestate_warnings target)
 	set_target_properties(${target} PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
 endfunction()
 
-# tshark ignores the personal folder when run as root (wireshark-plugin.md §1.2): install as the
-# user who runs Wireshark, or choose the system folder.
+# Default: the personal plugin folder ~/.local/lib/wireshark/plugins/<major.minor>/epan of the user
+# who runs `cmake --install` (tshark ignores it when run as root: wireshark-plugin.md §1.2).
+# IKESTATE_SYSTEM_INSTALL=ON: Wireshark's global plugin folder. IKESTATE_INSTALL_DIR: any folder.
+set(IKESTATE_PLUGIN_INSTALL_DIR "")
 if(IKESTATE_SYSTEM_INSTALL)
-	set(_dir "${Wireshark_PLUGIN_INSTALL_DIR}/epan")
-else()
-	set(_dir "$ENV{HOME}/.local/lib/wireshark/plugins/${Wireshark_MAJOR_VERSION}.${Wireshark_MINOR_VERSION}/epan")
+	set(IKESTATE_PLUGIN_INSTALL_DIR "${Wireshark_PLUGIN_INSTALL_DIR}/epan")
 endif()
-# -DIKESTATE_INSTALL_DIR=... overrides both.
 if(IKESTATE_INSTALL_DIR)
-	set(_dir "${IKESTATE_INSTALL_DIR}")
+	set(IKESTATE_PLUGIN_INSTALL_DIR "${IKESTATE_INSTALL_DIR}")
 endif()
-set(IKESTATE_PLUGIN_INSTALL_DIR "${_dir}")

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# run-all.sh — the whole test suite, from a fresh Debian 12 machine: installs what is missing
+# (as root), builds with warnings as errors, runs CTest, then the live lab (real IKE daemons).
+#   IKESTATE_BUILD=DIR   build folder (default build-test)
+#   IKESTATE_NO_LAB=1    skip the lab (it needs root and network namespaces)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${IKESTATE_BUILD:-build-test}
+pkgs=(cmake gcc make pkg-config tshark wireshark-dev libwireshark-dev libglib2.0-dev libpcap-dev python3 util-linux)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || { echo "missing packages: ${missing[*]} (run as root, or install them)"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+cmake -S . -B "$build" -DIKESTATE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build" -j"$(nproc)"
+(cd "$build" && ctest --output-on-failure -j"$(nproc)")
+if [ "${IKESTATE_NO_LAB:-0}" != 1 ] && [ -x test/lab/check-lab ]; then
+	IKESTATE_SO="$PWD/$build/plugins/$(cd "$build/plugins" && ls)/epan/ikestate.so" test/lab/check-lab --quick
+fi
