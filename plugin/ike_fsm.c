@@ -5,9 +5,8 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "ike_fsm.h"
+#include "ike_fsm_int.h"
 
-#include <glib.h>
 #include <string.h>
 
 /* A first quick-mode packet this small carries HASH only (QM3/QM4), never SA + nonce (QM1):
@@ -15,53 +14,7 @@
  * smallest QM1 (HASH + SA with one transform + nonce) is above 120. */
 #define IKS_QM_HASH_ONLY_MAX_LEN 112
 
-enum { DIR_REF = 0, DIR_OTHER = 1 }; /* direction relative to the tunnel's first sender */
-enum { ROLES_UNKNOWN = 0, INIT_IS_REF, INIT_IS_OTHER };
-
-typedef struct {
-	uint64_t digest;
-	uint32_t length;
-	uint32_t frame;   /* of the original */
-	uint16_t count;   /* resends seen of it */
-	iks_result *res;  /* its labels */
-} iks_last;
-
-/* One exchange: the phase-1 exchange of a tunnel, or one message ID after it. */
-typedef struct {
-	uint32_t tunnel;
-	uint32_t msgid;
-	uint8_t exch;
-	uint8_t qm_init_dir; /* direction of the quick-mode initiator */
-	uint8_t step;        /* last quick-mode position (IKS_M_QM1..QM4), IKS_M_UNKNOWN if lost */
-	bool commit;
-	iks_last last[2];    /* per direction */
-} iks_exchange;
-
-typedef struct iks_tunnel {
-	uint64_t ispi, rspi; /* ispi first: it is the hash key */
-	struct iks_tunnel *next_same_ispi;
-	uint32_t index;
-	iks_addr ref;         /* address of the first sender seen: direction reference */
-	uint8_t roles;        /* ROLES_* */
-	uint8_t mode;         /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE, 0 = not seen */
-	uint8_t p1_pos;       /* highest phase-1 position seen */
-	uint8_t side_pos[2];  /* per role (0 initiator, 1 responder): position that sets its state */
-	uint8_t pending_dir;  /* mid-capture: direction of the first KE/encrypted main-mode message */
-	uint8_t pending_kind; /* 0, IKS_PL_KE or IKS_FLAG_ENCRYPTED */
-	bool p1_start_seen;
-	int64_t first_ns, p1_start_ns;
-	iks_exchange p1;
-} iks_tunnel;
-
 #define RESULTS_PER_BLOCK 1024
-
-struct iks_fsm {
-	GHashTable *tunnels;   /* ispi -> first iks_tunnel with that ispi */
-	GHashTable *exchanges; /* (tunnel, msgid, exch) -> iks_exchange */
-	GPtrArray *all_tunnels;
-	GSList *blocks;        /* iks_result[RESULTS_PER_BLOCK] */
-	unsigned used;         /* results used in the head block */
-};
 
 /* ---------------------------------------------------------------------------------------------
  * Names
@@ -108,6 +61,11 @@ static const uint8_t ios_after[IKS_M__COUNT] = {
 	[IKS_M_AM1] = IKS_IOS_AG_NO_STATE, [IKS_M_AM2] = IKS_IOS_AG_INIT_EXCH,
 	[IKS_M_AM3] = IKS_IOS_QM_IDLE,
 };
+
+uint8_t iks_state_after(uint8_t pos)
+{
+	return pos < G_N_ELEMENTS(state_after) ? state_after[pos] : IKS_S_NONE;
+}
 
 /* ---------------------------------------------------------------------------------------------
  * Parsing
@@ -167,7 +125,7 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 /* ---------------------------------------------------------------------------------------------
  * Tables
  */
-static bool addr_eq(const iks_addr *a, const iks_addr *b)
+bool iks_addr_eq(const iks_addr *a, const iks_addr *b)
 {
 	return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
 }
@@ -184,12 +142,17 @@ static gboolean exchange_equal(gconstpointer a, gconstpointer b)
 	return x->tunnel == y->tunnel && x->msgid == y->msgid && x->exch == y->exch;
 }
 
-iks_fsm *iks_fsm_new(void)
+iks_fsm *iks_fsm_new(const iks_config *cfg)
 {
 	iks_fsm *fsm = g_new0(iks_fsm, 1);
+	fsm->cfg.stall_retransmissions = IKS_DEFAULT_STALL_RETRANSMISSIONS;
+	fsm->cfg.stall_timeout_ns = (int64_t)IKS_DEFAULT_STALL_TIMEOUT_S * 1000000000;
+	if (cfg)
+		fsm->cfg = *cfg;
 	fsm->tunnels = g_hash_table_new(g_int64_hash, g_int64_equal);
 	fsm->exchanges = g_hash_table_new_full(exchange_hash, exchange_equal, NULL, g_free);
 	fsm->all_tunnels = g_ptr_array_new_with_free_func(g_free);
+	fsm->finals = g_array_new(FALSE, FALSE, sizeof(iks_saved_verdict));
 	fsm->used = RESULTS_PER_BLOCK;
 	return fsm;
 }
@@ -198,9 +161,11 @@ void iks_fsm_free(iks_fsm *fsm)
 {
 	if (!fsm)
 		return;
+	iks_diag_free(fsm);
 	g_hash_table_destroy(fsm->tunnels);
 	g_hash_table_destroy(fsm->exchanges);
 	g_ptr_array_free(fsm->all_tunnels, TRUE);
+	g_array_free(fsm->finals, TRUE);
 	g_slist_free_full(fsm->blocks, g_free);
 	g_free(fsm);
 }
@@ -210,7 +175,7 @@ uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
 	return fsm->all_tunnels->len;
 }
 
-static iks_result *new_result(iks_fsm *fsm)
+iks_result *iks_new_result(iks_fsm *fsm)
 {
 	if (fsm->used == RESULTS_PER_BLOCK) {
 		fsm->blocks = g_slist_prepend(fsm->blocks, g_new(iks_result, RESULTS_PER_BLOCK));
@@ -243,7 +208,8 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 	t->rspi = m->rspi;
 	t->index = fsm->all_tunnels->len + 1;
 	t->ref = m->src;
-	t->first_ns = m->ts_ns;
+	t->peer = m->dst;
+	t->first_ns = t->progress_ns = m->ts_ns;
 	t->p1.tunnel = t->index;
 	g_ptr_array_add(fsm->all_tunnels, t);
 	if (!head) {
@@ -275,7 +241,7 @@ static iks_exchange *find_exchange(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m
 /* ---------------------------------------------------------------------------------------------
  * Roles and positions
  */
-static iks_role role_of(const iks_tunnel *t, unsigned dir)
+iks_role iks_role_of(const iks_tunnel *t, unsigned dir)
 {
 	if (t->roles == ROLES_UNKNOWN)
 		return IKS_ROLE_UNKNOWN;
@@ -334,7 +300,7 @@ static uint8_t phase1_position(const iks_msg *m, iks_role sender)
 	return IKS_M_UNKNOWN;
 }
 
-static bool completes_phase1(uint8_t pos)
+bool iks_completes_phase1(uint8_t pos)
 {
 	return pos == IKS_M_MM6 || pos == IKS_M_AM3;
 }
@@ -353,7 +319,7 @@ static void phase1_active(iks_tunnel *t)
  * cannot be genuine, and change nothing. */
 static bool phase1_implied(iks_tunnel *t)
 {
-	if (completes_phase1(t->p1_pos))
+	if (iks_completes_phase1(t->p1_pos))
 		return true;
 	if (t->p1_pos != 0 && t->p1_pos < IKS_M_MM5 && t->p1_pos != IKS_M_AM2)
 		return false;
@@ -361,7 +327,8 @@ static bool phase1_implied(iks_tunnel *t)
 	return true;
 }
 
-static void phase1_step(iks_tunnel *t, const iks_msg *m, iks_role sender, iks_result *r)
+/* Returns true when the message moved the negotiation on. */
+static bool phase1_step(iks_tunnel *t, const iks_msg *m, iks_role sender, iks_result *r)
 {
 	uint8_t pos = phase1_position(m, sender);
 	r->msg = pos;
@@ -370,13 +337,11 @@ static void phase1_step(iks_tunnel *t, const iks_msg *m, iks_role sender, iks_re
 	if (pos == IKS_M_UNKNOWN || m->exch != t->mode) {
 		r->flags |= pos == IKS_M_UNKNOWN && sender == IKS_ROLE_UNKNOWN ? 0 : IKS_R_UNEXPECTED;
 		r->msg = IKS_M_UNKNOWN;
-		return;
+		return false;
 	}
-	if (pos == IKS_M_MM1 || pos == IKS_M_AM1) {
-		if (!t->p1_start_seen) {
-			t->p1_start_seen = true;
-			t->p1_start_ns = m->ts_ns;
-		}
+	if ((pos == IKS_M_MM1 || pos == IKS_M_AM1) && !t->p1_start_seen) {
+		t->p1_start_seen = true;
+		t->p1_start_ns = m->ts_ns;
 	}
 	/* Behind the furthest step seen: reordered in the capture (its sender still moves on) or an
 	 * old step sent again with new content (never moves a side back). */
@@ -384,18 +349,19 @@ static void phase1_step(iks_tunnel *t, const iks_msg *m, iks_role sender, iks_re
 	if (pos < t->p1_pos || pos <= *side)
 		r->flags |= IKS_R_UNEXPECTED;
 	if (pos <= *side)
-		return;
+		return false;
 	*side = pos;
 	if (pos > t->p1_pos)
 		t->p1_pos = pos;
-	if (completes_phase1(pos)) {
+	if (iks_completes_phase1(pos)) {
 		phase1_active(t);
 		r->flags |= IKS_R_PHASE1_DONE;
 		r->setup_ns = t->p1_start_seen ? m->ts_ns - t->p1_start_ns : -1;
 	}
+	return true;
 }
 
-static void quick_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
+static bool quick_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
 		       bool new_tunnel, iks_result *r)
 {
 	if (m->flags & IKS_FLAG_COMMIT)
@@ -404,27 +370,77 @@ static void quick_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigne
 		r->flags |= IKS_R_UNEXPECTED;
 	if (new_exchange) {
 		e->qm_init_dir = (uint8_t)dir;
+		e->start_ns = m->ts_ns;
 		if (m->length <= IKS_QM_HASH_ONLY_MAX_LEN) {
 			e->step = IKS_M_UNKNOWN; /* QM3/QM4 of an exchange whose start we missed */
 			r->msg = IKS_M_UNKNOWN;
 			r->flags |= new_tunnel ? 0 : IKS_R_UNEXPECTED;
-			return;
+			return false;
 		}
 		e->step = IKS_M_QM1;
+		t->pending_qm = e;
 	} else if (dir != e->qm_init_dir && e->step == IKS_M_QM1) {
 		e->step = IKS_M_QM2;
+		if (t->pending_qm == e)
+			t->pending_qm = NULL;
 	} else if (dir == e->qm_init_dir && e->step == IKS_M_QM2) {
 		e->step = IKS_M_QM3;
 		r->flags |= IKS_R_PHASE2_DONE;
+		r->setup_ns = m->ts_ns - e->start_ns;
 	} else if (dir != e->qm_init_dir && e->step == IKS_M_QM3 && e->commit) {
 		e->step = IKS_M_QM4; /* CONNECTED notify of the commit bit (§3.3-7) */
 	} else {
 		r->msg = IKS_M_UNKNOWN;
 		r->flags |= e->step == IKS_M_UNKNOWN ? 0 : IKS_R_UNEXPECTED;
-		return;
+		return false;
 	}
 	r->msg = e->step;
 	r->qm_state = e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : e->step == IKS_M_QM2 ? IKS_QM_WAIT_MSG3 : IKS_QM_ACTIVE;
+	e->progress_ns = m->ts_ns;
+	return true;
+}
+
+/* Labels of a message that is neither a resend nor a fragment; true if it moved things on. */
+static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
+		  bool new_tunnel, iks_result *r)
+{
+	bool progressed = false;
+	if (m->version == 2) {
+		/* IKEv2 gets its own machine later; until then: tunnel, role from the I flag, resends. */
+		set_sender_role(t, dir, m->flags & IKS_FLAG_V2_INITIATOR ? IKS_ROLE_INITIATOR : IKS_ROLE_RESPONDER);
+	} else if (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE) {
+		infer_roles(t, m, dir);
+		progressed = phase1_step(t, m, iks_role_of(t, dir), r);
+	} else if (m->exch == IKS_EXCH_QUICK) {
+		progressed = quick_step(t, e, m, dir, new_exchange, new_tunnel, r);
+	} else if (m->exch == IKS_EXCH_INFO) {
+		r->msg = IKS_M_INFO;
+	} else if (m->exch == IKS_EXCH_TRANSACTION) {
+		if (!phase1_implied(t))
+			r->flags |= IKS_R_UNEXPECTED;
+		r->msg = IKS_M_TXN;
+	} else {
+		r->msg = IKS_M_UNKNOWN;
+	}
+
+	r->role = (uint8_t)iks_role_of(t, dir);
+	if (m->version == 1 && r->role != IKS_ROLE_UNKNOWN) {
+		uint8_t pos = t->side_pos[r->role == IKS_ROLE_RESPONDER];
+		r->state = state_after[pos];
+		r->ios_state = ios_after[pos];
+	}
+	if (m->version == 1 && (m->exch == IKS_EXCH_QUICK || m->exch == IKS_EXCH_TRANSACTION))
+		r->ios_state = IKS_IOS_QM_IDLE; /* IOS keeps showing QM_IDLE while quick modes run */
+
+	/* A message answers the other side's newest message if that came after our own last one. */
+	iks_last *mine = &e->last[dir], *theirs = &e->last[!dir];
+	if (theirs->res && (!mine->res || theirs->frame > mine->frame)) {
+		r->response_to = theirs->frame;
+		if (!theirs->res->response_in)
+			theirs->res->response_in = m->frame;
+	}
+	*mine = (iks_last){ .digest = m->digest, .length = m->length, .frame = m->frame, .res = r };
+	return progressed;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -436,16 +452,22 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 		return NULL;
 	bool new_tunnel, new_exchange;
 	iks_tunnel *t = find_tunnel(fsm, m, &new_tunnel);
-	unsigned dir = addr_eq(&m->src, &t->ref) ? DIR_REF : DIR_OTHER;
+	unsigned dir = iks_addr_eq(&m->src, &t->ref) ? DIR_REF : DIR_OTHER;
 	iks_exchange *e = find_exchange(fsm, t, m, &new_exchange);
-	iks_last *mine = &e->last[dir], *theirs = &e->last[!dir];
-	iks_result *r = new_result(fsm);
+	iks_last *mine = &e->last[dir];
+	iks_result *r = iks_new_result(fsm);
 	r->tunnel = t->index;
 	r->elapsed_ns = m->ts_ns - t->first_ns;
-	if (new_tunnel && !(m->rspi == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE ||
-					     m->exch == IKS_EXCH_IKE_SA_INIT)))
-		r->flags |= IKS_R_MID_NEGOTIATION;
+	if (new_tunnel) {
+		if (!(m->rspi == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE ||
+				       m->exch == IKS_EXCH_IKE_SA_INIT)))
+			r->flags |= IKS_R_MID_NEGOTIATION;
+		iks_diag_new_tunnel(fsm, t, m);
+	}
+	if (m->src.port == 4500 || m->dst.port == 4500)
+		t->natt = true;
 
+	bool progressed = false;
 	if (mine->res && mine->digest == m->digest && mine->length == m->length) {
 		/* Byte-identical resend: same labels as the original, state does not advance. */
 		const iks_result *o = mine->res;
@@ -456,49 +478,20 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 		r->qm_state = o->qm_state;
 		r->retrans = ++mine->count;
 		r->retrans_of = mine->frame;
-		return r;
-	}
-
-	if (m->version == 1 && m->first_payload == IKS_PL_CISCO_FRAG && !(m->flags & IKS_FLAG_ENCRYPTED)) {
+	} else if (m->version == 1 && m->first_payload == IKS_PL_CISCO_FRAG && !(m->flags & IKS_FLAG_ENCRYPTED)) {
 		/* A piece of a fragmented message: Wireshark dissects the reassembled message in the frame
 		 * of the last piece, and that is what we label; the pieces change nothing. */
 		r->msg = IKS_M_UNKNOWN;
-		r->role = (uint8_t)role_of(t, dir);
-		return r;
-	}
-	if (m->version == 2) {
-		/* IKEv2 gets its own machine later; until then: tunnel, role from the I flag, resends. */
-		set_sender_role(t, dir, m->flags & IKS_FLAG_V2_INITIATOR ? IKS_ROLE_INITIATOR : IKS_ROLE_RESPONDER);
-	} else if (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE) {
-		infer_roles(t, m, dir);
-		phase1_step(t, m, role_of(t, dir), r);
-	} else if (m->exch == IKS_EXCH_QUICK) {
-		quick_step(t, e, m, dir, new_exchange, new_tunnel, r);
-	} else if (m->exch == IKS_EXCH_INFO) {
-		r->msg = IKS_M_INFO;
-	} else if (m->exch == IKS_EXCH_TRANSACTION) {
-		if (!phase1_implied(t))
-			r->flags |= IKS_R_UNEXPECTED;
-		r->msg = IKS_M_TXN;
+		r->role = (uint8_t)iks_role_of(t, dir);
 	} else {
-		r->msg = IKS_M_UNKNOWN;
+		progressed = track(t, e, m, dir, new_exchange, new_tunnel, r);
 	}
-
-	r->role = (uint8_t)role_of(t, dir);
-	if (m->version == 1 && r->role != IKS_ROLE_UNKNOWN) {
-		uint8_t pos = t->side_pos[r->role == IKS_ROLE_RESPONDER];
-		r->state = state_after[pos];
-		r->ios_state = ios_after[pos];
-	}
-	if (m->version == 1 && (m->exch == IKS_EXCH_QUICK || m->exch == IKS_EXCH_TRANSACTION))
-		r->ios_state = IKS_IOS_QM_IDLE; /* IOS keeps showing QM_IDLE while quick modes run */
-
-	/* A message answers the other side's newest message if that came after our own last one. */
-	if (theirs->res && (!mine->res || theirs->frame > mine->frame)) {
-		r->response_to = theirs->frame;
-		if (!theirs->res->response_in)
-			theirs->res->response_in = m->frame;
-	}
-	*mine = (iks_last){ .digest = m->digest, .length = m->length, .frame = m->frame, .res = r };
+	iks_diag_message(fsm, t, e, m, dir, progressed, r);
+	if (progressed)
+		t->progress_ns = m->ts_ns;
+	t->tail = e->tail = r;
+	t->last_ns = m->ts_ns;
+	if (m->ts_ns > fsm->last_ns)
+		fsm->last_ns = m->ts_ns;
 	return r;
 }

@@ -113,8 +113,30 @@ typedef enum {
 /* Result flags. */
 #define IKS_R_MID_NEGOTIATION 0x01 /* tunnel first seen here, not at MM1/AM1 */
 #define IKS_R_UNEXPECTED 0x02      /* message out of sequence; state kept */
-#define IKS_R_PHASE1_DONE 0x04     /* this message completes phase 1 */
-#define IKS_R_PHASE2_DONE 0x08     /* this message completes a quick mode */
+#define IKS_R_PHASE1_DONE 0x04     /* this message completes phase 1 (setup_ns) */
+#define IKS_R_PHASE2_DONE 0x08     /* this message completes a quick mode (setup_ns: since QM1) */
+#define IKS_R_STALL 0x10           /* a stall is established on this packet (stalled) */
+#define IKS_R_FINAL 0x20           /* verdict given at capture end, on the negotiation's last packet */
+#define IKS_R_FINAL_SOON 0x40      /* ... and the capture ended less than the stall timeout later */
+#define IKS_R_REFUSED 0x80         /* the peer refused (failed): notify or ICMP error */
+
+/* ikestate.failed codes above the notify range (1..16383 are ISAKMP error notify types). */
+enum {
+	IKS_F_ICMP_UNREACHABLE = 0xff01, /* ICMP unreachable quoting a message of the negotiation */
+	IKS_F_PHASE1_REJECTED,           /* encrypted notify answering MM5 / AM2 (PSK or identity) */
+	IKS_F_PHASE2_REJECTED,           /* encrypted notify where QM2 was expected */
+};
+
+/* Hints: one or two sentences each, chosen from state, role and evidence (ike_diag.c). */
+typedef enum {
+	IKS_H_NONE = 0,
+	IKS_H_NO_MM2, IKS_H_NO_MM2_ICMP, IKS_H_MM2_LOST, IKS_H_NO_MM4, IKS_H_NO_MM5, IKS_H_NO_MM6,
+	IKS_H_NO_MM6_NATT, IKS_H_NO_AM2, IKS_H_NO_AM3, IKS_H_NO_QM2, IKS_H_NO_QM3,
+	IKS_H_P1_NO_PROPOSAL, IKS_H_P2_NO_PROPOSAL, IKS_H_INVALID_COOKIE, IKS_H_P1_AUTH, IKS_H_P1_ID,
+	IKS_H_P2_PROXY_ID, IKS_H_NOTIFY, IKS_H_P1_REJECTED_MM5, IKS_H_P1_REJECTED_AM2, IKS_H_P2_REJECTED,
+	IKS_H_P1_RESET_AFTER_P2,
+	IKS_H__COUNT
+} iks_hint;
 
 /* Per-message labels: the snapshot the glue stores and renders (kept small on purpose). */
 typedef struct {
@@ -123,20 +145,40 @@ typedef struct {
 	uint32_t response_to; /* frame of the message this one answers */
 	uint32_t response_in; /* filled in later, when the answer is seen */
 	int64_t elapsed_ns;   /* since the tunnel's first packet */
-	int64_t setup_ns;     /* with IKS_R_PHASE1_DONE: since MM1/AM1; -1 if MM1/AM1 not seen */
+	int64_t setup_ns;     /* with IKS_R_PHASE1/2_DONE; -1 if the start was not seen */
 	uint16_t retrans;     /* k for the k-th resend */
+	uint16_t attempt;     /* n-th IKE SA between this pair of addresses */
+	uint16_t failed;      /* ISAKMP notify type or IKS_F_* */
 	uint8_t msg, role, state, ios_state, qm_state, flags;
+	uint8_t stalled;      /* iks_state, or IKS_S__COUNT + iks_qm_state */
+	uint8_t hint;         /* iks_hint */
 } iks_result;
+
+typedef struct {
+	unsigned stall_retransmissions; /* the k-th resend with k >= this establishes a stall */
+	int64_t stall_timeout_ns;       /* no progress for longer establishes a stall */
+} iks_config;
+
+#define IKS_DEFAULT_STALL_RETRANSMISSIONS 2
+#define IKS_DEFAULT_STALL_TIMEOUT_S 30
 
 typedef struct iks_fsm iks_fsm;
 
-iks_fsm *iks_fsm_new(void);
+iks_fsm *iks_fsm_new(const iks_config *cfg); /* NULL: defaults */
 void iks_fsm_free(iks_fsm *fsm);
 
-/* Advance the machine with one message. The returned pointer stays valid (and is updated when
- * a later message answers this one: response_in) until iks_fsm_free. NULL when the message
- * cannot be tracked (e.g. unknown ISAKMP version). */
+/* Advance the machine with one message, in capture order. The result is owned by the machine and
+ * stays valid until iks_fsm_free; it may still change later: response_in when the answer comes,
+ * and the capture-end verdict of iks_fsm_finish. NULL when the message cannot be tracked. */
 iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m);
+
+/* An ICMP destination unreachable quoting an ISAKMP header (cookies only are needed). NULL when
+ * the cookies belong to no known tunnel. */
+iks_result *iks_fsm_icmp(iks_fsm *fsm, int64_t ts_ns, uint64_t ispi, uint64_t rspi);
+
+/* Capture-end verdicts: negotiations that never completed get one on their last packet. Can be
+ * called again after more messages were fed (live capture); the previous verdicts are replaced. */
+void iks_fsm_finish(iks_fsm *fsm);
 
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm);
 
@@ -150,5 +192,8 @@ const char *iks_role_name(unsigned r);
 const char *iks_state_name(unsigned s);
 const char *iks_ios_state_name(unsigned s);
 const char *iks_qm_state_name(unsigned s);
+const char *iks_stalled_name(unsigned s);
+const char *iks_failed_name(unsigned f); /* NULL for 0; "NOTIFY_<n>" style for unnamed types */
+const char *iks_hint_text(unsigned h);
 
 #endif

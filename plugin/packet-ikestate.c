@@ -1,8 +1,8 @@
 /* packet-ikestate.c — epan glue of the IKE negotiation state post-dissector.
  *
  * Pattern of plugins/epan/transum: ask for the isakmp header fields, advance the state machine
- * (ike_fsm.c) on the first pass only, keep each message's labels as per-packet data and render
- * tree, Info column and expert items from those labels on every pass.
+ * (ike_fsm.c, ike_diag.c) on the first pass only, keep each message's labels as per-packet data
+ * and render tree, Info column and expert items from those labels on every pass.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -11,6 +11,7 @@
 
 #include <epan/expert.h>
 #include <epan/packet.h>
+#include <epan/prefs.h>
 #include <epan/proto_data.h>
 
 #include "ike_fsm.h"
@@ -39,6 +40,11 @@ static int hf_response_to = -1;
 static int hf_response_in = -1;
 static int hf_elapsed = -1;
 static int hf_setup_time = -1;
+static int hf_attempt = -1;
+static int hf_stalled = -1;
+static int hf_failed = -1;
+static int hf_hint = -1;
+static int hf_final = -1;
 
 static int ett_ikestate = -1;
 
@@ -47,25 +53,41 @@ static expert_field ei_mid_negotiation = EI_INIT;
 static expert_field ei_unexpected = EI_INIT;
 static expert_field ei_phase1_completed = EI_INIT;
 static expert_field ei_phase2_completed = EI_INIT;
+static expert_field ei_stalled = EI_INIT;
+static expert_field ei_refused = EI_INIT;
+static expert_field ei_reset = EI_INIT;
 
-/* Fields of other protocols we read (resolved in handoff). */
+static guint pref_stall_retransmissions = IKS_DEFAULT_STALL_RETRANSMISSIONS;
+static guint pref_stall_timeout = IKS_DEFAULT_STALL_TIMEOUT_S;
+
+/* Fields of other protocols we read (resolved in handoff; name shared by IKEv1 and IKEv2 fields). */
 static int hf_isakmp_ispi = -1;
-static int proto_icmp = -1;
-static int proto_icmpv6 = -1;
+static int hf_icmp_type = -1;
+static int hf_icmpv6_type = -1;
+static GArray *hf_notify_types; /* every isakmp.notify.msgtype */
 
-static iks_fsm *fsm; /* one per open capture file */
+static iks_fsm *fsm;       /* one per open capture file */
+static bool fsm_finished; /* capture-end verdicts are up to date */
+
+static void want(GArray *a, int hf)
+{
+	if (hf != -1)
+		g_array_append_val(a, hf);
+}
 
 static void ikestate_init(void)
 {
 	if (!proto_is_protocol_enabled(find_protocol_by_id(proto_ikestate)) || hf_isakmp_ispi == -1)
 		return;
-	fsm = iks_fsm_new();
+	iks_config cfg = { pref_stall_retransmissions, (int64_t)pref_stall_timeout * 1000000000 };
+	fsm = iks_fsm_new(&cfg);
+	fsm_finished = false;
 	GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-	g_array_append_val(wanted, hf_isakmp_ispi);
-	if (proto_icmp != -1)
-		g_array_append_val(wanted, proto_icmp);
-	if (proto_icmpv6 != -1)
-		g_array_append_val(wanted, proto_icmpv6);
+	want(wanted, hf_isakmp_ispi);
+	want(wanted, hf_icmp_type);
+	want(wanted, hf_icmpv6_type);
+	for (guint i = 0; i < hf_notify_types->len; i++)
+		want(wanted, g_array_index(hf_notify_types, int, i));
 	set_postdissector_wanted_hfids(ikestate_handle, wanted);
 }
 
@@ -76,10 +98,16 @@ static void ikestate_cleanup(void)
 	fsm = NULL;
 }
 
-static bool frame_has(proto_tree *tree, int hf)
+static field_info *first_finfo(proto_tree *tree, int hf)
 {
 	GPtrArray *a = hf == -1 ? NULL : proto_get_finfo_ptr_array(tree, hf);
-	return a && a->len > 0;
+	return a && a->len > 0 ? (field_info *)g_ptr_array_index(a, 0) : NULL;
+}
+
+/* Read field bytes from their data source: the same on every Wireshark version (no fvalue API). */
+static const guint8 *finfo_bytes(const field_info *fi, int len)
+{
+	return tvb_bytes_exist(fi->ds_tvb, fi->start, len) ? tvb_get_ptr(fi->ds_tvb, fi->start, len) : NULL;
 }
 
 static void to_iks_addr(const address *a, guint32 port, iks_addr *out)
@@ -90,15 +118,62 @@ static void to_iks_addr(const address *a, guint32 port, iks_addr *out)
 	out->port = (uint16_t)port;
 }
 
+static int64_t ts_of(const packet_info *pinfo)
+{
+	return (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
+}
+
+static uint64_t be64(const guint8 *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Decrypted notifies (Wireshark has the key) are only visible as fields; with one message in the
+ * frame they are that message's. */
+static void add_decrypted_notifies(proto_tree *tree, iks_msg *m)
+{
+	for (guint h = 0; h < hf_notify_types->len; h++) {
+		GPtrArray *a = proto_get_finfo_ptr_array(tree, g_array_index(hf_notify_types, int, h));
+		for (guint i = 0; a && i < a->len && m->n_notify < IKS_MAX_NOTIFY; i++) {
+			const guint8 *p = finfo_bytes((field_info *)g_ptr_array_index(a, i), 2);
+			uint16_t type = p ? (uint16_t)(p[0] << 8 | p[1]) : 0;
+			bool seen = false;
+			for (unsigned k = 0; k < m->n_notify; k++)
+				seen |= m->notify[k] == type;
+			if (p && !seen)
+				m->notify[m->n_notify++] = type;
+		}
+	}
+}
+
+/* ICMP destination unreachable quoting an ISAKMP header: evidence for its negotiation. */
+static iks_result *track_icmp(packet_info *pinfo, proto_tree *tree, field_info *ispi)
+{
+	field_info *t4 = first_finfo(tree, hf_icmp_type), *t6 = first_finfo(tree, hf_icmpv6_type);
+	const guint8 *type = finfo_bytes(t4 ? t4 : t6, 1);
+	const guint8 *cookies = finfo_bytes(ispi, 16);
+	if (!type || !cookies || *type != (t4 ? 3 : 1)) /* ICMP type 3 / ICMPv6 type 1 */
+		return NULL;
+	return iks_fsm_icmp(fsm, ts_of(pinfo), be64(cookies), be64(cookies + 8));
+}
+
 /* First pass: one result per ISAKMP message of the frame, in order, kept as per-packet data. */
 static void ikestate_track(packet_info *pinfo, proto_tree *tree)
 {
 	GPtrArray *ispis = hf_isakmp_ispi == -1 ? NULL : proto_get_finfo_ptr_array(tree, hf_isakmp_ispi);
 	if (!ispis || ispis->len == 0 || !fsm)
 		return;
+	fsm_finished = false;
 	/* An ICMP error quotes the packet that caused it: never a message of its own. */
-	if (frame_has(tree, proto_icmp) || frame_has(tree, proto_icmpv6))
+	if (first_finfo(tree, hf_icmp_type) || first_finfo(tree, hf_icmpv6_type)) {
+		iks_result *r = track_icmp(pinfo, tree, (field_info *)g_ptr_array_index(ispis, 0));
+		if (r)
+			p_add_proto_data(wmem_file_scope(), pinfo, proto_ikestate, 0, r);
 		return;
+	}
 	guint32 key = 0;
 	for (guint i = 0; i < ispis->len; i++) {
 		field_info *fi = (field_info *)g_ptr_array_index(ispis, i);
@@ -107,8 +182,10 @@ static void ikestate_track(packet_info *pinfo, proto_tree *tree)
 		memset(&m, 0, sizeof m);
 		if (avail <= 0 || !iks_parse(tvb_get_ptr(fi->ds_tvb, fi->start, avail), (size_t)avail, &m))
 			continue;
+		if (ispis->len == 1)
+			add_decrypted_notifies(tree, &m);
 		m.frame = pinfo->num;
-		m.ts_ns = (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
+		m.ts_ns = ts_of(pinfo);
 		to_iks_addr(&pinfo->src, pinfo->srcport, &m.src);
 		to_iks_addr(&pinfo->dst, pinfo->destport, &m.dst);
 		iks_result *r = iks_fsm_feed(fsm, &m);
@@ -147,19 +224,36 @@ static proto_item *add_time(proto_tree *t, int hf, tvbuff_t *tvb, int64_t ns)
 	return pi;
 }
 
+/* " [Retransmission 2, MM1 MM_WAIT_MSG2, STALLED]"-style Info suffix. */
+static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg, const char *state)
+{
+	wmem_strbuf_t *b = wmem_strbuf_new(pinfo->pool, " [");
+	if (r->retrans)
+		wmem_strbuf_append_printf(b, "Retransmission %u, ", r->retrans);
+	if (msg)
+		wmem_strbuf_append_printf(b, "%s%s%s, ", msg, state ? " " : "", state ? state : "");
+	if (r->stalled)
+		wmem_strbuf_append_printf(b, "STALLED in %s, ", iks_stalled_name(r->stalled));
+	if (r->failed)
+		wmem_strbuf_append_printf(b, "FAILED: %s, ", iks_failed_name(r->failed));
+	if (wmem_strbuf_get_len(b) == 2)
+		return;
+	wmem_strbuf_truncate(b, wmem_strbuf_get_len(b) - 2);
+	wmem_strbuf_append_c(b, ']');
+	col_append_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(b));
+}
+
 /* Every pass: tree, Info column and expert items from the stored labels. */
 static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const iks_result *r)
 {
 	const char *msg = iks_msg_name(r->msg);
 	const char *state = r->qm_state ? iks_qm_state_name(r->qm_state) : iks_state_name(r->state);
+	const char *hint = iks_hint_text(r->hint);
+	if (hint && (r->flags & IKS_R_FINAL_SOON))
+		hint = wmem_strdup_printf(pinfo->pool, "The capture ends soon after this message: the negotiation "
+					  "may still have gone on. %s", hint);
 
-	if (msg) {
-		if (r->retrans)
-			col_append_fstr(pinfo->cinfo, COL_INFO, " [Retransmission %u, %s%s%s]", r->retrans, msg,
-					state ? " " : "", state ? state : "");
-		else
-			col_append_fstr(pinfo->cinfo, COL_INFO, " [%s%s%s]", msg, state ? " " : "", state ? state : "");
-	}
+	info_suffix(pinfo, r, msg, state);
 
 	proto_item *ti = proto_tree_add_item(tree, proto_ikestate, tvb, 0, 0, ENC_NA);
 	proto_item_set_generated(ti);
@@ -168,6 +262,7 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	proto_tree *st = proto_item_add_subtree(ti, ett_ikestate);
 
 	add_uint(st, hf_tunnel, tvb, r->tunnel);
+	add_uint(st, hf_attempt, tvb, r->attempt);
 	add_string(st, hf_msg, tvb, msg);
 	add_string(st, hf_role, tvb, iks_role_name(r->role));
 	add_string(st, hf_state, tvb, iks_state_name(r->state));
@@ -178,6 +273,11 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	add_uint(st, hf_response_to, tvb, r->response_to);
 	add_uint(st, hf_response_in, tvb, r->response_in);
 	add_time(st, hf_elapsed, tvb, r->elapsed_ns);
+	proto_item *stl = add_string(st, hf_stalled, tvb, iks_stalled_name(r->stalled));
+	proto_item *fl = add_string(st, hf_failed, tvb, iks_failed_name(r->failed));
+	proto_item *hi = add_string(st, hf_hint, tvb, hint);
+	if (r->flags & IKS_R_FINAL)
+		proto_item_set_generated(proto_tree_add_boolean(st, hf_final, tvb, 0, 0, TRUE));
 
 	if (r->retrans)
 		expert_add_info_format(pinfo, rt ? rt : ti, &ei_retransmission,
@@ -191,23 +291,36 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 		expert_add_info_format(pinfo, ti, &ei_unexpected,
 				       "Unexpected message: does not fit this negotiation, state not changed");
 	if (r->flags & IKS_R_PHASE1_DONE) {
-		if (r->setup_ns >= 0) {
-			proto_item *su = add_time(st, hf_setup_time, tvb, r->setup_ns);
+		proto_item *su = r->setup_ns >= 0 ? add_time(st, hf_setup_time, tvb, r->setup_ns) : ti;
+		if (r->setup_ns >= 0)
 			expert_add_info_format(pinfo, su, &ei_phase1_completed, "Phase 1 completed (%s) in %.3f s",
 					       iks_state_name(r->state), (double)r->setup_ns / 1e9);
-		} else {
-			expert_add_info_format(pinfo, ti, &ei_phase1_completed, "Phase 1 completed (%s)",
+		else
+			expert_add_info_format(pinfo, su, &ei_phase1_completed, "Phase 1 completed (%s)",
 					       iks_state_name(r->state));
-		}
 	}
 	if (r->flags & IKS_R_PHASE2_DONE)
-		expert_add_info(pinfo, ti, &ei_phase2_completed);
+		expert_add_info_format(pinfo, ti, &ei_phase2_completed, "Phase 2 (quick mode) completed in %.3f s",
+				       (double)r->setup_ns / 1e9);
+	if (r->failed)
+		expert_add_info_format(pinfo, fl, &ei_refused, "Refused (%s): %s", iks_failed_name(r->failed),
+				       hint ? hint : "");
+	if (r->stalled)
+		expert_add_info_format(pinfo, stl, &ei_stalled, "Stalled in %s%s: %s", iks_stalled_name(r->stalled),
+				       (r->flags & IKS_R_FINAL) ? " (at capture end)" : "", hint ? hint : "");
+	else if (hint && !r->failed)
+		expert_add_info_format(pinfo, hi, &ei_reset, "%s", hint);
 }
 
 static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-	if (!PINFO_FD_VISITED(pinfo))
+	if (!PINFO_FD_VISITED(pinfo)) {
 		ikestate_track(pinfo, tree);
+	} else if (fsm && !fsm_finished) {
+		/* The first pass is over (or paused, in a live capture): give capture-end verdicts. */
+		iks_fsm_finish(fsm);
+		fsm_finished = true;
+	}
 	const iks_result *r;
 	guint32 key = 0;
 	while ((r = (const iks_result *)p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, key++)))
@@ -223,6 +336,8 @@ void proto_register_ikestate(void)
 	static hf_register_info hf[] = {
 		{ &hf_tunnel, { "Tunnel", "ikestate.tunnel", FT_UINT32, BASE_DEC, NULL, 0x0,
 			"Index of the IKE SA (cookie pair) in order of first appearance", HFILL } },
+		{ &hf_attempt, { "Attempt", "ikestate.attempt", FT_UINT32, BASE_DEC, NULL, 0x0,
+			"n-th IKE SA negotiated between this pair of addresses in the capture", HFILL } },
 		{ &hf_msg, { "Message", "ikestate.msg", FT_STRING, BASE_NONE, NULL, 0x0,
 			"Position in the exchange: MM1-MM6, AM1-AM3, QM1-QM4, INFO, TXN, ? when not inferable", HFILL } },
 		{ &hf_role, { "Sender role", "ikestate.role", FT_STRING, BASE_NONE, NULL, 0x0,
@@ -246,6 +361,15 @@ void proto_register_ikestate(void)
 			"Time since the first packet of this IKE SA", HFILL } },
 		{ &hf_setup_time, { "Phase 1 setup time", "ikestate.setup_time", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
 			"On the message that completes phase 1: time since MM1/AM1", HFILL } },
+		{ &hf_stalled, { "Stalled in", "ikestate.stalled", FT_STRING, BASE_NONE, NULL, 0x0,
+			"State the negotiation is stuck in, on each packet where the stall is established", HFILL } },
+		{ &hf_failed, { "Failed", "ikestate.failed", FT_STRING, BASE_NONE, NULL, 0x0,
+			"Why the peer refused or the exchange provably failed (notify name, ICMP_UNREACHABLE, "
+			"PHASE1_REJECTED, PHASE2_REJECTED)", HFILL } },
+		{ &hf_hint, { "Hint", "ikestate.hint", FT_STRING, BASE_NONE, NULL, 0x0,
+			"Likely causes and what to check", HFILL } },
+		{ &hf_final, { "Verdict at capture end", "ikestate.final", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+			"Last packet of a negotiation that never completed (needs two passes: GUI, tshark -2)", HFILL } },
 	};
 	static int *ett[] = { &ett_ikestate };
 	static ei_register_info ei[] = {
@@ -259,6 +383,12 @@ void proto_register_ikestate(void)
 			"Phase 1 completed", EXPFILL } },
 		{ &ei_phase2_completed, { "ikestate.analysis.phase2_completed", PI_SEQUENCE, PI_CHAT,
 			"Phase 2 (quick mode) completed", EXPFILL } },
+		{ &ei_stalled, { "ikestate.analysis.stalled", PI_SEQUENCE, PI_WARN,
+			"Negotiation stalled", EXPFILL } },
+		{ &ei_refused, { "ikestate.analysis.refused", PI_RESPONSE_CODE, PI_WARN,
+			"The peer refused the negotiation", EXPFILL } },
+		{ &ei_reset, { "ikestate.analysis.reset_after_phase2", PI_SEQUENCE, PI_NOTE,
+			"Phase 1 restarted after a phase-2 failure", EXPFILL } },
 	};
 
 	proto_ikestate = proto_register_protocol("IKE negotiation state", "IKE state", "ikestate");
@@ -266,6 +396,15 @@ void proto_register_ikestate(void)
 	proto_register_subtree_array(ett, array_length(ett));
 	expert_register_field_array(expert_register_protocol(proto_ikestate), ei, array_length(ei));
 	ikestate_handle = register_dissector("ikestate", dissect_ikestate, proto_ikestate);
+
+	module_t *prefs = prefs_register_protocol(proto_ikestate, NULL);
+	prefs_register_uint_preference(prefs, "stall_retransmissions", "Resends that establish a stall",
+				       "The k-th byte-identical resend of a message, k at least this, marks the "
+				       "negotiation stalled (0: never)", 10, &pref_stall_retransmissions);
+	prefs_register_uint_preference(prefs, "stall_timeout", "Seconds without progress that establish a stall",
+				       "A negotiation whose next packet comes later than this after its last step "
+				       "is marked stalled (0: never)", 10, &pref_stall_timeout);
+
 	register_init_routine(ikestate_init);
 	register_cleanup_routine(ikestate_cleanup);
 }
@@ -273,8 +412,13 @@ void proto_register_ikestate(void)
 void proto_reg_handoff_ikestate(void)
 {
 	hf_isakmp_ispi = proto_registrar_get_id_byname("isakmp.ispi");
-	proto_icmp = proto_get_id_by_filter_name("icmp");
-	proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
+	hf_icmp_type = proto_registrar_get_id_byname("icmp.type");
+	hf_icmpv6_type = proto_registrar_get_id_byname("icmpv6.type");
+	/* isakmp.notify.msgtype is registered twice (IKEv1 and IKEv2 value strings). */
+	hf_notify_types = g_array_new(FALSE, FALSE, (guint)sizeof(int));
+	for (int id = proto_registrar_get_id_byname("isakmp.notify.msgtype"); id != -1;
+	     id = proto_registrar_get_nth(id)->same_name_prev_id)
+		g_array_append_val(hf_notify_types, id);
 	register_postdissector(ikestate_handle);
 }
 

@@ -1,0 +1,92 @@
+/* ike_fsm_int.h — the state machine's tables, shared by the tracking (ike_fsm.c) and the
+ * diagnosis (ike_diag.c). Not part of the API.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IKE_FSM_INT_H
+#define IKE_FSM_INT_H
+
+#include "ike_fsm.h"
+
+#include <glib.h>
+
+enum { DIR_REF = 0, DIR_OTHER = 1 }; /* direction relative to the tunnel's first sender */
+enum { ROLES_UNKNOWN = 0, INIT_IS_REF, INIT_IS_OTHER };
+
+typedef struct {
+	uint64_t digest;
+	uint32_t length;
+	uint32_t frame;   /* of the original */
+	uint16_t count;   /* resends seen of it */
+	iks_result *res;  /* its labels */
+} iks_last;
+
+/* One exchange: the phase-1 exchange of a tunnel, or one message ID after it. */
+typedef struct {
+	uint32_t tunnel;
+	uint32_t msgid;
+	uint8_t exch;
+	uint8_t qm_init_dir; /* direction of the quick-mode initiator */
+	uint8_t step;        /* last quick-mode position (IKS_M_QM1..QM4), IKS_M_UNKNOWN if lost */
+	bool commit;
+	int64_t start_ns, progress_ns;
+	iks_result *tail;    /* last packet, resends included */
+	iks_last last[2];    /* per direction */
+} iks_exchange;
+
+typedef struct iks_tunnel {
+	uint64_t ispi, rspi; /* ispi first: it is the hash key */
+	struct iks_tunnel *next_same_ispi;
+	uint32_t index;
+	uint16_t attempt;
+	uint16_t failed;      /* first refusal seen (ikestate.failed) */
+	uint8_t fail_hint;    /* and its hint */
+	iks_addr ref;         /* address of the first sender seen: direction reference */
+	iks_addr peer;        /* the other address */
+	uint8_t roles;        /* ROLES_* */
+	uint8_t mode;         /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE, 0 = not seen */
+	uint8_t p1_pos;       /* furthest phase-1 position seen */
+	uint8_t side_pos[2];  /* per role (0 initiator, 1 responder): position that sets its state */
+	uint8_t pending_dir;  /* mid-capture: direction of the first KE/encrypted main-mode message */
+	uint8_t pending_kind; /* 0, IKS_PL_KE or IKS_FLAG_ENCRYPTED */
+	bool p1_start_seen;
+	bool natt;            /* a message on UDP 4500 */
+	bool icmp;            /* an ICMP unreachable quoted one of its messages */
+	bool p2_failed;       /* a quick mode was refused */
+	bool reset_after_p2;  /* started right after a phase-2 failure between the same peers */
+	int64_t first_ns, p1_start_ns, progress_ns, last_ns;
+	iks_exchange *pending_qm; /* quick mode waiting for QM2 */
+	iks_result *tail;         /* last packet, resends included */
+	iks_exchange p1;
+} iks_tunnel;
+
+typedef struct {
+	iks_result *res;
+	uint8_t stalled, hint, flags;
+} iks_saved_verdict;
+
+struct iks_fsm {
+	iks_config cfg;
+	GHashTable *tunnels;   /* ispi -> first iks_tunnel with that ispi */
+	GHashTable *exchanges; /* (tunnel, msgid, exch) -> iks_exchange */
+	GHashTable *pairs;     /* address pair -> iks_pair */
+	GPtrArray *all_tunnels;
+	GSList *blocks;        /* iks_result[RESULTS_PER_BLOCK] */
+	unsigned used;         /* results used in the head block */
+	int64_t last_ns;       /* newest packet time: the capture end for final verdicts */
+	GArray *finals;        /* iks_saved_verdict: what iks_fsm_finish changed, to undo it */
+};
+
+bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
+bool iks_completes_phase1(uint8_t pos);
+uint8_t iks_state_after(uint8_t pos);
+iks_result *iks_new_result(iks_fsm *fsm);
+iks_role iks_role_of(const iks_tunnel *t, unsigned dir);
+
+/* Diagnosis (ike_diag.c), called by the tracking. */
+void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m);
+void iks_diag_message(iks_fsm *fsm, iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir,
+		      bool progressed, iks_result *r);
+void iks_diag_free(iks_fsm *fsm);
+
+#endif
