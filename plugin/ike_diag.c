@@ -302,7 +302,8 @@ static void final_verdict(iks_fsm *fsm, const iks_tunnel *t, iks_result *r, uint
 	iks_saved_verdict saved = { r, r->stalled, r->hint, r->flags };
 	g_array_append_val(fsm->finals, saved);
 	r->flags |= IKS_R_FINAL | IKS_R_STALL;
-	if (fsm->last_ns - (t->first_ns + r->elapsed_ns) < fsm->cfg.stall_timeout_ns)
+	/* "May still go on" is no fair caveat once the peer has refused. */
+	if (!t->failed && fsm->last_ns - (t->first_ns + r->elapsed_ns) < fsm->cfg.stall_timeout_ns)
 		r->flags |= IKS_R_FINAL_SOON;
 	if (!r->stalled)
 		r->stalled = stalled;

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# golden.sh CAPTURE EXPECTED — the plugin's labels on CAPTURE, checked three ways:
+# golden.sh CAPTURE EXPECTED [KEYTABLE] — the plugin's labels on CAPTURE, checked three ways
+# (KEYTABLE: a Wireshark ikev1_decryption_table / ikev2_decryption_table file, so the decrypted path
+# is what is checked):
 #   1. two passes (-2) must print exactly EXPECTED (IKESTATE_UPDATE=1 rewrites it: review the diff);
 #   2. a single pass must print the same labels, except what needs the second pass: response_in
 #      (like dns.response_in) and the capture-end verdicts (rows with ikestate.final);
 #   3. display filters on our fields (-Y) select the same frames in one and two passes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cap=$1 expected=$2
+cap=$1 expected=$2 keys=${3:-}
 [ -f "$cap" ] || { echo "SKIP: $cap not present"; exit 77; }
 fields=(frame.number ikestate.tunnel ikestate.attempt ikestate.msg ikestate.role ikestate.state
 	ikestate.ios_state ikestate.qm_state ikestate.retransmission ikestate.retransmission_of
@@ -14,6 +16,10 @@ fields=(frame.number ikestate.tunnel ikestate.attempt ikestate.msg ikestate.role
 	ikestate.failed ikestate.final _ws.expert.message)
 args=(-T fields -E header=y -E separator=/t -E occurrence=a -E aggregator=,)
 for f in "${fields[@]}"; do args+=(-e "$f"); done
+if [ -n "$keys" ]; then
+	uat=$(basename "$keys"); uat=${uat##*.}
+	while IFS= read -r row; do args+=(-o "uat:$uat:$row"); done < <(grep -v '^#' "$keys")
+fi
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$here/tshark-plugin.sh" "$cap" -2 "${args[@]}" > "$tmp/two" 2> "$tmp/err2"
