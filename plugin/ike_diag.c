@@ -42,58 +42,53 @@ const char *iks_stalled_name(unsigned s)
 	return s < IKS_S__COUNT ? iks_state_name(s) : iks_qm_state_name(s - IKS_S__COUNT);
 }
 
+/* At most ~150 characters each: Wireshark cuts tree and expert labels at 240, and the expert text
+ * carries the state name and the capture-end caveat in front of the hint. */
 static const char *const hints[IKS_H__COUNT] = {
-	[IKS_H_NO_MM2] = "No answer to MM1: peer down or unreachable, UDP 500 filtered on the path, IKE not "
-		"enabled on the peer's interface, or wrong peer address. A capture on this side cannot tell a lost "
-		"MM1 from a lost MM2: capture at the peer too.",
-	[IKS_H_NO_MM2_ICMP] = "The peer's address answers with ICMP unreachable: nothing listens for IKE on "
-		"UDP 500/4500 there (daemon stopped, crypto map or IKE not enabled on that interface) or a filter "
-		"rejects it.",
-	[IKS_H_MM2_LOST] = "The responder answers MM1 but MM3 never comes: its MM2 does not reach the "
-		"initiator (return path, NAT or firewall dropping UDP 500 towards it). Repeated MM1s at the "
-		"responder prove the initiator never got MM2.",
-	[IKS_H_NO_MM4] = "The responder accepted the proposal (MM2) but does not answer MM3: on ASA/IOS "
-		"usually no tunnel-group or pre-shared key for this peer address (keys are derived after MM3); "
-		"else a middle box dropping the larger KE packets, or vendor interop.",
-	[IKS_H_NO_MM5] = "The initiator got MM4 but sends no MM5: it could not compute keys or authenticate "
-		"(missing key or certificate), or MM5 left on UDP 4500 after NAT detection and is blocked.",
-	[IKS_H_NO_MM6] = "The initiator sent its authentication (MM5) and gets no MM6: usually a pre-shared "
-		"key mismatch (the responder cannot decrypt MM5) or the responder rejects the identity; check "
-		"both peers' keys and IDs.",
-	[IKS_H_NO_MM6_NATT] = "MM5 went out on UDP 4500 (NAT-T) and no MM6 comes: UDP 4500 blocked on the "
-		"path, or a pre-shared key mismatch / rejected identity.",
-	[IKS_H_NO_AM2] = "No answer to aggressive-mode AM1: peer unreachable or UDP 500 filtered, aggressive "
-		"mode disabled on the peer, or no group / pre-shared key for the identity sent in AM1.",
-	[IKS_H_NO_AM3] = "The responder re-sends AM2 and gets no AM3: the initiator rejected AM2 (pre-shared "
-		"key mismatch: it cannot verify HASH_R) or AM2 does not reach it.",
-	[IKS_H_NO_QM2] = "Quick mode QM1 gets no answer: the peer drops the phase-2 proposal — proxy identities "
-		"(crypto ACLs / traffic selectors), transform set or PFS group differ — or it lost the IKE SA "
-		"(rebooted).",
-	[IKS_H_NO_QM3] = "The quick-mode responder keeps re-sending QM2: no acceptable QM3 reaches it — the "
-		"initiator rejected QM2 (proposal or identities it did not offer) or QM3 is lost on the way.",
-	[IKS_H_P1_NO_PROPOSAL] = "The peer refused every phase-1 proposal: IKE policy mismatch (encryption, "
-		"hash, DH group, authentication method or lifetime). Compare both ISAKMP policies.",
-	[IKS_H_P2_NO_PROPOSAL] = "The peer refused the phase-2 proposal: transform set (ESP cipher / hash), PFS "
-		"group, or encapsulation (tunnel / transport, NAT-T UDP encapsulation) differ.",
-	[IKS_H_INVALID_COOKIE] = "The peer has no IKE SA for these cookies: it rebooted or deleted it, or (ASA) "
-		"it never built keys because no tunnel-group / pre-shared key matches this peer address.",
+	[IKS_H_NO_MM2] = "No answer to MM1: peer down, UDP 500 filtered, IKE off on its interface or wrong peer "
+		"address. Capture at the peer too: MM1 lost or MM2 lost?",
+	[IKS_H_NO_MM2_ICMP] = "ICMP unreachable from the peer: no IKE listener on UDP 500/4500 there (daemon "
+		"down, crypto map / IKE not on that interface) or a filter.",
+	[IKS_H_MM2_LOST] = "Responder re-sends MM2, MM3 never comes: MM2 does not reach the initiator (return "
+		"path, NAT or firewall dropping UDP 500).",
+	[IKS_H_NO_MM4] = "MM3 unanswered after MM2: on ASA/IOS usually no tunnel-group / pre-shared key for this "
+		"peer address; else a middle box or interop.",
+	[IKS_H_NO_MM5] = "No MM5 after MM4: initiator lacks a key or certificate, or MM5 left on UDP 4500 "
+		"(NAT-T) and is blocked.",
+	[IKS_H_MM5_UNUSABLE] = "Responder re-sends MM4 although MM5 came: it cannot decrypt MM5 — usually a "
+		"pre-shared key mismatch (libreswan sends no notify).",
+	[IKS_H_NO_MM6] = "MM5 unanswered: usually a pre-shared key mismatch (responder cannot decrypt MM5) or "
+		"the peer rejects our identity. Check keys and IDs.",
+	[IKS_H_NO_MM6_NATT] = "MM5 on UDP 4500 (NAT-T) unanswered: UDP 4500 blocked on the path, or a "
+		"pre-shared key mismatch / rejected identity.",
+	[IKS_H_NO_AM2] = "No answer to AM1: peer unreachable, UDP 500 filtered, aggressive mode off, or no "
+		"group / pre-shared key for the identity sent.",
+	[IKS_H_NO_AM3] = "Responder re-sends AM2, no AM3: the initiator rejected AM2 (pre-shared key mismatch) "
+		"or AM2 does not reach it.",
+	[IKS_H_NO_QM2] = "QM1 unanswered: peer drops the phase-2 proposal (proxy IDs / crypto ACLs, transform "
+		"set, PFS) or lost the IKE SA (rebooted).",
+	[IKS_H_NO_QM3] = "QM responder re-sends QM2: no acceptable QM3 reaches it (QM2 rejected by the "
+		"initiator, or QM3 lost on the way).",
+	[IKS_H_P1_NO_PROPOSAL] = "Every phase-1 proposal refused: IKE policy mismatch (encryption, hash, DH "
+		"group, authentication, lifetime).",
+	[IKS_H_P2_NO_PROPOSAL] = "Phase-2 proposal refused: transform set, PFS group or encapsulation "
+		"(tunnel / transport, NAT-T UDP) differ.",
+	[IKS_H_INVALID_COOKIE] = "Peer has no IKE SA for these cookies: rebooted or deleted it, or (ASA) no "
+		"tunnel-group / pre-shared key matches this peer.",
 	[IKS_H_P1_AUTH] = "Phase-1 authentication failed: pre-shared key mismatch, or certificate / identity "
-		"not accepted by the peer.",
-	[IKS_H_P1_ID] = "The peer does not accept the phase-1 identity sent: check the configured peer IDs "
-		"(address, FQDN, certificate DN).",
-	[IKS_H_P2_PROXY_ID] = "Proxy identities do not match: the crypto ACLs / traffic selectors must be mirror "
-		"images on both peers; check NAT exemption.",
+		"refused.",
+	[IKS_H_P1_ID] = "Phase-1 identity refused: check the peer IDs (address, FQDN, certificate DN).",
+	[IKS_H_P2_PROXY_ID] = "Proxy IDs differ: crypto ACLs / traffic selectors must mirror each other; check "
+		"NAT exemption.",
 	[IKS_H_NOTIFY] = "The peer refused with an error notify; see its type.",
-	[IKS_H_P1_REJECTED_MM5] = "The responder answers MM5 with an encrypted notify: it could not "
-		"authenticate us — usually a pre-shared key mismatch (PAYLOAD-MALFORMED, INVALID-HASH). Load the IKE "
-		"decryption key to see the notify.",
-	[IKS_H_P1_REJECTED_AM2] = "The initiator answers AM2 with an encrypted notify instead of AM3: it could "
-		"not verify the responder — usually a pre-shared key mismatch.",
-	[IKS_H_P2_REJECTED] = "The peer answers QM1 with an encrypted notify instead of QM2: phase 2 rejected — "
-		"usually proxy-ID / crypto-ACL, transform-set or PFS mismatch. Load the IKE decryption key to see "
-		"which.",
-	[IKS_H_P1_RESET_AFTER_P2] = "New phase 1 right after a phase-2 failure between the same peers: the "
-		"tunnel is being reset because phase 2 fails, not phase 1.",
+	[IKS_H_P1_REJECTED_MM5] = "Encrypted notify answers MM5: the responder cannot authenticate us, usually "
+		"a pre-shared key mismatch. Load the key to read it.",
+	[IKS_H_P1_REJECTED_AM2] = "Encrypted notify instead of AM3: the initiator cannot verify AM2, usually a "
+		"pre-shared key mismatch.",
+	[IKS_H_P2_REJECTED] = "Encrypted notify instead of QM2: phase 2 refused — proxy IDs, transform set or "
+		"PFS. Load the IKE key to see which.",
+	[IKS_H_P1_RESET_AFTER_P2] = "New phase 1 right after a phase-2 failure between these peers: phase 2 "
+		"fails, not phase 1.",
 };
 
 const char *iks_hint_text(unsigned h)
@@ -180,6 +175,8 @@ static iks_hint hint_for_stall(const iks_tunnel *t, uint8_t stalled)
 		h = IKS_H_NO_MM2_ICMP;
 	if (h == IKS_H_NO_MM6 && t->natt)
 		h = IKS_H_NO_MM6_NATT;
+	if (h == IKS_H_NO_MM5 && t->p1_pos >= IKS_M_MM5)
+		h = IKS_H_MM5_UNUSABLE;
 	return h;
 }
 
@@ -323,9 +320,12 @@ void iks_fsm_finish(iks_fsm *fsm)
 	g_array_set_size(fsm->finals, 0);
 
 	for (guint i = 0; i < fsm->all_tunnels->len; i++) {
-		const iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, i);
-		if (t->mode && t->p1_pos && t->tail && !iks_completes_phase1(t->p1_pos))
+		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, i);
+		t->final_stalled = 0;
+		if (t->mode && t->p1_pos && t->tail && !iks_completes_phase1(t->p1_pos)) {
 			final_verdict(fsm, t, t->tail, iks_state_after(t->p1_pos));
+			t->final_stalled = t->tail->stalled;
+		}
 	}
 	GHashTableIter it;
 	gpointer k, v;
@@ -337,4 +337,54 @@ void iks_fsm_finish(iks_fsm *fsm)
 		const iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, e->tunnel - 1);
 		final_verdict(fsm, t, e->tail, stalled_qm(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3));
 	}
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Summary
+ */
+static bool quick_mode_failed(const iks_exchange *e)
+{
+	return e->exch == IKS_EXCH_QUICK && (e->step == IKS_M_QM1 || e->step == IKS_M_QM2);
+}
+
+bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out)
+{
+	if (index == 0 || index > fsm->all_tunnels->len)
+		return false;
+	const iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, index - 1);
+	memset(out, 0, sizeof *out);
+	out->attempt = t->attempt;
+	out->version = t->version;
+	out->mode = t->mode;
+	out->roles_known = t->roles != ROLES_UNKNOWN;
+	out->initiator = out->roles_known ? t->by_role[0] : t->ref;
+	out->responder = out->roles_known ? t->by_role[1] : t->peer;
+	out->first_ns = t->first_ns;
+	out->setup_ns = t->setup_ns;
+	out->qm_done = t->qm_done;
+	out->retrans = t->retrans;
+	out->failed = t->failed;
+	if (t->version == 1 && t->p1_pos) {
+		out->state = iks_state_after(t->p1_pos);
+		out->ios_state = iks_ios_after(t->p1_pos);
+	}
+	/* The quick modes of this tunnel that never completed: the ones iks_fsm_finish marks. */
+	GHashTableIter it;
+	gpointer k, v;
+	uint8_t qm_stall = 0;
+	g_hash_table_iter_init(&it, fsm->exchanges);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const iks_exchange *e = v;
+		if (e->tunnel == t->index && quick_mode_failed(e)) {
+			out->qm_failed++;
+			qm_stall = stalled_qm(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3);
+		}
+	}
+	if (t->final_stalled)
+		out->stalled = t->final_stalled; /* what its last packet says */
+	else if (qm_stall)
+		out->stalled = qm_stall;
+	if (out->stalled || out->failed)
+		out->hint = (uint8_t)(t->fail_hint ? t->fail_hint : hint_for_stall(t, out->stalled));
+	return true;
 }

@@ -67,6 +67,11 @@ uint8_t iks_state_after(uint8_t pos)
 	return pos < G_N_ELEMENTS(state_after) ? state_after[pos] : IKS_S_NONE;
 }
 
+uint8_t iks_ios_after(uint8_t pos)
+{
+	return pos < G_N_ELEMENTS(ios_after) ? ios_after[pos] : IKS_IOS_NONE;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Parsing
  */
@@ -210,6 +215,7 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 	t->ref = m->src;
 	t->peer = m->dst;
 	t->first_ns = t->progress_ns = m->ts_ns;
+	t->setup_ns = -1;
 	t->p1.tunnel = t->index;
 	g_ptr_array_add(fsm->all_tunnels, t);
 	if (!head) {
@@ -357,6 +363,7 @@ static bool phase1_step(iks_tunnel *t, const iks_msg *m, iks_role sender, iks_re
 		phase1_active(t);
 		r->flags |= IKS_R_PHASE1_DONE;
 		r->setup_ns = t->p1_start_seen ? m->ts_ns - t->p1_start_ns : -1;
+		t->setup_ns = r->setup_ns;
 	}
 	return true;
 }
@@ -487,6 +494,13 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 		progressed = track(t, e, m, dir, new_exchange, new_tunnel, r);
 	}
 	iks_diag_message(fsm, t, e, m, dir, progressed, r);
+	t->version = m->version;
+	t->retrans += r->retrans ? 1 : 0;
+	t->qm_done += (r->flags & IKS_R_PHASE2_DONE) ? 1 : 0;
+	if (r->role != IKS_ROLE_UNKNOWN) {
+		t->by_role[r->role == IKS_ROLE_RESPONDER] = m->src;
+		t->by_role[r->role == IKS_ROLE_INITIATOR] = m->dst;
+	}
 	if (progressed)
 		t->progress_ns = m->ts_ns;
 	t->tail = e->tail = r;

@@ -130,7 +130,7 @@ enum {
 /* Hints: one or two sentences each, chosen from state, role and evidence (ike_diag.c). */
 typedef enum {
 	IKS_H_NONE = 0,
-	IKS_H_NO_MM2, IKS_H_NO_MM2_ICMP, IKS_H_MM2_LOST, IKS_H_NO_MM4, IKS_H_NO_MM5, IKS_H_NO_MM6,
+	IKS_H_NO_MM2, IKS_H_NO_MM2_ICMP, IKS_H_MM2_LOST, IKS_H_NO_MM4, IKS_H_NO_MM5, IKS_H_MM5_UNUSABLE, IKS_H_NO_MM6,
 	IKS_H_NO_MM6_NATT, IKS_H_NO_AM2, IKS_H_NO_AM3, IKS_H_NO_QM2, IKS_H_NO_QM3,
 	IKS_H_P1_NO_PROPOSAL, IKS_H_P2_NO_PROPOSAL, IKS_H_INVALID_COOKIE, IKS_H_P1_AUTH, IKS_H_P1_ID,
 	IKS_H_P2_PROXY_ID, IKS_H_NOTIFY, IKS_H_P1_REJECTED_MM5, IKS_H_P1_REJECTED_AM2, IKS_H_P2_REJECTED,
@@ -181,6 +181,26 @@ iks_result *iks_fsm_icmp(iks_fsm *fsm, int64_t ts_ns, uint64_t ispi, uint64_t rs
 void iks_fsm_finish(iks_fsm *fsm);
 
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm);
+
+/* One IKE SA as `show crypto isakmp sa` would summarise it, from the same machine that labels the
+ * packets. Call iks_fsm_finish first: the stall is the capture-end verdict. */
+typedef struct {
+	uint16_t attempt;
+	uint8_t version;       /* 1 or 2 */
+	uint8_t mode;          /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE / 0 */
+	bool roles_known;      /* else initiator/responder are first sender / its peer */
+	iks_addr initiator, responder; /* latest address:port seen (after the NAT-T float) */
+	int64_t first_ns;      /* absolute */
+	int64_t setup_ns;      /* phase-1 setup time, -1 if not seen complete from MM1/AM1 */
+	uint8_t state, ios_state; /* where phase 1 got to: state of the sender of its furthest message */
+	uint32_t qm_done, qm_failed, retrans;
+	uint8_t stalled;       /* iks_stalled_name(); 0 = none */
+	uint16_t failed;       /* iks_failed_name(); 0 = none */
+	uint8_t hint;          /* iks_hint_text() */
+} iks_tunnel_summary;
+
+/* index: 1..iks_fsm_tunnel_count(). False for an unknown index. */
+bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out);
 
 /* Fill the header facts of *m from the raw ISAKMP message (first byte = initiator cookie).
  * caplen = bytes available. Returns false when there is no complete ISAKMP header. Walks the

@@ -43,6 +43,11 @@ typedef struct iks_tunnel {
 	uint8_t fail_hint;    /* and its hint */
 	iks_addr ref;         /* address of the first sender seen: direction reference */
 	iks_addr peer;        /* the other address */
+	iks_addr by_role[2];  /* latest address:port of initiator / responder (after NAT-T) */
+	uint32_t retrans, qm_done;
+	int64_t setup_ns;     /* phase-1 setup time, -1 until seen */
+	uint8_t final_stalled; /* set by iks_fsm_finish */
+	uint8_t version;
 	uint8_t roles;        /* ROLES_* */
 	uint8_t mode;         /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE, 0 = not seen */
 	uint8_t p1_pos;       /* furthest phase-1 position seen */
@@ -80,6 +85,7 @@ struct iks_fsm {
 bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
 bool iks_completes_phase1(uint8_t pos);
 uint8_t iks_state_after(uint8_t pos);
+uint8_t iks_ios_after(uint8_t pos);
 iks_result *iks_new_result(iks_fsm *fsm);
 iks_role iks_role_of(const iks_tunnel *t, unsigned dir);
 

@@ -14,7 +14,9 @@
 #include <epan/prefs.h>
 #include <epan/proto_data.h>
 
-#include "ike_fsm.h"
+#include <epan/tap.h>
+
+#include "ikestate.h"
 
 WS_DLL_PUBLIC_DEF const char plugin_version[] = PLUGIN_VERSION;
 WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
@@ -68,6 +70,16 @@ static GArray *hf_notify_types; /* every isakmp.notify.msgtype */
 
 static iks_fsm *fsm;       /* one per open capture file */
 static bool fsm_finished; /* capture-end verdicts are up to date */
+int ikestate_tap = -1;
+
+iks_fsm *ikestate_finished_fsm(void)
+{
+	if (fsm && !fsm_finished) {
+		iks_fsm_finish(fsm);
+		fsm_finished = true;
+	}
+	return fsm;
+}
 
 static void want(GArray *a, int hf)
 {
@@ -250,8 +262,7 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	const char *state = r->qm_state ? iks_qm_state_name(r->qm_state) : iks_state_name(r->state);
 	const char *hint = iks_hint_text(r->hint);
 	if (hint && (r->flags & IKS_R_FINAL_SOON))
-		hint = wmem_strdup_printf(pinfo->pool, "The capture ends soon after this message: the negotiation "
-					  "may still have gone on. %s", hint);
+		hint = wmem_strdup_printf(pinfo->pool, "Capture ends soon after: may still go on. %s", hint);
 
 	info_suffix(pinfo, r, msg, state);
 
@@ -314,17 +325,16 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 
 static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-	if (!PINFO_FD_VISITED(pinfo)) {
+	if (!PINFO_FD_VISITED(pinfo))
 		ikestate_track(pinfo, tree);
-	} else if (fsm && !fsm_finished) {
-		/* The first pass is over (or paused, in a live capture): give capture-end verdicts. */
-		iks_fsm_finish(fsm);
-		fsm_finished = true;
-	}
+	else
+		ikestate_finished_fsm(); /* the first pass is over (or paused, in a live capture) */
 	const iks_result *r;
 	guint32 key = 0;
-	while ((r = (const iks_result *)p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, key++)))
+	while ((r = (const iks_result *)p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, key++))) {
 		ikestate_render(tvb, pinfo, tree, r);
+		tap_queue_packet(ikestate_tap, pinfo, r);
+	}
 	return key > 1 ? tvb_captured_length(tvb) : 0;
 }
 
@@ -396,6 +406,8 @@ void proto_register_ikestate(void)
 	proto_register_subtree_array(ett, array_length(ett));
 	expert_register_field_array(expert_register_protocol(proto_ikestate), ei, array_length(ei));
 	ikestate_handle = register_dissector("ikestate", dissect_ikestate, proto_ikestate);
+	ikestate_tap = register_tap("ikestate");
+	ikestate_register_summary();
 
 	module_t *prefs = prefs_register_protocol(proto_ikestate, NULL);
 	prefs_register_uint_preference(prefs, "stall_retransmissions", "Resends that establish a stall",

@@ -4,6 +4,9 @@
 #   IKESTATE_SO=build/plugins/4.0/epan/ikestate.so test/tshark-plugin.sh CAPTURE [tshark args...]
 #   IKESTATE_TOOL=sharkd ... test/tshark-plugin.sh CAPTURE < requests.jsonl
 #     (sharkd JSON-RPC on stdin; the string @CAPTURE@ in it is replaced by the capture's copy)
+#   IKESTATE_CONFIG_DIR=DIR ... test/tshark-plugin.sh ...
+#     (optional: DIR is a Wireshark personal configuration folder, e.g. DIR/profiles/NAME for
+#     `-C NAME`; it is copied and used as WIRESHARK_CONFIG_DIR. Unset: an empty HOME, as before)
 #
 # tshark ignores WIRESHARK_PLUGIN_DIR and the personal plugin folder when run as root, so as root
 # we drop to nobody. Plugin and capture are copied into a private world-readable directory so that
@@ -22,10 +25,29 @@ if [ "$cap" != - ]; then
 	cp "$cap" "$work/capture"
 	args=(-r "$work/capture")
 fi
+if [ -n "${IKESTATE_CONFIG_DIR:-}" ]; then
+	# A copy: user nobody must be able to read it wherever it lives, and nothing written leaks back.
+	cp -r "$IKESTATE_CONFIG_DIR" "$work/config"
+fi
 chmod -R a+rX "$work"; chmod a+rwx "$work/home"
 envs=(HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/plugins"
       TZ=UTC LC_ALL=C.UTF-8 PATH=/usr/bin:/bin
       WIRESHARK_ABORT_ON_DISSECTOR_BUG="${WIRESHARK_ABORT_ON_DISSECTOR_BUG:-1}")
+[ -z "${IKESTATE_CONFIG_DIR:-}" ] || envs+=(WIRESHARK_CONFIG_DIR="$work/config")
+# A sanitized plugin (cmake -DIKESTATE_SANITIZE=ON) needs the ASan runtime loaded before anything
+# else, and tshark is not instrumented: preload it. IKESTATE_PRELOAD=LIB forces a library.
+preload=${IKESTATE_PRELOAD:-}
+if [ -z "$preload" ] && readelf -d "$IKESTATE_SO" 2> /dev/null | grep -q 'NEEDED.*libasan'; then
+	preload=$(gcc -print-file-name=libasan.so)
+fi
+if [ -n "$preload" ]; then
+	# Wireshark itself leaks at exit: leak reports would drown real findings. The extcap helpers
+	# tshark spawns inherit the preload and hang (seen with 4.0): give it an empty extcap folder.
+	mkdir -p "$work/noextcap"
+	envs+=(LD_PRELOAD="$preload" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
+	       UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+	       WIRESHARK_EXTCAP_DIR="$work/noextcap")
+fi
 run() {
 	if [ "$(id -u)" = 0 ]; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups env -i "${envs[@]}" "$@"

@@ -792,6 +792,46 @@ static void test_final_verdicts(fx *f, gconstpointer d)
 	g_assert_false(last->flags & IKS_R_FINAL_SOON);
 }
 
+/* The per-tunnel summary (tshark -z ikestate,tunnels) says what the packets say. */
+static void test_summary(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_addr a4500 = A, b4500 = B;
+	a4500.port = b4500.port = 4500;
+	main_mode_to_mm4(f, A, B, 1, 2);
+	feed(f, MM5(a4500, b4500, 1, 2), 1);
+	iks_result *m6 = feed(f, MM6(b4500, a4500, 1, 2), SEC / 100);
+	feed(f, QM(a4500, b4500, 1, 2, 9, 300, 0), 1);
+	feed(f, QM(b4500, a4500, 1, 2, 9, 300, 1), 1);
+	feed(f, QM(a4500, b4500, 1, 2, 9, 60, 2), 1);
+	feed(f, QM(a4500, b4500, 1, 2, 10, 300, 3), 1); /* never answered */
+	/* Second tunnel: libreswan-style responder re-sending MM4 after MM5. */
+	main_mode_to_mm4(f, C, B, 3, 4);
+	feed(f, MM5(C, B, 3, 4), 1);
+	feed(f, MM4(B, C, 3, 4), SEC);
+	iks_result *r4 = feed(f, MM4(B, C, 3, 4), SEC);
+	g_assert_cmpuint(r4->hint, ==, IKS_H_MM5_UNUSABLE);
+	iks_fsm_finish(f->fsm);
+
+	iks_tunnel_summary s;
+	g_assert_false(iks_fsm_summary(f->fsm, 0, &s));
+	g_assert_false(iks_fsm_summary(f->fsm, 3, &s));
+	g_assert_true(iks_fsm_summary(f->fsm, 1, &s));
+	g_assert_true(s.roles_known);
+	g_assert_cmpuint(s.initiator.port, ==, 4500); /* final ports, after the NAT-T float */
+	g_assert_cmpmem(s.initiator.bytes, 4, A.bytes, 4);
+	g_assert_cmpint(s.setup_ns, ==, m6->setup_ns);
+	g_assert_cmpstr(iks_state_name(s.state), ==, "MM_ACTIVE");
+	g_assert_cmpuint(s.qm_done, ==, 1);
+	g_assert_cmpuint(s.qm_failed, ==, 1);
+	g_assert_cmpstr(iks_stalled_name(s.stalled), ==, "QM_WAIT_MSG2");
+	g_assert_true(iks_fsm_summary(f->fsm, 2, &s));
+	g_assert_cmpuint(s.retrans, ==, 2);
+	g_assert_cmpstr(iks_stalled_name(s.stalled), ==, iks_stalled_name(r4->stalled)); /* its last packet */
+	g_assert_cmpuint(s.hint, ==, IKS_H_MM5_UNUSABLE);
+	g_assert_cmpint(s.setup_ns, ==, -1);
+}
+
 #define ADD(name, fn) g_test_add(name, fx, NULL, fx_setup, fn, fx_teardown)
 
 int main(int argc, char **argv)
@@ -819,6 +859,7 @@ int main(int argc, char **argv)
 	ADD("/diag/encrypted-refusals", test_encrypted_refusals);
 	ADD("/diag/icmp", test_icmp);
 	ADD("/diag/final-verdicts", test_final_verdicts);
+	ADD("/diag/summary", test_summary);
 	g_test_add_func("/parse/payload-chain", test_parse_payload_chain);
 	g_test_add_func("/parse/hostile", test_parse_hostile);
 	g_test_add_func("/fsm/random-sequences", test_fsm_random_sequences);

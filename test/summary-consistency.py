@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""summary-consistency.py CAPTURE... — `-z ikestate,tunnels,csv` must say what the packets say.
+
+For every tunnel of every capture, the summary row and the two-pass per-packet fields agree:
+retransmissions = packets with ikestate.retransmission, quick modes completed = QM3s, setup time =
+ikestate.setup_time, FAILED: X = the first ikestate.failed of the tunnel, STALLED in S = its
+capture-end ikestate.stalled, ? = no message of it could be placed, OK = none of these.
+"""
+import csv, io, os, subprocess, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIELDS = ["ikestate.tunnel", "ikestate.retransmission", "ikestate.setup_time", "ikestate.failed",
+          "ikestate.stalled", "ikestate.final", "ikestate.state", "ikestate.msg"]
+
+
+def tshark(cap, *args):
+    p = subprocess.run([os.path.join(HERE, "tshark-plugin.sh"), cap, *args], capture_output=True, text=True)
+    if p.returncode:
+        sys.exit(f"tshark {' '.join(args)} on {cap} failed ({p.returncode}): {p.stderr}")
+    return p.stdout
+
+
+def check(cap):
+    out = tshark(cap, "-2", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f",
+                 *sum([["-e", f] for f in FIELDS], []))
+    per = {}
+    for line in out.splitlines():
+        v = dict(zip(FIELDS, line.split("\t")))
+        if not v["ikestate.tunnel"]:
+            continue
+        t = per.setdefault(v["ikestate.tunnel"], {"retr": 0, "qm": 0, "setup": "", "failed": "", "final": "",
+                                                          "placed": False, "unknown": False})
+        t["retr"] += bool(v["ikestate.retransmission"])
+        t["qm"] += v["ikestate.msg"] == "QM3" and not v["ikestate.retransmission"]
+        t["setup"] = t["setup"] or v["ikestate.setup_time"]
+        t["failed"] = t["failed"] or v["ikestate.failed"]
+        t["placed"] |= v["ikestate.state"] != ""
+        t["unknown"] |= v["ikestate.msg"] == "?"
+        if v["ikestate.final"]:
+            t["final"] = v["ikestate.stalled"]
+    rows = list(csv.DictReader(io.StringIO(tshark(cap, "-q", "-z", "ikestate,tunnels,csv"))))
+    bad = []
+    if sorted(r["tunnel"] for r in rows) != sorted(per):
+        bad.append(f"tunnels {sorted(r['tunnel'] for r in rows)} vs packets {sorted(per)}")
+    for r in rows:
+        t = per.get(r["tunnel"])
+        if not t:
+            continue
+        want_v = ("-" if r["ike"].startswith("v2") else f"FAILED: {t['failed']}" if t["failed"]
+                  else f"STALLED in {t['final']}" if t["final"]
+                  else "?" if t["unknown"] and not t["placed"] else "OK")
+        got = (int(r["retransmissions"]), int(r["qm_completed"]), r["verdict"])
+        want = (t["retr"], t["qm"], want_v)
+        if got != want or (t["setup"] and abs(float(r["setup_time"]) - float(t["setup"])) > 0.0005):
+            bad.append(f"tunnel {r['tunnel']}: summary {got} setup {r['setup_time']}, packets {want} setup {t['setup']}")
+    return bad
+
+
+failures = 0
+for cap in sys.argv[1:]:
+    bad = check(cap)
+    failures += bool(bad)
+    for b in bad:
+        print(f"FAIL {os.path.basename(cap)}: {b}")
+print(f"{len(sys.argv) - 1} captures, {failures} with disagreements")
+sys.exit(1 if failures else 0)
