@@ -31,6 +31,7 @@ const char *iks_failed_name(unsigned f)
 	case IKS_F_ICMP_UNREACHABLE: return "ICMP_UNREACHABLE";
 	case IKS_F_PHASE1_REJECTED: return "PHASE1_REJECTED";
 	case IKS_F_PHASE2_REJECTED: return "PHASE2_REJECTED";
+	case IKS_F_PEER_DEAD: return "PEER_DEAD";
 	}
 	if (f < G_N_ELEMENTS(notify_names) && notify_names[f])
 		return notify_names[f];
@@ -87,6 +88,8 @@ static const char *const hints[IKS_H__COUNT] = {
 		"pre-shared key mismatch.",
 	[IKS_H_P2_REJECTED] = "Encrypted notify instead of QM2: phase 2 refused — proxy IDs, transform set or "
 		"PFS. Load the IKE key to see which.",
+	[IKS_H_PEER_DEAD] = "The peer answers none of the encrypted Informationals (DPD R-U-THERE): peer "
+		"down, path broken or its SA gone; the tunnel will be torn down.",
 	[IKS_H_P1_RESET_AFTER_P2] = "New phase 1 right after a phase-2 failure between these peers: phase 2 "
 		"fails, not phase 1.",
 };
@@ -242,6 +245,23 @@ static void informational(iks_tunnel *t, const iks_msg *m, unsigned dir, iks_res
 	}
 }
 
+/* Dead peer: a side keeps sending encrypted Informationals (DPD R-U-THERE, each under a new message
+ * ID) and hears nothing back; as many as make a stall for resends, plus the first. */
+static void dead_peer(const iks_fsm *fsm, iks_tunnel *t, const iks_msg *m, unsigned dir, iks_result *r)
+{
+	t->unanswered[!dir] = 0; /* this side spoke: the other was not talking to a dead peer */
+	if (m->exch != IKS_EXCH_INFO || !(m->flags & IKS_FLAG_ENCRYPTED) || !iks_completes_phase1(t->p1_pos) ||
+	    r->failed || !fsm->cfg.stall_retransmissions)
+		return;
+	for (unsigned i = 0; i < m->n_notify; i++)
+		if (m->notify[i] == 36137) /* R-U-THERE-ACK: the peer is alive */
+			return;
+	if (t->unanswered[dir] < UINT8_MAX)
+		t->unanswered[dir]++;
+	if (t->unanswered[dir] > fsm->cfg.stall_retransmissions)
+		fail(t, r, IKS_F_PEER_DEAD, IKS_H_PEER_DEAD);
+}
+
 void iks_diag_message(iks_fsm *fsm, iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir,
 		      bool progressed, iks_result *r)
 {
@@ -252,6 +272,7 @@ void iks_diag_message(iks_fsm *fsm, iks_tunnel *t, iks_exchange *e, const iks_ms
 		return; /* IKEv2 diagnosis is not done yet */
 	if (m->exch == IKS_EXCH_INFO && !r->retrans)
 		informational(t, m, dir, r);
+	dead_peer(fsm, t, m, dir, r);
 
 	/* The k-th resend of a message that waits for an answer (a resent MM6 or QM3 only answers the
 	 * peer's resends: the peer's own resends say where it waits). */

@@ -125,6 +125,7 @@ enum {
 	IKS_F_ICMP_UNREACHABLE = 0xff01, /* ICMP unreachable quoting a message of the negotiation */
 	IKS_F_PHASE1_REJECTED,           /* encrypted notify answering MM5 / AM2 (PSK or identity) */
 	IKS_F_PHASE2_REJECTED,           /* encrypted notify where QM2 was expected */
+	IKS_F_PEER_DEAD,                 /* encrypted Informationals (DPD) left unanswered */
 };
 
 /* Hints: one or two sentences each, chosen from state, role and evidence (ike_diag.c). */
@@ -134,7 +135,7 @@ typedef enum {
 	IKS_H_NO_MM6_NATT, IKS_H_NO_AM2, IKS_H_NO_AM3, IKS_H_NO_QM2, IKS_H_NO_QM3,
 	IKS_H_P1_NO_PROPOSAL, IKS_H_P2_NO_PROPOSAL, IKS_H_INVALID_COOKIE, IKS_H_P1_AUTH, IKS_H_P1_ID,
 	IKS_H_P2_PROXY_ID, IKS_H_NOTIFY, IKS_H_P1_REJECTED_MM5, IKS_H_P1_REJECTED_AM2, IKS_H_P2_REJECTED,
-	IKS_H_P1_RESET_AFTER_P2,
+	IKS_H_P1_RESET_AFTER_P2, IKS_H_PEER_DEAD,
 	IKS_H__COUNT
 } iks_hint;
 

@@ -47,6 +47,7 @@ typedef struct iks_tunnel {
 	uint32_t retrans, qm_done;
 	int64_t setup_ns;     /* phase-1 setup time, -1 until seen */
 	uint8_t final_stalled; /* set by iks_fsm_finish */
+	uint8_t unanswered[2]; /* per direction: encrypted Informationals since the other side last spoke */
 	uint8_t version;
 	uint8_t roles;        /* ROLES_* */
 	uint8_t mode;         /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE, 0 = not seen */

@@ -144,7 +144,7 @@ static void summary_finish(void *tapdata)
 }
 
 /* opt_arg: "ikestate,tunnels", then optionally ",csv", then optionally ",FILTER". */
-static void summary_init(const char *opt_arg, void *userdata _U_)
+static iks_tap_init_ret summary_init(const char *opt_arg, void *userdata _U_)
 {
 	const char *rest = opt_arg + strlen("ikestate,tunnels");
 	summary_ctx *ctx = g_new0(summary_ctx, 1);
@@ -162,6 +162,7 @@ static void summary_init(const char *opt_arg, void *userdata _U_)
 		summary_finish(ctx);
 		exit(1);
 	}
+	IKS_TAP_INIT_RETURN;
 }
 
 void ikestate_register_summary(void)

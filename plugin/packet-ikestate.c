@@ -56,7 +56,7 @@ static expert_field ei_unexpected = EI_INIT;
 static expert_field ei_phase1_completed = EI_INIT;
 static expert_field ei_phase2_completed = EI_INIT;
 static expert_field ei_stalled = EI_INIT;
-static expert_field ei_refused = EI_INIT;
+static expert_field ei_failed = EI_INIT;
 static expert_field ei_reset = EI_INIT;
 
 static guint pref_stall_retransmissions = IKS_DEFAULT_STALL_RETRANSMISSIONS;
@@ -130,9 +130,12 @@ static void to_iks_addr(const address *a, guint32 port, iks_addr *out)
 	out->port = (uint16_t)port;
 }
 
+/* Nanoseconds, clamped to [0, 2^62) so that differences and added timeouts cannot overflow
+ * (pcapng allows times past 2262 and negative offsets). */
 static int64_t ts_of(const packet_info *pinfo)
 {
-	return (int64_t)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
+	int64_t secs = pinfo->abs_ts.secs < 0 ? 0 : pinfo->abs_ts.secs > 4611686017 ? 4611686017 : pinfo->abs_ts.secs;
+	return secs * 1000000000 + pinfo->abs_ts.nsecs;
 }
 
 static uint64_t be64(const guint8 *p)
@@ -314,7 +317,7 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 		expert_add_info_format(pinfo, ti, &ei_phase2_completed, "Phase 2 (quick mode) completed in %.3f s",
 				       (double)r->setup_ns / 1e9);
 	if (r->failed)
-		expert_add_info_format(pinfo, fl, &ei_refused, "Refused (%s): %s", iks_failed_name(r->failed),
+		expert_add_info_format(pinfo, fl, &ei_failed, "Failed (%s): %s", iks_failed_name(r->failed),
 				       hint ? hint : "");
 	if (r->stalled)
 		expert_add_info_format(pinfo, stl, &ei_stalled, "Stalled in %s%s: %s", iks_stalled_name(r->stalled),
@@ -375,7 +378,7 @@ void proto_register_ikestate(void)
 			"State the negotiation is stuck in, on each packet where the stall is established", HFILL } },
 		{ &hf_failed, { "Failed", "ikestate.failed", FT_STRING, BASE_NONE, NULL, 0x0,
 			"Why the peer refused or the exchange provably failed (notify name, ICMP_UNREACHABLE, "
-			"PHASE1_REJECTED, PHASE2_REJECTED)", HFILL } },
+			"PHASE1_REJECTED, PHASE2_REJECTED, PEER_DEAD)", HFILL } },
 		{ &hf_hint, { "Hint", "ikestate.hint", FT_STRING, BASE_NONE, NULL, 0x0,
 			"Likely causes and what to check", HFILL } },
 		{ &hf_final, { "Verdict at capture end", "ikestate.final", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
@@ -395,8 +398,8 @@ void proto_register_ikestate(void)
 			"Phase 2 (quick mode) completed", EXPFILL } },
 		{ &ei_stalled, { "ikestate.analysis.stalled", PI_SEQUENCE, PI_WARN,
 			"Negotiation stalled", EXPFILL } },
-		{ &ei_refused, { "ikestate.analysis.refused", PI_RESPONSE_CODE, PI_WARN,
-			"The peer refused the negotiation", EXPFILL } },
+		{ &ei_failed, { "ikestate.analysis.failed", PI_RESPONSE_CODE, PI_WARN,
+			"The negotiation failed: refused by the peer, ICMP error or dead peer", EXPFILL } },
 		{ &ei_reset, { "ikestate.analysis.reset_after_phase2", PI_SEQUENCE, PI_NOTE,
 			"Phase 1 restarted after a phase-2 failure", EXPFILL } },
 	};

@@ -17,4 +17,14 @@
 #define IKS_HAVE_PLUGIN_DESCRIBE 1
 #endif
 
+/* 4.6: a stat_tap_ui's tap_init_cb returns bool (false: option refused); 4.0 and 4.4: void.
+ * Declare the callback as `static iks_tap_init_ret f(...)` and end it with IKS_TAP_INIT_RETURN. */
+#if IKS_WS_AT_LEAST(4, 6)
+typedef bool iks_tap_init_ret;
+#define IKS_TAP_INIT_RETURN return true
+#else
+typedef void iks_tap_init_ret;
+#define IKS_TAP_INIT_RETURN return
+#endif
+
 #endif

@@ -8,7 +8,7 @@ cap=$1 expected=$2 row=$3 proof_field=$4 proof_value=$5
 [ -f "$cap" ] || { echo "SKIP: $cap not present"; exit 77; }
 cols=(frame.number ikestate.tunnel ikestate.msg ikestate.role ikestate.state ikestate.ios_state
 	ikestate.qm_state ikestate.retransmission ikestate.retransmission_of)
-args=(-2 -o "uat:ikev1_decryption_table:$row" -T fields -E header=y -E separator=/t -E occurrence=a)
+args=(-2 -o "uat:ikev1_decryption_table:$row" -T fields -E header=y -E separator=/t -E occurrence=a -E 'aggregator=|')
 for f in "${cols[@]}" "$proof_field"; do args+=(-e "$f"); done
 out=$("$here/tshark-plugin.sh" "$cap" "${args[@]}")
 n=${#cols[@]}

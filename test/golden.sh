@@ -14,7 +14,7 @@ fields=(frame.number ikestate.tunnel ikestate.attempt ikestate.msg ikestate.role
 	ikestate.ios_state ikestate.qm_state ikestate.retransmission ikestate.retransmission_of
 	ikestate.response_to ikestate.response_in ikestate.elapsed ikestate.setup_time ikestate.stalled
 	ikestate.failed ikestate.final _ws.expert.message)
-args=(-T fields -E header=y -E separator=/t -E occurrence=a -E aggregator=,)
+args=(-T fields -E header=y -E separator=/t -E occurrence=a -E 'aggregator=|')
 for f in "${fields[@]}"; do args+=(-e "$f"); done
 if [ -n "$keys" ]; then
 	uat=$(basename "$keys"); uat=${uat##*.}
@@ -22,8 +22,18 @@ if [ -n "$keys" ]; then
 fi
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-"$here/tshark-plugin.sh" "$cap" -2 "${args[@]}" > "$tmp/two" 2> "$tmp/err2"
-"$here/tshark-plugin.sh" "$cap" "${args[@]}" > "$tmp/one" 2> "$tmp/err1"
+# What differs between Wireshark versions without being ours is left out: other dissectors'
+# expert messages (only ikestate's are kept), and how a boolean prints (1 on 4.0, True on 4.4+).
+ours='^(Retransmission [0-9]|Capture started|Unexpected |Phase [12] |Stalled in |Failed \(|New phase 1)'
+normalise() {
+	awk -F'\t' -v OFS='\t' -v ours="$ours" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; print; next }
+		{ f = col["ikestate.final"]; if ($f == "True") $f = 1; if ($f == "False") $f = 0
+		  e = col["_ws.expert.message"]; n = split($e, m, "|"); $e = ""
+		  for (i = 1; i <= n; i++) if (m[i] ~ ours) $e = $e ($e == "" ? "" : "|") m[i]
+		  print }'
+}
+"$here/tshark-plugin.sh" "$cap" -2 "${args[@]}" 2> "$tmp/err2" | normalise > "$tmp/two"
+"$here/tshark-plugin.sh" "$cap" "${args[@]}" 2> "$tmp/err1" | normalise > "$tmp/one"
 IKESTATE_CHECK_LOADED=0 "$here/tshark-plugin.sh" "$cap" -2 -Y 'ikestate.msg' -T fields -e frame.number > "$tmp/y2"
 IKESTATE_CHECK_LOADED=0 "$here/tshark-plugin.sh" "$cap" -Y 'ikestate.msg' -T fields -e frame.number > "$tmp/y1"
 

@@ -3,6 +3,7 @@
 # (as root), builds with warnings as errors, runs CTest, then the live lab (real IKE daemons).
 #   IKESTATE_BUILD=DIR   build folder (default build-test)
 #   IKESTATE_NO_LAB=1    skip the lab (it needs root and network namespaces)
+#   IKESTATE_NO_SLOW=1   skip the slow robustness tests (ctest -L slow, ~20 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${IKESTATE_BUILD:-build-test}
@@ -16,7 +17,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 cmake -S . -B "$build" -DIKESTATE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j"$(nproc)"
-(cd "$build" && ctest --output-on-failure -j"$(nproc)")
-if [ "${IKESTATE_NO_LAB:-0}" != 1 ] && [ -x test/lab/check-lab ]; then
-	IKESTATE_SO="$PWD/$build/plugins/$(cd "$build/plugins" && ls)/epan/ikestate.so" test/lab/check-lab --quick
+(cd "$build" && ctest --output-on-failure -j"$(nproc)" -LE slow)
+# Robustness (test/robustness, issue #7): sanitizer sweep, mutation and libFuzzer fuzzing, non-interference,
+# cookie flood, Wireshark 4.4/4.6 matrix. One at a time: each uses all cores. IKESTATE_NO_SLOW=1 skips them.
+if [ "${IKESTATE_NO_SLOW:-0}" != 1 ]; then
+	(cd "$build" && ctest --output-on-failure -L slow)
+fi
+if [ "${IKESTATE_NO_LAB:-0}" != 1 ]; then
+	IKESTATE_SO="$PWD/$build/plugins/$(cd "$build/plugins" && ls)/epan/ikestate.so" bash test/lab/check-lab --quick
 fi

@@ -54,7 +54,7 @@ def main():
             continue
         found = []
         fields_of(msg["result"]["tree"], found)
-        got[msg["id"]] = [",".join(v.get(c, "") for v in found if v.get(c, "")) for c in COLS]
+        got[msg["id"]] = ["|".join(v.get(c, "") for v in found if v.get(c, "")) for c in COLS]
     bad = [(n, want[n], got.get(n)) for n in order if got.get(n) != want[n]]
     for n, w, g in bad[:20]:
         print(f"frame {n}: expected {w}\n{'':>{len(str(n)) + 7}} got      {g}")

@@ -832,6 +832,35 @@ static void test_summary(fx *f, gconstpointer d)
 	g_assert_cmpint(s.setup_ns, ==, -1);
 }
 
+/* Rule: encrypted Informationals (DPD) that the peer never answers: a dead peer. */
+static void test_dead_peer(fx *f, gconstpointer d)
+{
+	(void)d;
+	main_mode_to_mm4(f, A, B, 1, 2);
+	feed(f, MM5(A, B, 1, 2), 1);
+	feed(f, MM6(B, A, 1, 2), 1);
+	/* R-U-THERE answered by an ACK: alive. */
+	for (uint32_t k = 0; k < 4; k++) {
+		g_assert_cmpuint(feed(f, INFO_ENC(A, B, 1, 2, 0x100 + k), 10 * SEC)->failed, ==, 0);
+		g_assert_cmpuint(feed(f, INFO_ENC(B, A, 1, 2, 0x200 + k), SEC / 100)->failed, ==, 0);
+	}
+	/* Two unanswered are not enough (default threshold 2 resends), the third is. */
+	g_assert_cmpuint(feed(f, INFO_ENC(A, B, 1, 2, 0x300), 10 * SEC)->failed, ==, 0);
+	g_assert_cmpuint(feed(f, INFO_ENC(A, B, 1, 2, 0x301), 2 * SEC)->failed, ==, 0);
+	iks_result *dead = feed(f, INFO_ENC(A, B, 1, 2, 0x302), 2 * SEC);
+	g_assert_cmpstr(iks_failed_name(dead->failed), ==, "PEER_DEAD");
+	g_assert_cmpuint(dead->hint, ==, IKS_H_PEER_DEAD);
+	/* A decrypted R-U-THERE-ACK never counts as unanswered. */
+	iks_msg ack = INFO_ENC(B, A, 1, 2, 0x400);
+	ack.notify[0] = 36137;
+	ack.n_notify = 1;
+	for (int k = 0; k < 4; k++) {
+		ack.msgid++;
+		ack.digest++;
+		g_assert_cmpuint(feed(f, ack, SEC)->failed, ==, 0);
+	}
+}
+
 #define ADD(name, fn) g_test_add(name, fx, NULL, fx_setup, fn, fx_teardown)
 
 int main(int argc, char **argv)
@@ -860,6 +889,7 @@ int main(int argc, char **argv)
 	ADD("/diag/icmp", test_icmp);
 	ADD("/diag/final-verdicts", test_final_verdicts);
 	ADD("/diag/summary", test_summary);
+	ADD("/diag/dead-peer", test_dead_peer);
 	g_test_add_func("/parse/payload-chain", test_parse_payload_chain);
 	g_test_add_func("/parse/hostile", test_parse_hostile);
 	g_test_add_func("/fsm/random-sequences", test_fsm_random_sequences);

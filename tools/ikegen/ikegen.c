@@ -7,6 +7,9 @@
  *   ikegen --mix N [--seed S] OUT.pcap
  *                                   ~N packets of interleaved negotiations
  *                                   plus background non-IKE UDP/TCP traffic
+ *   ikegen --flood N [--seed S] OUT.pcap
+ *                                   N MM1 with distinct initiator cookies
+ *                                   (cookie flood) + 4 complete negotiations
  *
  * Output is fully deterministic: a fixed-seed PRNG (splitmix64, seeded from
  * the scenario name or --seed), timestamps starting at 2026-01-01T00:00:00Z
@@ -1555,6 +1558,53 @@ static void mix(guint64 n)
     }
 }
 
+/*
+ * --flood: an IKE cookie flood (issue #7) against one responder: n MM1
+ * packets, each with a new initiator cookie, from 254 spoofed sources at
+ * 100,000 packets/s, with 4 complete negotiations (MM + QM) running through
+ * it.  Cookies are a bijection of the packet index, so all n are distinct.
+ */
+static guint64 cookie_of(guint64 k)
+{
+    guint64 z = k + 0x9E3779B97F4A7C15ULL; /* splitmix64 finaliser: a bijection */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static void flood(guint64 n)
+{
+    Ep *victim = ep_new("203.0.113.1");
+    Ep *src[254];
+    for (int i = 0; i < 254; i++) {
+        char a[32];
+        g_snprintf(a, sizeof a, "198.51.100.%d", i + 1);
+        src[i] = ep_new(a);
+    }
+    Neg *f = neg_new(src[0], victim); /* reused: only cookie and source change */
+    guint64 salt = rnd64(), every = MAX(n / 4, 1), real = 0;
+    for (guint64 k = 0; k < n; k++) {
+        if (k % every == every / 2) {
+            /* a real peer negotiating during the flood: its packets interleave by time */
+            char a[32];
+            g_snprintf(a, sizeof a, "192.0.2.%u", (unsigned)(10 + real++ % 200));
+            guint64 t0 = now_us;
+            Neg *g = neg_new(ep_new(a), victim);
+            run(g, MM_ALL);
+            run(g, QM_ALL);
+            now_us = t0;
+        }
+        guint64 c = cookie_of(k ^ salt);
+        for (int b = 0; b < 8; b++)
+            f->ic[b] = (guint8)(c >> (56 - 8 * b));
+        f->ini = src[k % 254];
+        now_us += 10;
+        send_step(f, S_MM1);
+        if (pkts->len >= 65536)
+            out_flush_before(now_us);
+    }
+}
+
 typedef struct {
     const char *name;
     const char *desc;
@@ -1587,7 +1637,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: ikegen SCENARIO OUT.pcap\n"
                     "       ikegen --list\n"
-                    "       ikegen --mix N [--seed S] OUT.pcap\n");
+                    "       ikegen --mix N [--seed S] OUT.pcap\n"
+                    "       ikegen --flood N [--seed S] OUT.pcap\n");
 }
 
 static void init_state(guint64 seed)
@@ -1619,7 +1670,8 @@ int main(int argc, char **argv)
             printf("%-13s %s\n", scenarios[i].name, scenarios[i].desc);
         return 0;
     }
-    if (argc >= 4 && strcmp(argv[1], "--mix") == 0) {
+    if (argc >= 4 && (strcmp(argv[1], "--mix") == 0 || strcmp(argv[1], "--flood") == 0)) {
+        int is_flood = strcmp(argv[1], "--flood") == 0;
         char *end;
         guint64 n = g_ascii_strtoull(argv[2], &end, 10), seed = 1;
         const char *out = argv[3];
@@ -1638,10 +1690,13 @@ int main(int argc, char **argv)
             usage();
             return 2;
         }
-        init_state(seed_from_string("mix") ^ (seed * 0x9E3779B97F4A7C15ULL));
+        init_state(seed_from_string(is_flood ? "flood" : "mix") ^ (seed * 0x9E3779B97F4A7C15ULL));
         if (out_open(out) != 0)
             return 1;
-        mix(n);
+        if (is_flood)
+            flood(n);
+        else
+            mix(n);
         int rc = out_close();
         fini_state();
         return rc;

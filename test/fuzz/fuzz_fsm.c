@@ -1,0 +1,208 @@
+/* fuzz_fsm.c — libFuzzer harness for the state machine core (plugin/ike_fsm.h), no Wireshark.
+ *
+ * The input is a little program: a config, then records, each either
+ *   - raw bytes for iks_parse (copied into a buffer of exactly that size, so ASan sees any
+ *     over-read), whose result is then fed, or
+ *   - a message built field by field (iks_msg), with values drawn mostly from small pools (so
+ *     cookies, message IDs, digests and addresses collide and tunnels really progress) and
+ *     sometimes absurd (any 64-bit cookie, length, payload bitmap, version, exchange, flags), or
+ *   - an ICMP error quoting cookies, or a capture-end verdict (iks_fsm_finish) mid-stream.
+ * Every result is checked against the header's contract and kept: after the final
+ * iks_fsm_finish all of them are read again (they must stay valid until iks_fsm_free).
+ *
+ * Contract the glue guarantees and this harness keeps: n_notify <= IKS_MAX_NOTIFY (iks_parse's
+ * bound) and timestamps in [0, INT64_MAX / 2] (pcap time since 1970, clamped by the glue).
+ *
+ * Build and run: test/fuzz/run-fuzz.sh (clang -fsanitize=fuzzer,address,undefined).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "ike_fsm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	const uint8_t *p;
+	size_t n;
+} src;
+
+static uint64_t take(src *s, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < bytes; i++) {
+		v <<= 8;
+		if (s->n) {
+			v |= *s->p++;
+			s->n--;
+		}
+	}
+	return v;
+}
+
+static uint8_t u8(src *s) { return (uint8_t)take(s, 1); }
+
+#define CHECK(c) \
+	do { \
+		if (!(c)) { \
+			fprintf(stderr, "fuzz_fsm: contract violated: %s (line %d)\n", #c, __LINE__); \
+			abort(); \
+		} \
+	} while (0)
+
+static const char *touch(const char *s)
+{
+	if (s)
+		CHECK(strlen(s) < 1024); /* a valid, terminated string */
+	return s;
+}
+
+static void check_result(const iks_fsm *fsm, const iks_result *r)
+{
+	CHECK(r->tunnel >= 1 && r->tunnel <= iks_fsm_tunnel_count(fsm));
+	CHECK(r->msg < IKS_M__COUNT && r->role <= IKS_ROLE_RESPONDER);
+	CHECK(r->state < IKS_S__COUNT && r->ios_state < IKS_IOS__COUNT && r->qm_state < IKS_QM__COUNT);
+	CHECK(r->hint < IKS_H__COUNT);
+	CHECK(r->msg == IKS_M_NONE || iks_msg_name(r->msg) != NULL);
+	CHECK(r->state == IKS_S_NONE || iks_state_name(r->state) != NULL);
+	CHECK(r->retrans == 0 || r->retrans_of != 0);
+	touch(iks_msg_name(r->msg));
+	touch(iks_role_name(r->role));
+	touch(iks_state_name(r->state));
+	touch(iks_ios_state_name(r->ios_state));
+	touch(iks_qm_state_name(r->qm_state));
+	touch(iks_stalled_name(r->stalled));
+	touch(iks_failed_name(r->failed));
+	touch(iks_hint_text(r->hint));
+}
+
+static const uint64_t cookie_pool[4] = { 0, 0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0x8000000000000001ULL };
+static const uint8_t exch_pool[10] = { IKS_EXCH_MAIN, IKS_EXCH_AGGRESSIVE, IKS_EXCH_INFO, IKS_EXCH_TRANSACTION,
+				       IKS_EXCH_QUICK, IKS_EXCH_IKE_SA_INIT, IKS_EXCH_IKE_AUTH,
+				       IKS_EXCH_CREATE_CHILD_SA, IKS_EXCH_INFORMATIONAL, 0 };
+static const uint8_t payload_pool[8] = { IKS_PL_SA, IKS_PL_KE, IKS_PL_ID, IKS_PL_HASH,
+					 IKS_PL_NONCE, IKS_PL_NOTIFY, IKS_PL_DELETE, IKS_PL_VID };
+
+static uint64_t cookie(src *s)
+{
+	uint8_t c = u8(s);
+	return c < 0xf0 ? cookie_pool[c & 3] : take(s, 8);
+}
+
+static void addr(src *s, iks_addr *a)
+{
+	uint8_t c = u8(s);
+	memset(a, 0, sizeof *a);
+	a->len = (c & 3) == 3 ? 16 : (c & 3) == 2 ? 0 : 4; /* 0: not IP (e.g. a non-IP link) */
+	a->bytes[a->len ? a->len - 1 : 0] = (uint8_t)(1 + ((c >> 2) & 3));
+	a->port = (c & 0x10) ? 4500 : 500;
+}
+
+static void build_msg(src *s, iks_msg *m)
+{
+	uint8_t sel = u8(s);
+	m->ispi = cookie(s);
+	m->rspi = cookie(s);
+	m->version = (sel & 1) ? 1 : (sel & 2) ? 2 : u8(s) >> 4;
+	uint8_t ex = u8(s);
+	m->exch = ex < 0xf0 ? exch_pool[ex % 10] : u8(s);
+	m->flags = u8(s);
+	m->first_payload = payload_pool[u8(s) & 7];
+	uint8_t mid = u8(s);
+	m->msgid = mid < 0xc0 ? mid & 3 : (uint32_t)take(s, 4);
+	uint8_t len = u8(s);
+	m->length = len < 0xc0 ? (uint32_t)len * 4 : (uint32_t)take(s, 4);
+	uint8_t pl = u8(s);
+	m->payloads = pl < 0xe0 ? UINT64_C(1) << payload_pool[pl & 7] | UINT64_C(1) << payload_pool[(pl >> 3) & 7]
+				: take(s, 8);
+	m->n_notify = u8(s) % (IKS_MAX_NOTIFY + 1);
+	for (unsigned i = 0; i < m->n_notify; i++)
+		m->notify[i] = (uint16_t)take(s, 2);
+	uint8_t dg = u8(s);
+	m->digest = dg < 0xc0 ? dg & 3 : take(s, 8); /* few digests: retransmissions happen */
+	addr(s, &m->src);
+	addr(s, &m->dst);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	src s = { data, size };
+	iks_config cfg;
+	cfg.stall_retransmissions = u8(&s) & 7;
+	/* The glue passes seconds (a guint preference) * 1e9; 0 disables the timeout. */
+	cfg.stall_timeout_ns = (int64_t)(take(&s, 4) & 0xffffffffu) * 1000000000;
+	iks_fsm *fsm = iks_fsm_new((u8(&s) & 1) ? NULL : &cfg);
+
+	enum { MAX_KEPT = 4096 };
+	static const iks_result *kept[MAX_KEPT];
+	unsigned n_kept = 0;
+	uint32_t frame = 0;
+	int64_t now = 0;
+	while (s.n) {
+		uint8_t op = u8(&s);
+		frame++;
+		/* Time mostly moves forward; sometimes jumps anywhere in the allowed range. */
+		uint8_t dt = u8(&s);
+		if (dt < 0xf0)
+			now += (int64_t)dt * 250000000; /* up to ~60 s per step */
+		else
+			now = (int64_t)(take(&s, 8) & (UINT64_MAX >> 2));
+		if (now < 0 || now > INT64_MAX / 2)
+			now = INT64_MAX / 2;
+		iks_result *r = NULL;
+		iks_msg m;
+		memset(&m, 0, sizeof m);
+		switch (op & 7) {
+		case 0:
+		case 1: { /* raw bytes through the parser */
+			size_t len = (size_t)take(&s, 2) % 2048;
+			if (len > s.n)
+				len = s.n;
+			uint8_t *buf = malloc(len ? len : 1);
+			memcpy(buf, s.p, len);
+			s.p += len;
+			s.n -= len;
+			bool ok = iks_parse(buf, len, &m);
+			free(buf);
+			CHECK(!ok || len >= IKS_ISAKMP_HDR_LEN);
+			if (!ok)
+				continue;
+			CHECK(m.n_notify <= IKS_MAX_NOTIFY);
+			addr(&s, &m.src);
+			addr(&s, &m.dst);
+			m.frame = frame;
+			m.ts_ns = now;
+			r = iks_fsm_feed(fsm, &m);
+			break;
+		}
+		case 2:
+		case 3:
+		case 4:
+		case 5:
+			build_msg(&s, &m);
+			m.frame = frame;
+			m.ts_ns = now;
+			r = iks_fsm_feed(fsm, &m);
+			break;
+		case 6: {
+			uint64_t i = cookie(&s), rs = cookie(&s);
+			r = iks_fsm_icmp(fsm, now, i, rs);
+			break;
+		}
+		case 7: /* live capture: verdicts so far, then more messages */
+			iks_fsm_finish(fsm);
+			break;
+		}
+		if (r) {
+			check_result(fsm, r);
+			if (n_kept < MAX_KEPT)
+				kept[n_kept++] = r;
+		}
+	}
+	iks_fsm_finish(fsm);
+	for (unsigned i = 0; i < n_kept; i++)
+		check_result(fsm, kept[i]);
+	iks_fsm_free(fsm);
+	return 0;
+}

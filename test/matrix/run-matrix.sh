@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# run-matrix.sh [SUITE...] — build with -Werror and run the CTest suite against the Wireshark of
+# other Debian suites (default: trixie = 4.4, sid = 4.6) in debootstrap minbase chroots.
+#   IKESTATE_CHROOTS=DIR   where chroots are kept and reused (default /var/cache/ikestate-chroots)
+#   IKESTATE_SHARED=DIR    the shared captures folder (default ../shared)
+#   IKESTATE_MATRIX_CTEST  extra ctest arguments (default: -LE slow, the fuzz/sweep/matrix tests)
+#   IKESTATE_MATRIX_SERIAL=1  one suite after the other (default: all suites in parallel)
+# Needs root (debootstrap, chroot, mount). Any failure on any suite fails the script; all suites
+# are tried first so one report shows every version.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+shared=${IKESTATE_SHARED:-$(cd "$src/.." && pwd)/shared}
+base=${IKESTATE_CHROOTS:-/var/cache/ikestate-chroots}
+suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(trixie sid)
+[ "$(id -u)" = 0 ] || { echo "run-matrix.sh: needs root (debootstrap, chroot, mount)" >&2; exit 1; }
+
+if ! command -v debootstrap > /dev/null; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap > /dev/null
+fi
+# The host's own mirror: CI can reach nothing else.
+mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources 2> /dev/null || true)
+[ -n "$mirror" ] || mirror=$(awk '$1=="deb"{for(i=2;i<=NF;i++) if($i ~ /^https?:/){print $i; exit}}' /etc/apt/sources.list)
+pkgs="tshark libwireshark-dev wireshark-dev libglib2.0-dev cmake gcc libc6-dev make pkg-config libpcap-dev python3 util-linux"
+
+mounts=()
+cleanup() {
+	local i
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2> /dev/null || true; done
+	mounts=()
+}
+trap cleanup EXIT INT TERM
+
+prepare() { # SUITE DIR: a chroot with the build dependencies, made once and reused
+	local suite=$1 dir=$2
+	[ -e "$dir/.ikestate-ready" ] && return 0
+	rm -rf "$dir"   # a half-made chroot from an interrupted run
+	mkdir -p "$base"
+	# debootstrap 1.0.128 has no script for forky; sid's works for any newer suite.
+	debootstrap --variant=minbase "$suite" "$dir" "$mirror" /usr/share/debootstrap/scripts/sid > "$dir.log" 2>&1 ||
+		{ tail -20 "$dir.log"; return 1; }
+	# The mirror is frozen: sid's Release is past its Valid-Until.
+	echo 'Acquire::Check-Valid-Until "false";' > "$dir/etc/apt/apt.conf.d/99no-check-valid-until"
+	chroot "$dir" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c \
+		"apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs && apt-get clean" >> "$dir.log" 2>&1 ||
+		{ tail -20 "$dir.log"; return 1; }
+	touch "$dir/.ikestate-ready"
+}
+
+run_suite() { # SUITE
+	local suite=$1 dir=$base/$1 t0=$SECONDS
+	prepare "$suite" "$dir" || { echo "[$suite] FAIL: could not make the chroot"; return 1; }
+	# A copy of the checkout (builds write into it), ../shared read-only where the tests expect it.
+	rm -rf "$dir/src"; mkdir -p "$dir/src/ikestate" "$dir/src/shared" "$dir/proc"
+	tar -C "$src" --exclude=./.git --exclude='./build*' -cf - . | tar -C "$dir/src/ikestate" -xf -
+	mount -t proc proc "$dir/proc"; mounts+=("$dir/proc")
+	if [ -d "$shared" ]; then
+		mount --bind "$shared" "$dir/src/shared"; mounts+=("$dir/src/shared")
+		mount -o remount,bind,ro "$dir/src/shared"
+	fi
+	local ver rc=0
+	ver=$(chroot "$dir" dpkg-query -W -f='${Version}' libwireshark-dev)
+	echo "[$suite] Wireshark $ver"
+	chroot "$dir" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 sh -c "
+		cd /src/ikestate &&
+		cmake -S . -B /src/build -DIKESTATE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /src/build.log 2>&1 &&
+		cmake --build /src/build -j$(nproc) >> /src/build.log 2>&1 || { cat /src/build.log; exit 2; }
+		cd /src/build && ctest --output-on-failure -j$(nproc) ${IKESTATE_MATRIX_CTEST:--LE slow}" || rc=$?
+	cleanup
+	echo "[$suite] $([ $rc = 0 ] && echo PASS || echo "FAIL (rc $rc)") in $((SECONDS - t0)) s"
+	return $rc
+}
+
+fail=0
+if [ "${IKESTATE_MATRIX_SERIAL:-0}" = 1 ] || [ ${#suites[@]} = 1 ]; then
+	for s in "${suites[@]}"; do run_suite "$s" || fail=1; done
+	exit $fail
+fi
+# In parallel: each suite's ctest ends in one long test (shared.sweep) that leaves a core idle.
+logs=$(mktemp -d /tmp/ikestate-matrix.XXXXXX)
+pids=()
+for s in "${suites[@]}"; do
+	( trap cleanup EXIT INT TERM; run_suite "$s" ) > "$logs/$s.log" 2>&1 &
+	pids+=($!)
+done
+# Stopped (ctest timeout, ^C): stop the suites too; each unmounts what it mounted.
+trap 'kill "${pids[@]}" 2> /dev/null; wait; rm -rf "$logs"' INT TERM
+for i in "${!suites[@]}"; do
+	wait "${pids[i]}" || fail=1
+	cat "$logs/${suites[i]}.log"
+done
+rm -rf "$logs"
+exit $fail

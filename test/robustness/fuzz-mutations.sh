@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# fuzz-mutations.sh [COUNT] — seeded, reproducible mutation fuzzing of the capture corpus through
+# tshark with the ASan+UBSan plugin (default COUNT 10000 mutated captures).
+#
+# Capture k (0-based) of run seed S is capture k mod N of the corpus (test/captures + the
+# ../shared captures that contain ISAKMP), mutated by ONE editcap command whose parameters all
+# derive from (S, k): byte errors (-E P -o OFFSET --seed), sometimes truncation (-s), a dropped
+# frame, or a far-future time shift (-t). tshark start-up costs more than dissecting a small
+# capture, so BATCH mutated captures are appended into one pcapng (mergecap -a) and dissected by
+# one tshark, alternately one pass and two passes with -V. JOBS batches run in parallel.
+# A batch that fails (sanitizer report, dissector bug, abnormal exit) is bisected: each of its
+# captures is run alone; reproducers are kept in OUT with the editcap command that made them.
+#
+#   IKESTATE_FUZZ_SEED=S        run seed (default 1)    IKESTATE_FUZZ_BATCH=B  (default 50)
+#   IKESTATE_FUZZ_JOBS=J        (default nproc)         IKESTATE_FUZZ_MAX_SECONDS (default 900)
+#   IKESTATE_FUZZ_OUT=DIR       where findings go (default a new /tmp/ikestate-findings.* dir)
+#   IKESTATE_FUZZ_TIMESHIFT=0   leave timestamps alone (to look past a known time overflow)
+#   plus IKESTATE_SAN_SO / IKESTATE_SHARED (common.sh)
+# Turning a finding into a regression capture: see test/robustness/README.md.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+count=${1:-10000}
+seed=${IKESTATE_FUZZ_SEED:-1}
+batch=${IKESTATE_FUZZ_BATCH:-50}
+jobs=${IKESTATE_FUZZ_JOBS:-$(nproc)}
+max_s=${IKESTATE_FUZZ_MAX_SECONDS:-900}
+tshift=${IKESTATE_FUZZ_TIMESHIFT:-1}
+tmp=$(mktemp -d /tmp/ikestate-mut.XXXXXX); trap 'rm -rf "$tmp"' EXIT
+chmod a+rx "$tmp"
+so=$(rob_san_so "$tmp")
+readelf -d "$so" | grep -q 'NEEDED.*libasan' || { echo "FAIL: $so is not a sanitized build"; exit 1; }
+IKESTATE_SO=$so "$rob_here/../tshark-plugin.sh" - -v > /dev/null   # it loads under the preload
+
+# Corpus: captures in which stock tshark sees ISAKMP.
+rob_corpus | xargs -0 -P "$jobs" -I{} sh -c \
+	'tshark -r "$1" -Y isakmp -T fields -e frame.number 2>/dev/null | grep -q . && echo "$1"; true' _ {} |
+	sort > "$tmp/corpus"
+ncorp=$(wc -l < "$tmp/corpus")
+[ "$ncorp" -gt 0 ] || { echo "FAIL: empty corpus"; exit 1; }
+
+# mutation K: print the editcap arguments (before IN OUT) for capture K of this run.
+mutation() {
+	local k=$1 h
+	h=$(( (seed * 1000003 + k) * 2654435761 % 4294967291 ))
+	local probs=(0.002 0.01 0.03 0.08) offs=(42 42 46 70 0)
+	local a=(-F pcapng -E "${probs[h % 4]}" -o "${offs[(h / 4) % 5]}" --seed "$(( seed * 100000 + k ))")
+	(( (h / 20) % 5 == 0 )) && a+=(-s $(( 40 + (h / 100) % 300 )))        # truncated frames
+	(( tshift == 1 && (h / 14000) % 400 == 0 )) && a+=(-t 10000000000)    # year 2286
+	echo "${a[@]}"
+}
+# Frames to drop (a lost message), as editcap's trailing frame list.
+dropped() {
+	local h=$(( (seed * 7919 + $1) * 40503 % 65521 ))
+	(( h % 6 == 0 )) && echo $(( 1 + h % 7 ))
+	return 0
+}
+
+# run_batch B: mutate, append, dissect; on failure bisect and keep reproducers.
+run_batch() {
+	local b=$1 d=$tmp/b$1 k first=$(( $1 * batch )) files=() mode
+	mkdir -p "$d"
+	for ((k = first; k < first + batch && k < count; k++)); do
+		local cap
+		cap=$(sed -n "$(( k % ncorp + 1 ))p" "$tmp/corpus")
+		# shellcheck disable=SC2046  # the mutation is a list of words
+		editcap $(mutation "$k") "$cap" "$d/m$k.pcapng" $(dropped "$k") 2> /dev/null || continue
+		files+=("$d/m$k.pcapng")
+	done
+	[ ${#files[@]} -gt 0 ] || return 0
+	mergecap -a -F pcapng -w "$d/batch.pcapng" "${files[@]}" 2> /dev/null || true
+	mode=(-V); (( b % 2 )) && mode=(-2 -V)
+	local r=0 sig f j
+	dissect "$d/batch.pcapng" "$d/err" "${mode[@]}" || r=$?
+	if [ $r = 1 ]; then
+		sig=$(signature "$d/err")
+		mkdir -p "$out/batch$b"; cp "$d/batch.pcapng" "$d/err" "$out/batch$b/"
+		echo "FINDING in batch $b (tshark ${mode[*]}): $sig"; touch "$d/announced"
+		# Bisect only a signature not seen yet in this run: one reproducer per bug is enough.
+		mkdir "$out/sig-$(echo "$sig" | md5sum | cut -c1-12)" 2> /dev/null || r=0
+	fi
+	# r=2: stock tshark fails on the batch too (a Wireshark dissector bug stops it early), so
+	# the captures after that one were not dissected: run each alone.
+	if [ $r != 0 ]; then
+		for f in "${files[@]}"; do
+			j=${f##*/m}; j=${j%.pcapng}
+			r=0; dissect "$f" "$d/err1" "${mode[@]}" || r=$?
+			if [ $r = 2 ]; then
+				echo "stock tshark also fails (not ikestate): capture $j: $(signature "$d/err1")"
+			elif [ $r = 1 ]; then
+				sig=$(signature "$d/err1")
+				mkdir "$out/rep-$(echo "$sig" | md5sum | cut -c1-12)" 2> /dev/null || continue # one per bug
+				mkdir -p "$out/batch$b"
+				cp "$f" "$out/batch$b/fuzz-s$seed-$j.pcapng"; cp "$d/err1" "$out/batch$b/fuzz-s$seed-$j.err"
+				echo "editcap $(mutation "$j") $(sed -n "$(( j % ncorp + 1 ))p" "$tmp/corpus") OUT.pcapng $(dropped "$j")" \
+					> "$out/batch$b/fuzz-s$seed-$j.cmd"
+				[ -e "$d/announced" ] || echo "FINDING in batch $b (tshark ${mode[*]}): $sig"
+				echo "  reproducer $out/batch$b/fuzz-s$seed-$j.pcapng (tshark ${mode[*]}): $sig"
+			fi
+		done
+	fi
+	echo "$(( k - first ))" > "$d/done"
+	rm -f "$d"/m*.pcapng "$d/batch.pcapng"
+}
+# dissect FILE ERR ARGS...: 0 clean; 1 a finding (sanitizer report, or a dissector bug / abnormal
+# exit that stock tshark does not have on the same file); 2 stock tshark fails the same way.
+dissect() {
+	local f=$1 err=$2 rc=0; shift 2
+	IKESTATE_SO=$so IKESTATE_CHECK_LOADED=0 WIRESHARK_ABORT_ON_DISSECTOR_BUG=1 \
+		"$rob_here/../tshark-plugin.sh" "$f" "$@" > /dev/null 2> "$err" || rc=$?
+	grep -qE 'Sanitizer|runtime error:' "$err" && return 1
+	[ $rc = 0 ] && ! grep -qE "$rob_finding_re" "$err" && return 0
+	local src=0
+	WIRESHARK_ABORT_ON_DISSECTOR_BUG=1 rob_stock -r "$f" "$@" > /dev/null 2> "$err.stock" || src=$?
+	if [ $rc = "$src" ]; then return 2; fi
+	echo "exit $rc, stock tshark $src" >> "$err"
+	return 1
+}
+# The first frame of the report that is ours, e.g. "ike_fsm.c:123 in iks_parse".
+signature() {
+	grep -m1 -E 'runtime error|ERROR: AddressSanitizer|[Dd]issector bug|failed assertion|exit [0-9]+, stock' "$1" |
+		sed -E 's/(runtime error).*/\1/; s/(AddressSanitizer: [a-z-]+).*/\1/' | cut -c1-200 || echo "?"
+}
+export -f mutation dropped run_batch dissect signature rob_stock
+export tmp so seed batch count ncorp tshift rob_here rob_finding_re
+out=${IKESTATE_FUZZ_OUT:-}
+[ -n "$out" ] || out=$(mktemp -d /tmp/ikestate-findings.XXXXXX)
+mkdir -p "$out"; export out
+
+nb=$(( (count + batch - 1) / batch ))
+t0=$SECONDS
+echo "mutation fuzzing: $count captures from $ncorp corpus captures, seed $seed, $nb batches of $batch, $jobs jobs"
+# timeout bounds the run; batches not started by then are simply not done (reported below).
+seq 0 $((nb - 1)) | timeout "$max_s" xargs -P "$jobs" -I{} bash -c 'run_batch "$1"' _ {} | tee "$tmp/log" || true
+done_n=$(cat "$tmp"/b*/done 2> /dev/null | awk '{s += $1} END {print s + 0}')
+secs=$(( SECONDS - t0 ))
+echo "mutation fuzzing: $done_n mutated captures in $secs s ($(( done_n / (secs > 0 ? secs : 1) ))/s), seed $seed"
+if grep -q '^FINDING' "$tmp/log"; then
+	echo "FAIL: $(grep -c '^FINDING' "$tmp/log") failing batches, distinct findings:"
+	sed -n 's/^FINDING in batch [0-9]* ([^)]*): //p' "$tmp/log" | sort | uniq -c
+	echo "reproducers (the mutated capture alone; .cmd has the editcap command, .err the report):"
+	grep -h '^  reproducer' "$tmp/log"
+	exit 1
+fi
+rmdir "$out" 2> /dev/null || true
+[ "$done_n" -ge "$count" ] || { echo "FAIL: only $done_n of $count captures within ${max_s} s"; exit 1; }
