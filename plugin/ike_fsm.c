@@ -504,7 +504,6 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	if (progressed)
 		t->progress_ns = m->ts_ns;
 	t->tail = e->tail = r;
-	t->last_ns = m->ts_ns;
 	if (m->ts_ns > fsm->last_ns)
 		fsm->last_ns = m->ts_ns;
 	return r;

@@ -60,7 +60,7 @@ typedef struct iks_tunnel {
 	bool icmp;            /* an ICMP unreachable quoted one of its messages */
 	bool p2_failed;       /* a quick mode was refused */
 	bool reset_after_p2;  /* started right after a phase-2 failure between the same peers */
-	int64_t first_ns, p1_start_ns, progress_ns, last_ns;
+	int64_t first_ns, p1_start_ns, progress_ns;
 	iks_exchange *pending_qm; /* quick mode waiting for QM2 */
 	iks_result *tail;         /* last packet, resends included */
 	iks_exchange p1;
