@@ -342,7 +342,8 @@ void iks_fsm_finish(iks_fsm *fsm)
 
 	for (guint i = 0; i < fsm->all_tunnels->len; i++) {
 		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, i);
-		t->final_stalled = 0;
+		t->final_stalled = t->qm_stall = 0;
+		t->qm_failed = 0;
 		if (t->mode && t->p1_pos && t->tail && !iks_completes_phase1(t->p1_pos)) {
 			final_verdict(fsm, t, t->tail, iks_state_after(t->p1_pos));
 			t->final_stalled = t->tail->stalled;
@@ -353,21 +354,20 @@ void iks_fsm_finish(iks_fsm *fsm)
 	g_hash_table_iter_init(&it, fsm->exchanges);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		const iks_exchange *e = v;
-		if (e->exch != IKS_EXCH_QUICK || !e->tail || (e->step != IKS_M_QM1 && e->step != IKS_M_QM2))
+		if (e->exch != IKS_EXCH_QUICK || (e->step != IKS_M_QM1 && e->step != IKS_M_QM2))
 			continue;
-		const iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, e->tunnel - 1);
-		final_verdict(fsm, t, e->tail, stalled_qm(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3));
+		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, e->tunnel - 1);
+		uint8_t stall = stalled_qm(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3);
+		t->qm_failed++; /* counted here so that a summary costs O(1) per tunnel */
+		t->qm_stall = stall;
+		if (e->tail)
+			final_verdict(fsm, t, e->tail, stall);
 	}
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Summary
  */
-static bool quick_mode_failed(const iks_exchange *e)
-{
-	return e->exch == IKS_EXCH_QUICK && (e->step == IKS_M_QM1 || e->step == IKS_M_QM2);
-}
-
 bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out)
 {
 	if (index == 0 || index > fsm->all_tunnels->len)
@@ -389,22 +389,11 @@ bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out
 		out->state = iks_state_after(t->p1_pos);
 		out->ios_state = iks_ios_after(t->p1_pos);
 	}
-	/* The quick modes of this tunnel that never completed: the ones iks_fsm_finish marks. */
-	GHashTableIter it;
-	gpointer k, v;
-	uint8_t qm_stall = 0;
-	g_hash_table_iter_init(&it, fsm->exchanges);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		const iks_exchange *e = v;
-		if (e->tunnel == t->index && quick_mode_failed(e)) {
-			out->qm_failed++;
-			qm_stall = stalled_qm(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3);
-		}
-	}
+	out->qm_failed = t->qm_failed;
 	if (t->final_stalled)
 		out->stalled = t->final_stalled; /* what its last packet says */
-	else if (qm_stall)
-		out->stalled = qm_stall;
+	else
+		out->stalled = t->qm_stall;
 	if (out->stalled || out->failed)
 		out->hint = (uint8_t)(t->fail_hint ? t->fail_hint : hint_for_stall(t, out->stalled));
 	return true;

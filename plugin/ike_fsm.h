@@ -184,7 +184,7 @@ void iks_fsm_finish(iks_fsm *fsm);
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm);
 
 /* One IKE SA as `show crypto isakmp sa` would summarise it, from the same machine that labels the
- * packets. Call iks_fsm_finish first: the stall is the capture-end verdict. */
+ * packets. Call iks_fsm_finish first: stall and failed quick modes are capture-end facts. */
 typedef struct {
 	uint16_t attempt;
 	uint8_t version;       /* 1 or 2 */

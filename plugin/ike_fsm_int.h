@@ -47,6 +47,8 @@ typedef struct iks_tunnel {
 	uint32_t retrans, qm_done;
 	int64_t setup_ns;     /* phase-1 setup time, -1 until seen */
 	uint8_t final_stalled; /* set by iks_fsm_finish */
+	uint8_t qm_stall;      /* iks_fsm_finish: stall of one of its unfinished quick modes */
+	uint32_t qm_failed;    /* iks_fsm_finish: quick modes never completed */
 	uint8_t unanswered[2]; /* per direction: encrypted Informationals since the other side last spoke */
 	uint8_t version;
 	uint8_t roles;        /* ROLES_* */

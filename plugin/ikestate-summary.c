@@ -47,15 +47,15 @@ static const char *addr_str(const iks_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-static const char *verdict(const iks_tunnel_summary *s, char *buf, size_t len)
+const char *ikestate_verdict(char *buf, size_t len, unsigned version, unsigned failed, unsigned stalled, bool placed)
 {
-	if (s->version != 1)
+	if (version != 1)
 		g_strlcpy(buf, "-", len); /* IKEv2 negotiations are tracked, not yet diagnosed */
-	else if (s->failed)
-		g_snprintf(buf, (gulong)len, "FAILED: %s", iks_failed_name(s->failed));
-	else if (s->stalled)
-		g_snprintf(buf, (gulong)len, "STALLED in %s", iks_stalled_name(s->stalled));
-	else if (!s->state && !s->qm_done)
+	else if (failed)
+		g_snprintf(buf, (gulong)len, "FAILED: %s", iks_failed_name(failed));
+	else if (stalled)
+		g_snprintf(buf, (gulong)len, "STALLED in %s", iks_stalled_name(stalled));
+	else if (!placed)
 		g_strlcpy(buf, "?", len); /* no message of it could be placed */
 	else
 		g_strlcpy(buf, "OK", len);
@@ -116,7 +116,7 @@ static void summary_draw(void *tapdata)
 			g_strlcat(ini, "?", sizeof ini);
 			g_strlcat(rsp, "?", sizeof rsp);
 		}
-		verdict(&s, v, sizeof v);
+		ikestate_verdict(v, sizeof v, s.version, s.failed, s.stalled, s.state || s.qm_done);
 		const char *hint = iks_hint_text(s.hint);
 		if (ctx->csv) {
 			/* The hints hold no double quote, so quoting them is enough for CSV. */

@@ -11,6 +11,8 @@
 
 #include <epan/expert.h>
 #include <epan/packet.h>
+/* after packet.h: its callback types name struct _packet_info */
+#include <epan/conversation_filter.h>
 #include <epan/prefs.h>
 #include <epan/proto_data.h>
 
@@ -79,6 +81,11 @@ iks_fsm *ikestate_finished_fsm(void)
 		fsm_finished = true;
 	}
 	return fsm;
+}
+
+bool ikestate_first_pass_done(void)
+{
+	return fsm_finished;
 }
 
 static void want(GArray *a, int hf)
@@ -341,6 +348,18 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	return key > 1 ? tvb_captured_length(tvb) : 0;
 }
 
+/* Right-click › Conversation Filter › IKE negotiation: the whole negotiation of this packet. */
+static iks_conv_bool ikestate_filter_valid(IKS_CONV_FILTER_ARGS)
+{
+	return p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, 0) != NULL;
+}
+
+static char *ikestate_build_filter(IKS_CONV_FILTER_ARGS)
+{
+	const iks_result *r = p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, 0);
+	return r ? g_strdup_printf("ikestate.tunnel == %u", r->tunnel) : NULL;
+}
+
 void proto_register_ikestate(void);
 void proto_reg_handoff_ikestate(void);
 
@@ -435,6 +454,8 @@ void proto_reg_handoff_ikestate(void)
 	     id = proto_registrar_get_nth(id)->same_name_prev_id)
 		g_array_append_val(hf_notify_types, id);
 	register_postdissector(ikestate_handle);
+	iks_register_conversation_filter("ikestate", "IKE negotiation", ikestate_filter_valid, ikestate_build_filter);
+	ikestate_register_stats_tree();
 }
 
 void plugin_register(void)

@@ -27,4 +27,17 @@ typedef void iks_tap_init_ret;
 #define IKS_TAP_INIT_RETURN return
 #endif
 
+/* 4.4: conversation filter callbacks take a user_data pointer, given at registration.
+ * Declare them as `static iks_conv_bool f(IKS_CONV_FILTER_ARGS)` (gboolean before 4.4). */
+#if IKS_WS_AT_LEAST(4, 4)
+typedef bool iks_conv_bool;
+#define IKS_CONV_FILTER_ARGS packet_info *pinfo, void *user_data _U_
+#define iks_register_conversation_filter(proto, name, valid, build) \
+	register_conversation_filter(proto, name, valid, build, NULL)
+#else
+typedef gboolean iks_conv_bool;
+#define IKS_CONV_FILTER_ARGS packet_info *pinfo
+#define iks_register_conversation_filter register_conversation_filter
+#endif
+
 #endif

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""summary-consistency.py CAPTURE... — `-z ikestate,tunnels,csv` must say what the packets say.
+"""summary-consistency.py CAPTURE... — `-z ikestate,tunnels,csv` must say what the packets say,
+and the stats tree (`-2 -z ikestate,tree`) must count what the summary lists.
 
 For every tunnel of every capture, the summary row and the two-pass per-packet fields agree:
 retransmissions = packets with ikestate.retransmission, quick modes completed = QM3s, setup time =
 ikestate.setup_time, FAILED: X = the first ikestate.failed of the tunnel, STALLED in S = its
 capture-end ikestate.stalled, ? = no message of it could be placed, OK = none of these.
 """
-import csv, io, os, subprocess, sys
+import collections, csv, io, os, re, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIELDS = ["ikestate.tunnel", "ikestate.retransmission", "ikestate.setup_time", "ikestate.failed",
@@ -53,7 +54,43 @@ def check(cap):
         want = (t["retr"], t["qm"], want_v)
         if got != want or (t["setup"] and abs(float(r["setup_time"]) - float(t["setup"])) > 0.0005):
             bad.append(f"tunnel {r['tunnel']}: summary {got} setup {r['setup_time']}, packets {want} setup {t['setup']}")
-    return bad
+    return bad + check_tree(cap, rows)
+
+
+def tree_counts(text):
+    """{(parent, item): count} of a stats tree printout; parent = the nearest less indented item."""
+    counts, stack, body = {}, [], False
+    for line in text.splitlines():
+        if line.startswith("---"):
+            body = not body
+            continue
+        m = re.match(r"^( *)(\S.*?)\s{2,}(\d+)", line) if body else None
+        if not m:
+            continue
+        depth, name = len(m.group(1)), m.group(2)
+        stack[depth:] = [name]
+        if int(m.group(3)):
+            counts[(stack[depth - 1] if depth else "", name)] = int(m.group(3))
+    return counts
+
+
+def check_tree(cap, rows):
+    got = tree_counts(tshark(cap, "-2", "-q", "-z", "ikestate,tree"))
+    want = collections.Counter()
+    for r in rows:
+        want[("", "IKE negotiations")] += 1
+        for group in ("By final state", "By verdict", "By peer pair"):
+            want[("IKE negotiations", group)] += 1
+        want[("By final state", "(none)" if r["asa_state"] == "-" else r["asa_state"])] += 1
+        want[("By verdict", r["verdict"])] += 1
+        pair = " - ".join(sorted((r[k].rstrip("?").rsplit(":", 1)[0].strip("[]") for k in ("initiator", "responder")),
+                                 key=lambda a: tuple(int(x, 16 if ":" in a else 10) for x in re.split("[.:]", a) if x)))
+        want[("By peer pair", pair)] += 1
+        want[(pair, r["verdict"])] += 1
+    got = {k: v for k, v in got.items() if k[0] != "IKE messages" and k[1] != "IKE messages"}
+    if got != dict(want):
+        return [f"tree {sorted(got.items())} vs summary {sorted(want.items())}"]
+    return []
 
 
 failures = 0

@@ -3,6 +3,8 @@
 # IKE-Troubleshooting profile, on a stalled main mode (test/captures/lab-mm-lost-msg.pcapng):
 #   packet-list.png      the coloured packet list with the Tunnel / Msg / State / IOS state / Stalled columns
 #   packet-details.png   the selected stalled packet, ikestate subtree expanded, with its hint
+#   conversation-filter.png  Analyze → Conversation Filter → IKE negotiation (then applied)
+#   stats-tree.png       Statistics → IKE negotiations (the stats tree)
 #   expert-info.png      Analyze → Expert Information (skipped with a message if it does not open)
 # Debian 12, as root: installs wireshark-qt, xvfb, xdotool, imagemagick if missing, builds the plugin
 # in a temporary folder (or IKESTATE_SO=…/ikestate.so), runs Debian's wireshark under Xvfb as
@@ -133,7 +135,27 @@ click 200 438
 key shift+Right
 shot packet-details "1258x440+0+345"   # right edge: what is left of the byte view
 
-# (c) Analyze (menu at x=255) → Expert Information (last item, y=367); it opens a dialog window.
+# (c) Analyze (menu at x=255) → Conversation Filter (y=186, opens a submenu) → IKE negotiation,
+# the last entry; clicking it applies `ikestate.tunnel == 1`.
+click 255 10
+click 320 186
+shot conversation-filter "760x500+0+0"
+click 620 486
+
+# (d) Statistics (x=325) → IKE negotiations (last item, y=713): the stats tree, in its own window;
+# closed again with its Close button so that the menu bar is reachable.
+click 325 10
+click 372 713
+if dlg=$(wait_win 'IKE negotiations'); then
+	asuser xdotool windowmove "$dlg" 0 0 windowsize "$dlg" 800 400
+	sleep 2
+	shot stats-tree "790x270+0+0"
+	click 748 376
+else
+	echo "make-screenshots.sh: the IKE negotiations stats tree did not open: stats-tree.png not made" >&2
+fi
+
+# (e) Analyze (menu at x=255) → Expert Information (last item, y=367); it opens a dialog window.
 click 255 10
 click 314 367
 if dlg=$(wait_win 'Expert Information'); then
