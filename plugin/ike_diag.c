@@ -1,5 +1,6 @@
-/* ike_diag.c — where an IKEv1 negotiation hangs, why it usually hangs there, and on which packet
- * to say so. Rules of issue #4; domain facts: ../shared/reference/ike-states.md §3, §6, §7, §8.3.
+/* ike_diag.c — where an IKE negotiation hangs, why it usually hangs there, and on which packet
+ * to say so. Rules of issue #4 (IKEv1) and #8 (IKEv2); domain facts:
+ * ../shared/reference/ike-states.md §3, §5.9, §6, §7, §8.3.
  * The hints are the project's own short wording: likely causes first, then what to check.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -24,6 +25,28 @@ static const char *const notify_names[] = {
 	[28] = "CERTIFICATE_UNAVAILABLE", [29] = "UNSUPPORTED_EXCHANGE_TYPE", [30] = "UNEQUAL_PAYLOAD_LENGTHS",
 };
 
+/* IKEv2 notify types (RFC 7296 §3.10.1, IANA) where the name differs from IKEv1's. */
+static const char *v2_notify_name(unsigned t)
+{
+	static const char *const errors[] = {
+		[1] = "UNSUPPORTED_CRITICAL_PAYLOAD", [4] = "INVALID_IKE_SPI", [5] = "INVALID_MAJOR_VERSION",
+		[7] = "INVALID_SYNTAX", [9] = "INVALID_MESSAGE_ID", [11] = "INVALID_SPI",
+		[14] = "NO_PROPOSAL_CHOSEN", [17] = "INVALID_KE_PAYLOAD", [24] = "AUTHENTICATION_FAILED",
+		[34] = "SINGLE_PAIR_REQUIRED", [35] = "NO_ADDITIONAL_SAS", [36] = "INTERNAL_ADDRESS_FAILURE",
+		[37] = "FAILED_CP_REQUIRED", [38] = "TS_UNACCEPTABLE", [39] = "INVALID_SELECTORS",
+		[40] = "UNACCEPTABLE_ADDRESSES", [41] = "UNEXPECTED_NAT_DETECTED", [42] = "USE_ASSIGNED_HoA",
+		[43] = "TEMPORARY_FAILURE", [44] = "CHILD_SA_NOT_FOUND", [45] = "INVALID_GROUP_ID",
+		[46] = "AUTHORIZATION_FAILED", [47] = "STATE_NOT_FOUND",
+	};
+	if (t < G_N_ELEMENTS(errors) && errors[t])
+		return errors[t];
+	switch (t) {
+	case 16390: return "COOKIE";
+	case 16407: return "REDIRECT";
+	}
+	return t < 8192 ? "ERROR_NOTIFY" : t < 16384 ? "PRIVATE_ERROR_NOTIFY" : "STATUS_NOTIFY";
+}
+
 const char *iks_failed_name(unsigned f)
 {
 	switch (f) {
@@ -32,7 +55,11 @@ const char *iks_failed_name(unsigned f)
 	case IKS_F_PHASE1_REJECTED: return "PHASE1_REJECTED";
 	case IKS_F_PHASE2_REJECTED: return "PHASE2_REJECTED";
 	case IKS_F_PEER_DEAD: return "PEER_DEAD";
+	case IKS_F_AUTH_REJECTED: return "AUTH_REJECTED";
+	case IKS_F_CHILD_REJECTED: return "CHILD_REJECTED";
 	}
+	if ((f & IKS_F_V2) && f < IKS_F_ICMP_UNREACHABLE)
+		return v2_notify_name(f & ~IKS_F_V2);
 	if (f < G_N_ELEMENTS(notify_names) && notify_names[f])
 		return notify_names[f];
 	return f < 8192 ? "ERROR_NOTIFY" : "PRIVATE_ERROR_NOTIFY";
@@ -92,6 +119,47 @@ static const char *const hints[IKS_H__COUNT] = {
 		"down, path broken or its SA gone; the tunnel will be torn down.",
 	[IKS_H_P1_RESET_AFTER_P2] = "New phase 1 right after a phase-2 failure between these peers: phase 2 "
 		"fails, not phase 1.",
+	[IKS_H_V2_NO_INIT_RESP] = "No answer to IKE_SA_INIT: peer down or unreachable, UDP 500 filtered, wrong "
+		"peer address, or no IKEv2 on the peer (IKEv1 only).",
+	[IKS_H_V2_INIT_RESP_LOST] = "Responder re-sends its IKE_SA_INIT answer, no IKE_AUTH follows: the answer "
+		"does not reach the initiator (return path, NAT, firewall).",
+	[IKS_H_V2_NO_AUTH_REQ] = "IKE_SA_INIT answered, but no IKE_AUTH follows: the initiator dropped the "
+		"answer (proposal, DH group, NAT detection) or has no credentials.",
+	[IKS_H_V2_RETRY_LOOP] = "IKE_SA_INIT answered with COOKIE / INVALID_KE_PAYLOAD again and again: the "
+		"retries do not converge (DH groups, cookie handling).",
+	[IKS_H_V2_INIT_NO_PROPOSAL] = "Every IKE proposal refused: IKEv2 proposals differ (encryption, "
+		"integrity / PRF, DH group).",
+	[IKS_H_V2_MAJOR_VERSION] = "The peer refuses IKEv2 (INVALID_MAJOR_VERSION): it runs IKEv1 only for this "
+		"peer. Enable IKEv2 there or use IKEv1.",
+	[IKS_H_V2_NO_AUTH_RESP] = "IKE_AUTH unanswered: the responder drops it (no matching profile, identity "
+		"or certificate) or it is lost on the way. Check IDs, keys, path.",
+	[IKS_H_V2_NO_AUTH_RESP_NATT] = "IKE_AUTH on UDP 4500 (NAT-T) unanswered: UDP 4500 blocked on the path, "
+		"or the responder drops it (profile, identity).",
+	[IKS_H_V2_NO_AUTH_RESP_IKEFRAG] = "IKE_AUTH sent as IKEv2 fragments, unanswered: fragments lost (MTU, "
+		"filters) or the peer cannot reassemble. Check MTU / fragment size.",
+	[IKS_H_V2_NO_AUTH_RESP_BIG] = "Large IKE_AUTH (IP fragments) unanswered: fragments are likely dropped "
+		"(MTU, firewall). Enable IKEv2 fragmentation or lower the MTU.",
+	[IKS_H_V2_AUTH_RESP_LOST] = "Responder re-sends its IKE_AUTH answer: it does not reach the initiator "
+		"(return path, or the large answer is lost to fragmentation).",
+	[IKS_H_V2_AUTH_FAILED] = "IKE_AUTH refused: pre-shared key mismatch, or identity / certificate not "
+		"accepted. Check keys, IDs and the CA.",
+	[IKS_H_V2_AUTH_REJECTED] = "IKE_AUTH answered by notifies only (no IDr): almost surely "
+		"AUTHENTICATION_FAILED — PSK, ID or certificate. Load keys to read it.",
+	[IKS_H_V2_TS] = "Traffic selectors refused: crypto ACLs / proxy IDs must mirror each other. The IKE SA "
+		"itself may be up.",
+	[IKS_H_V2_CHILD_NO_PROPOSAL] = "Child SA proposal refused: ESP transform set or PFS group differ. The "
+		"IKE SA itself may be up.",
+	[IKS_H_V2_CHILD_REJECTED] = "Child SA request answered by notifies only: refused (transform set, PFS "
+		"group, traffic selectors) or a retry asked. Load keys to read it.",
+	[IKS_H_V2_CP] = "Remote-access configuration refused: address pool exhausted, or the client sent no "
+		"configuration request.",
+	[IKS_H_V2_REDIRECT] = "The gateway redirects the client to another gateway (REDIRECT, load balancing): "
+		"see the attempt to the new address.",
+	[IKS_H_V2_SYNTAX] = "The peer found a message malformed or could not verify it (INVALID_SYNTAX): interop "
+		"problem, or keys out of step.",
+	[IKS_H_V2_INVALID_SPI] = "The peer has no IKE SA for these SPIs: it rebooted or deleted it.",
+	[IKS_H_V2_PEER_DEAD] = "Requests under the IKE SA go unanswered (liveness check / DPD): peer down, path "
+		"broken or its SA gone; the SA will be deleted.",
 };
 
 const char *iks_hint_text(unsigned h)
@@ -171,6 +239,8 @@ static iks_hint hint_for_stall(const iks_tunnel *t, uint8_t stalled)
 		[IKS_S_AM_WAIT_MSG3] = IKS_H_NO_AM3,
 		[IKS_S__COUNT + IKS_QM_WAIT_MSG2] = IKS_H_NO_QM2, [IKS_S__COUNT + IKS_QM_WAIT_MSG3] = IKS_H_NO_QM3,
 	};
+	if (t->version == 2)
+		return iks_v2_stall_hint(t);
 	if (t->fail_hint)
 		return (iks_hint)t->fail_hint; /* the peer said why, or the ICMP error did */
 	iks_hint h = stalled < G_N_ELEMENTS(by_state) ? (iks_hint)by_state[stalled] : IKS_H_NONE;
@@ -262,14 +332,136 @@ static void dead_peer(const iks_fsm *fsm, iks_tunnel *t, const iks_msg *m, unsig
 		fail(t, r, IKS_F_PEER_DEAD, IKS_H_PEER_DEAD);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * IKEv2 (issue #8)
+ */
+iks_hint iks_v2_stall_hint(const iks_tunnel *t)
+{
+	if (t->fail_hint)
+		return (iks_hint)t->fail_hint;
+	if (t->v2_retries >= 3 && t->v2_pos <= IKS_M_SA_INIT_RESP)
+		return IKS_H_V2_RETRY_LOOP;
+	switch (t->v2_pos) {
+	case IKS_M_SA_INIT_REQ:
+		return t->icmp ? IKS_H_NO_MM2_ICMP : IKS_H_V2_NO_INIT_RESP;
+	case IKS_M_SA_INIT_RESP:
+		if (t->v2_retry_pending)
+			return IKS_H_V2_NO_INIT_RESP; /* the retry went unanswered or was never sent */
+		return t->v2_resp_resent ? IKS_H_V2_INIT_RESP_LOST : IKS_H_V2_NO_AUTH_REQ;
+	case IKS_M_AUTH_REQ:
+		return t->v2_auth_frag ? IKS_H_V2_NO_AUTH_RESP_IKEFRAG
+		       : t->v2_auth_big ? IKS_H_V2_NO_AUTH_RESP_BIG
+		       : t->natt	? IKS_H_V2_NO_AUTH_RESP_NATT
+					: IKS_H_V2_NO_AUTH_RESP;
+	case IKS_M_AUTH_RESP:
+		return t->v2_resp_resent ? IKS_H_V2_AUTH_RESP_LOST : IKS_H_V2_AUTH_REJECTED;
+	}
+	return IKS_H_NONE;
+}
+
+static iks_hint v2_hint_for_notify(unsigned type, unsigned exch)
+{
+	switch (type) {
+	case 4: return IKS_H_V2_INVALID_SPI;
+	case 5: return IKS_H_V2_MAJOR_VERSION;
+	case 7: return IKS_H_V2_SYNTAX;
+	case 14: return exch == IKS_EXCH_IKE_SA_INIT ? IKS_H_V2_INIT_NO_PROPOSAL : IKS_H_V2_CHILD_NO_PROPOSAL;
+	case 24: case 46: return IKS_H_V2_AUTH_FAILED;
+	case 34: case 38: return IKS_H_V2_TS;
+	case 36: case 37: return IKS_H_V2_CP;
+	case 16407: return IKS_H_V2_REDIRECT;
+	}
+	return IKS_H_NOTIFY;
+}
+
+/* Notifies that refuse (clear, or decrypted when Wireshark has the keys), and the answers that
+ * can be placed but not read. COOKIE / INVALID_KE_PAYLOAD are a normal retry unless they loop. */
+static bool has_notify_type(const iks_msg *m, unsigned type)
+{
+	for (unsigned i = 0; i < m->n_notify; i++)
+		if (m->notify[i] == type)
+			return true;
+	return false;
+}
+
+static bool has_retry_notify(const iks_msg *m)
+{
+	for (unsigned i = 0; i < m->n_notify; i++)
+		if (m->notify[i] == 16390 || m->notify[i] == 17)
+			return true;
+	return false;
+}
+
+/* Notifies that refuse (clear, or decrypted when Wireshark has the keys), and the answers that
+ * can be placed but not read. COOKIE / INVALID_KE_PAYLOAD are a normal retry unless they loop. */
+static void v2_refusals(iks_tunnel *t, const iks_msg *m, iks_result *r)
+{
+	uint8_t pos = r->msg;
+	bool child_exch = pos == IKS_M_AUTH_RESP || pos == IKS_M_CHILD_RESP;
+	for (unsigned i = 0; i < m->n_notify; i++) {
+		unsigned n = m->notify[i];
+		/* 17 and 43 (TEMPORARY_FAILURE: rekey collision) ask for a retry; 16407 is a gateway's
+		 * REDIRECT (the client's support for it is 16406). */
+		if (n == 16407 || (n > 0 && n < 16384 && n != 17 && n != 43)) {
+			if (child_exch && iks_v2_child_error(n))
+				t->child_failed++;
+			fail(t, r, (uint16_t)(IKS_F_V2 | n), v2_hint_for_notify(n, m->exch));
+			return;
+		}
+	}
+	if (pos == IKS_M_SA_INIT_RESP && t->v2_retries >= 3 && has_retry_notify(m)) {
+		fail(t, r, (uint16_t)(IKS_F_V2 | (has_notify_type(m, 17) ? 17 : 16390)), IKS_H_V2_RETRY_LOOP);
+		return;
+	}
+	bool notify_only = m->sk_first == IKS_PL2_NOTIFY && m->n_notify == 0;
+	if (pos == IKS_M_AUTH_RESP && notify_only) {
+		fail(t, r, IKS_F_AUTH_REJECTED, IKS_H_V2_AUTH_REJECTED);
+	} else if (pos == IKS_M_CHILD_RESP && notify_only) {
+		t->child_failed++;
+		fail(t, r, IKS_F_CHILD_REJECTED, IKS_H_V2_CHILD_REJECTED);
+	}
+}
+
+/* The IKE SA is stuck in IN-NEG; the hint says where by the furthest message and the evidence. */
+static void stall_v2(iks_tunnel *t, iks_result *r)
+{
+	r->stalled = IKS_S_IN_NEG;
+	r->flags |= IKS_R_STALL;
+	if (!r->hint)
+		r->hint = (uint8_t)iks_v2_stall_hint(t);
+}
+
+static void diag_v2(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m, bool progressed, iks_result *r)
+{
+	uint8_t pos = r->msg;
+	if (!r->retrans && !(m->frag_num > 1))
+		v2_refusals(t, m, r);
+	if (r->retrans && (pos == IKS_M_SA_INIT_RESP || pos == IKS_M_AUTH_RESP))
+		t->v2_resp_resent = true;
+	unsigned k = fsm->cfg.stall_retransmissions;
+	if (r->retrans && k && r->retrans >= k && !r->failed) {
+		if (t->v2_state == IKS_S_IN_NEG && pos >= IKS_M_SA_INIT_REQ && pos <= IKS_M_INTER_RESP &&
+		    pos != IKS_M_CHILD_REQ && pos != IKS_M_CHILD_RESP && pos != IKS_M_INFO_REQ && pos != IKS_M_INFO_RESP)
+			stall_v2(t, r);
+		else if (pos == IKS_M_INFO_REQ && t->v2_state == IKS_S_READY)
+			fail(t, r, IKS_F_PEER_DEAD, IKS_H_V2_PEER_DEAD);
+	}
+	if (progressed || r->stalled || fsm->cfg.stall_timeout_ns <= 0)
+		return;
+	if (t->v2_state == IKS_S_IN_NEG && m->ts_ns - t->progress_ns > fsm->cfg.stall_timeout_ns)
+		stall_v2(t, r);
+}
+
 void iks_diag_message(iks_fsm *fsm, iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir,
 		      bool progressed, iks_result *r)
 {
 	r->attempt = t->attempt;
 	if (!t->tail && t->reset_after_p2)
 		r->hint = IKS_H_P1_RESET_AFTER_P2;
-	if (m->version != 1)
-		return; /* IKEv2 diagnosis is not done yet */
+	if (m->version == 2) {
+		diag_v2(fsm, t, m, progressed, r);
+		return;
+	}
 	if (m->exch == IKS_EXCH_INFO && !r->retrans)
 		informational(t, m, dir, r);
 	dead_peer(fsm, t, m, dir, r);
@@ -347,6 +539,9 @@ void iks_fsm_finish(iks_fsm *fsm)
 		if (t->mode && t->p1_pos && t->tail && !iks_completes_phase1(t->p1_pos)) {
 			final_verdict(fsm, t, t->tail, iks_state_after(t->p1_pos));
 			t->final_stalled = t->tail->stalled;
+		} else if (t->version == 2 && t->v2_state == IKS_S_IN_NEG && t->tail) {
+			final_verdict(fsm, t, t->tail, IKS_S_IN_NEG); /* never READY */
+			t->final_stalled = t->tail->stalled;
 		}
 	}
 	GHashTableIter it;
@@ -389,7 +584,9 @@ bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out
 		out->state = iks_state_after(t->p1_pos);
 		out->ios_state = iks_ios_after(t->p1_pos);
 	}
-	out->qm_failed = t->qm_failed;
+	if (t->version == 2)
+		out->state = t->v2_state;
+	out->qm_failed = t->qm_failed + t->child_failed; /* IKEv2: child SAs refused */
 	if (t->final_stalled)
 		out->stalled = t->final_stalled; /* what its last packet says */
 	else

@@ -26,11 +26,17 @@ static const char *const msg_names[IKS_M__COUNT] = {
 	[IKS_M_AM1] = "AM1", [IKS_M_AM2] = "AM2", [IKS_M_AM3] = "AM3",
 	[IKS_M_QM1] = "QM1", [IKS_M_QM2] = "QM2", [IKS_M_QM3] = "QM3", [IKS_M_QM4] = "QM4",
 	[IKS_M_INFO] = "INFO", [IKS_M_TXN] = "TXN",
+	[IKS_M_SA_INIT_REQ] = "SA_INIT_REQ", [IKS_M_SA_INIT_RESP] = "SA_INIT_RESP",
+	[IKS_M_AUTH_REQ] = "AUTH_REQ", [IKS_M_AUTH_RESP] = "AUTH_RESP",
+	[IKS_M_CHILD_REQ] = "CHILD_REQ", [IKS_M_CHILD_RESP] = "CHILD_RESP",
+	[IKS_M_INFO_REQ] = "INFO_REQ", [IKS_M_INFO_RESP] = "INFO_RESP",
+	[IKS_M_INTER_REQ] = "INTER_REQ", [IKS_M_INTER_RESP] = "INTER_RESP",
 };
 static const char *const role_names[] = { NULL, "initiator", "responder" };
 static const char *const state_names[IKS_S__COUNT] = {
 	NULL, "MM_WAIT_MSG2", "MM_WAIT_MSG3", "MM_WAIT_MSG4", "MM_WAIT_MSG5", "MM_WAIT_MSG6",
 	"MM_ACTIVE", "AM_WAIT_MSG2", "AM_WAIT_MSG3", "AM_ACTIVE",
+	"IN-NEG", "READY", "DELETE",
 };
 static const char *const ios_names[IKS_IOS__COUNT] = {
 	NULL, "MM_NO_STATE", "MM_SA_SETUP", "MM_KEY_EXCH", "AG_NO_STATE", "AG_INIT_EXCH", "QM_IDLE",
@@ -93,6 +99,8 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 	m->length = rd32(buf + 24);
 	m->payloads = 0;
 	m->n_notify = 0;
+	m->sk_first = 0;
+	m->frag_num = m->frag_total = 0;
 
 	/* Only what is on the wire: a truncated capture hashes what it has. */
 	size_t end = m->length < caplen ? m->length : caplen;
@@ -121,6 +129,14 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 		size_t toff = v1 && type == IKS_PL_NOTIFY ? 10 : (!v1 && type == 41 ? 6 : 0);
 		if (toff && plen >= toff + 2 && m->n_notify < IKS_MAX_NOTIFY)
 			m->notify[m->n_notify++] = rd16(buf + off + toff);
+		if (!v1 && (type == IKS_PL2_SK || type == IKS_PL2_SKF)) {
+			m->sk_first = buf[off]; /* first payload inside: the rest is ciphertext */
+			if (type == IKS_PL2_SKF && plen >= 8) {
+				m->frag_num = rd16(buf + off + 4);
+				m->frag_total = rd16(buf + off + 6);
+			}
+			break;
+		}
 		next = buf[off];
 		off += plen;
 	}
@@ -201,7 +217,15 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 			match = t; /* exact: the latest one wins */
 		else if ((t->rspi == 0 || m->rspi == 0) && (!match || match->rspi != m->rspi))
 			match = t;
+		else if (m->version == 2 && m->exch == IKS_EXCH_IKE_SA_INIT && t->version == 2 &&
+			 t->v2_pos < IKS_M_AUTH_REQ && (!match || match->rspi != m->rspi))
+			match = t;
 	}
+	/* IKEv2: an IKE_SA_INIT answer (COOKIE, INVALID_KE_PAYLOAD) may carry a responder SPI that the
+	 * answer to the retry replaces; the negotiation is the same until IKE_AUTH. */
+	if (match && match->rspi != m->rspi && m->rspi && m->version == 2 && m->exch == IKS_EXCH_IKE_SA_INIT &&
+	    match->v2_pos < IKS_M_AUTH_REQ)
+		match->rspi = 0;
 	*created = match == NULL;
 	if (match) {
 		if (match->rspi == 0)
@@ -234,6 +258,9 @@ static iks_exchange *find_exchange(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m
 	if (m->msgid == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE))
 		return &t->p1;
 	iks_exchange key = { .tunnel = t->index, .msgid = m->msgid, .exch = m->exch };
+	/* IKEv2: the exchange's initiator is the original initiator iff I differs from R. */
+	if (m->version == 2 && !(m->flags & IKS_FLAG_V2_INITIATOR) == !(m->flags & IKS_FLAG_V2_RESPONSE))
+		key.exch |= IKS_EXCH_BY_RESPONDER;
 	iks_exchange *e = g_hash_table_lookup(fsm->exchanges, &key);
 	if (!e) {
 		e = g_new0(iks_exchange, 1);
@@ -407,14 +434,162 @@ static bool quick_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigne
 	return true;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * IKEv2 (RFC 7296): position from exchange type + R flag; the IKE SA status as Cisco shows it.
+ */
+static bool has_notify(const iks_msg *m, uint16_t type)
+{
+	for (unsigned i = 0; i < m->n_notify; i++)
+		if (m->notify[i] == type)
+			return true;
+	return false;
+}
+
+/* Errors that refuse a child SA but leave the IKE SA up (RFC 7296 §1.2, §2.21.2). */
+bool iks_v2_child_error(unsigned type)
+{
+	switch (type) {
+	case 14: case 34: case 35: case 36: case 37: case 38: case 43: case 44:
+		return true;
+	}
+	return false;
+}
+
+static bool v2_error_notify(const iks_msg *m, bool ike_fatal_only)
+{
+	for (unsigned i = 0; i < m->n_notify; i++)
+		if (m->notify[i] > 0 && m->notify[i] < 16384 && !(ike_fatal_only && iks_v2_child_error(m->notify[i])))
+			return true;
+	return false;
+}
+
+static uint8_t v2_position(const iks_msg *m)
+{
+	bool resp = m->flags & IKS_FLAG_V2_RESPONSE;
+	switch (m->exch) {
+	case IKS_EXCH_IKE_SA_INIT: return resp ? IKS_M_SA_INIT_RESP : IKS_M_SA_INIT_REQ;
+	case IKS_EXCH_IKE_AUTH: return resp ? IKS_M_AUTH_RESP : IKS_M_AUTH_REQ;
+	case IKS_EXCH_CREATE_CHILD_SA: return resp ? IKS_M_CHILD_RESP : IKS_M_CHILD_REQ;
+	case IKS_EXCH_INFORMATIONAL: return resp ? IKS_M_INFO_RESP : IKS_M_INFO_REQ;
+	case IKS_EXCH_IKE_INTERMEDIATE: return resp ? IKS_M_INTER_RESP : IKS_M_INTER_REQ;
+	}
+	return IKS_M_UNKNOWN;
+}
+
+/* An IKE_AUTH response that completes the IKE SA: not refused by a notify we can read (keys
+ * loaded), and, without keys, its SK payload opens with IDr / CERT / AUTH / VID, not with a
+ * Notify (an error-only answer) or EAP (more IKE_AUTH rounds follow). */
+static bool v2_auth_ok(const iks_msg *m)
+{
+	if (v2_error_notify(m, true))
+		return false;
+	if (m->sk_first == IKS_PL2_EAP)
+		return false;
+	return m->sk_first != IKS_PL2_NOTIFY || m->n_notify > 0;
+}
+
+/* IKE_SA_INIT, IKE_AUTH (and IKE_INTERMEDIATE) set the IKE SA up; CREATE_CHILD_SA and
+ * INFORMATIONAL run under it. Returns true when the message moved the negotiation on. */
+static bool v2_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, bool new_exchange, iks_result *r)
+{
+	uint8_t pos = v2_position(m);
+	r->msg = pos;
+	bool progressed = true;
+	switch (pos) {
+	case IKS_M_SA_INIT_REQ:
+		if (!t->p1_start_seen) {
+			t->p1_start_seen = true;
+			t->p1_start_ns = m->ts_ns;
+		}
+		t->v2_retry_pending = false;
+		if (t->v2_state && t->v2_state != IKS_S_IN_NEG)
+			r->flags |= IKS_R_UNEXPECTED;
+		else
+			t->v2_state = IKS_S_IN_NEG;
+		break;
+	case IKS_M_SA_INIT_RESP:
+		if (has_notify(m, 16390) || has_notify(m, 17)) { /* COOKIE, INVALID_KE_PAYLOAD: retry */
+			if (t->v2_retries < UINT8_MAX)
+				t->v2_retries++;
+			t->v2_retry_pending = true;
+		}
+		if (!t->v2_state)
+			t->v2_state = IKS_S_IN_NEG;
+		break;
+	case IKS_M_AUTH_REQ:
+	case IKS_M_INTER_REQ:
+	case IKS_M_INTER_RESP:
+		if (pos == IKS_M_AUTH_REQ) {
+			t->v2_auth_frag |= m->frag_total > 1;
+			t->v2_auth_big |= m->length > 1200;
+		}
+		if (t->v2_state == IKS_S_READY && pos == IKS_M_AUTH_REQ)
+			t->v2_state = IKS_S_IN_NEG; /* another IKE_AUTH round (EAP, multiple auth) */
+		else if (t->v2_state && t->v2_state != IKS_S_IN_NEG)
+			r->flags |= IKS_R_UNEXPECTED;
+		else
+			t->v2_state = IKS_S_IN_NEG;
+		break;
+	case IKS_M_AUTH_RESP:
+		if (t->v2_state == IKS_S_DELETE) {
+			r->flags |= IKS_R_UNEXPECTED;
+		} else if (v2_auth_ok(m)) {
+			t->v2_state = IKS_S_READY;
+			r->flags |= IKS_R_PHASE1_DONE;
+			r->setup_ns = t->p1_start_seen ? m->ts_ns - t->p1_start_ns : -1;
+			t->setup_ns = r->setup_ns;
+		} else {
+			t->v2_state = IKS_S_IN_NEG;
+		}
+		break;
+	case IKS_M_CHILD_REQ:
+	case IKS_M_INFO_REQ:
+	case IKS_M_CHILD_RESP:
+	case IKS_M_INFO_RESP:
+		/* Run under an IKE SA: one whose start the capture missed is up. An INFORMATIONAL may also
+		 * carry an error during IKE_AUTH, and changes nothing then. */
+		if (!t->v2_state)
+			t->v2_state = IKS_S_READY;
+		else if (t->v2_state == IKS_S_IN_NEG && (pos == IKS_M_CHILD_REQ || pos == IKS_M_CHILD_RESP))
+			r->flags |= IKS_R_UNEXPECTED;
+		if (new_exchange)
+			e->start_ns = m->ts_ns;
+		if (pos == IKS_M_INFO_REQ)
+			e->v2_delete = m->sk_first == IKS_PL2_DELETE || m->sk_first == IKS_PL2_VID;
+		/* Keys loaded: the glue marks a decrypted Delete of the IKE SA itself (payload bit 42). */
+		if (pos == IKS_M_INFO_REQ && (m->payloads & (UINT64_C(1) << IKS_PL2_DELETE)))
+			t->v2_state = IKS_S_DELETE;
+		/* An empty answer to a Delete: the IKE SA's own delete (a child SA delete is answered with
+		 * Delete payloads for the paired SAs). */
+		if (pos == IKS_M_INFO_RESP && e->v2_delete && (m->payloads & (UINT64_C(1) << IKS_PL2_SK)) &&
+		    m->sk_first == 0)
+			t->v2_state = IKS_S_DELETE;
+		if (pos == IKS_M_CHILD_RESP && t->v2_state == IKS_S_READY && !v2_error_notify(m, false) &&
+		    !(m->sk_first == IKS_PL2_NOTIFY && m->n_notify == 0)) {
+			r->flags |= IKS_R_PHASE2_DONE;
+			r->setup_ns = m->ts_ns - e->start_ns;
+		}
+		progressed = pos == IKS_M_CHILD_RESP || pos == IKS_M_INFO_RESP;
+		break;
+	default:
+		r->msg = IKS_M_UNKNOWN;
+		return false;
+	}
+	if (pos <= IKS_M_AUTH_RESP && pos > t->v2_pos)
+		t->v2_pos = pos;
+	return progressed;
+}
+
 /* Labels of a message that is neither a resend nor a fragment; true if it moved things on. */
 static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
 		  bool new_tunnel, iks_result *r)
 {
 	bool progressed = false;
 	if (m->version == 2) {
-		/* IKEv2 gets its own machine later; until then: tunnel, role from the I flag, resends. */
+		/* The original initiator sets the I flag on every message it sends. */
 		set_sender_role(t, dir, m->flags & IKS_FLAG_V2_INITIATOR ? IKS_ROLE_INITIATOR : IKS_ROLE_RESPONDER);
+		progressed = v2_step(t, e, m, new_exchange, r);
+		r->state = t->v2_state;
 	} else if (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE) {
 		infer_roles(t, m, dir);
 		progressed = phase1_step(t, m, iks_role_of(t, dir), r);
@@ -441,12 +616,16 @@ static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir
 
 	/* A message answers the other side's newest message if that came after our own last one. */
 	iks_last *mine = &e->last[dir], *theirs = &e->last[!dir];
-	if (theirs->res && (!mine->res || theirs->frame > mine->frame)) {
+	if (theirs->res && (!mine->res || theirs->frame > mine->frame) &&
+	    (m->version == 1 || (m->flags & IKS_FLAG_V2_RESPONSE))) { /* an IKEv2 request answers nothing */
 		r->response_to = theirs->frame;
 		if (!theirs->res->response_in)
 			theirs->res->response_in = m->frame;
 	}
-	*mine = (iks_last){ .digest = m->digest, .length = m->length, .frame = m->frame, .res = r };
+	*mine = (iks_last){ .digest = m->digest, .length = m->length, .frame = m->frame, .res = r,
+			    .prev_digest = m->digest, .prev_ns = m->ts_ns };
+	if (m->frag_num)
+		mine->frag_copies[(m->frag_num - 1) % 16] = 1;
 	return progressed;
 }
 
@@ -460,6 +639,9 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	bool new_tunnel, new_exchange;
 	iks_tunnel *t = find_tunnel(fsm, m, &new_tunnel);
 	unsigned dir = iks_addr_eq(&m->src, &t->ref) ? DIR_REF : DIR_OTHER;
+	/* IKEv2 names the sender in every header (I flag): trust it over addresses (NAT, MOBIKE). */
+	if (m->version == 2 && t->roles != ROLES_UNKNOWN)
+		dir = !(m->flags & IKS_FLAG_V2_INITIATOR) == (t->roles == INIT_IS_OTHER) ? DIR_REF : DIR_OTHER;
 	iks_exchange *e = find_exchange(fsm, t, m, &new_exchange);
 	iks_last *mine = &e->last[dir];
 	iks_result *r = iks_new_result(fsm);
@@ -474,9 +656,47 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	if (m->src.port == 4500 || m->dst.port == 4500)
 		t->natt = true;
 
+	/* IKEv2: the initiator's IKE_SA_INIT retry (new bytes: COOKIE or another KE) after a COOKIE /
+	 * INVALID_KE_PAYLOAD answer starts the exchange afresh; its answer is no resend either. */
+	if (m->version == 2 && m->exch == IKS_EXCH_IKE_SA_INIT && !(m->flags & IKS_FLAG_V2_RESPONSE) &&
+	    t->v2_retry_pending && mine->res && mine->digest != m->digest) {
+		memset(e->last, 0, sizeof e->last);
+		mine = &e->last[dir];
+	}
 	bool progressed = false;
-	if (mine->res && mine->digest == m->digest && mine->length == m->length) {
-		/* Byte-identical resend: same labels as the original, state does not advance. */
+	/* A message ID is used once per direction: a request again is a resend even with other bytes
+	 * (a new IV); a responder re-sends its cached answer byte for byte. */
+	bool v2_repeat = m->version == 2 && mine->res &&
+			 (!(m->flags & IKS_FLAG_V2_RESPONSE) || mine->digest == m->digest);
+	bool dup = m->version == 2 && mine->res && mine->prev_digest == m->digest && m->ts_ns >= mine->prev_ns &&
+		   m->ts_ns - mine->prev_ns < 1000000;
+	if (m->version == 2 && mine->res) {
+		mine->prev_digest = m->digest;
+		mine->prev_ns = m->ts_ns;
+	}
+	if (dup) {
+		/* The same packet captured twice (two interfaces, a bridge): the labels of the message,
+		 * no resend. */
+		const iks_result *o = mine->res;
+		r->msg = o->msg;
+		r->role = o->role;
+		r->state = o->state;
+	} else if (m->version == 2 && mine->res && m->frag_num) {
+		/* IKEv2 fragments (SKF): the k-th copy of a fragment number is the k-th resend of the
+		 * message; a first copy is the next piece of a sending, no resend. */
+		uint8_t *copies = &mine->frag_copies[(m->frag_num - 1) % 16];
+		const iks_result *o = mine->res;
+		r->msg = o->msg;
+		r->role = o->role;
+		r->state = o->state;
+		r->retrans = *copies;
+		r->retrans_of = *copies ? mine->frame : 0;
+		if (*copies < UINT8_MAX)
+			(*copies)++;
+		if (r->retrans > mine->count)
+			mine->count = r->retrans;
+	} else if (v2_repeat || (mine->res && mine->digest == m->digest && mine->length == m->length)) {
+		/* Resend (IKEv1: byte-identical): same labels as the original, state does not advance. */
 		const iks_result *o = mine->res;
 		r->msg = o->msg;
 		r->role = o->role;
@@ -497,6 +717,8 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	t->version = m->version;
 	t->retrans += r->retrans ? 1 : 0;
 	t->qm_done += (r->flags & IKS_R_PHASE2_DONE) ? 1 : 0;
+	/* IKEv2: IKE_AUTH carries the first child SA, unless its answer refused it. */
+	t->qm_done += m->version == 2 && (r->flags & IKS_R_PHASE1_DONE) && !r->failed ? 1 : 0;
 	if (r->role != IKS_ROLE_UNKNOWN) {
 		t->by_role[r->role == IKS_ROLE_RESPONDER] = m->src;
 		t->by_role[r->role == IKS_ROLE_INITIATOR] = m->dst;

@@ -47,8 +47,22 @@ enum {
 	IKS_PL_CISCO_FRAG = 132, /* Cisco IKEv1 fragmentation */
 };
 
+/* IKEv2 payload types (RFC 7296 §3.2, RFC 7383). */
+enum {
+	IKS_PL2_SA = 33,
+	IKS_PL2_KE = 34,
+	IKS_PL2_IDR = 36,
+	IKS_PL2_NOTIFY = 41,
+	IKS_PL2_DELETE = 42,
+	IKS_PL2_VID = 43,
+	IKS_PL2_SK = 46,
+	IKS_PL2_EAP = 48,
+	IKS_PL2_SKF = 53, /* IKEv2 fragment */
+};
+#define IKS_EXCH_IKE_INTERMEDIATE 43 /* RFC 9242 */
+
 #define IKS_ISAKMP_HDR_LEN 28
-#define IKS_MAX_NOTIFY 4
+#define IKS_MAX_NOTIFY 8 /* IKE_SA_INIT carries 5 or 6 status notifies before any error */
 
 typedef struct {
 	uint8_t len; /* 4 or 16; 0 = unknown */
@@ -68,10 +82,15 @@ typedef struct {
 	uint8_t first_payload;
 	uint32_t msgid;
 	uint32_t length;     /* header length field */
-	uint64_t payloads;   /* bit n set: clear payload of type n (< 64) present */
+	uint64_t payloads;   /* bit n set: clear payload of type n (< 64) present; IKEv2: the glue may
+			      * set bit 42 for a decrypted Delete of the IKE SA (protocol 1) */
 	uint16_t notify[IKS_MAX_NOTIFY]; /* notify message types seen (clear or decrypted) */
 	uint8_t n_notify;
 	uint64_t digest; /* content hash of the whole message, for retransmission detection */
+	/* IKEv2: the SK / SKF payload's next-payload field names the first payload inside it, so
+	 * the kind of an encrypted message shows without keys (0: empty, or no SK). */
+	uint8_t sk_first;
+	uint16_t frag_num, frag_total; /* SKF fragment number / total; 0 = not an IKEv2 fragment */
 } iks_msg;
 
 /* Message position within its exchange (ikestate.msg). */
@@ -83,17 +102,22 @@ typedef enum {
 	IKS_M_QM1, IKS_M_QM2, IKS_M_QM3, IKS_M_QM4,
 	IKS_M_INFO,
 	IKS_M_TXN,
+	/* IKEv2: exchange and request / response (R flag). */
+	IKS_M_SA_INIT_REQ, IKS_M_SA_INIT_RESP, IKS_M_AUTH_REQ, IKS_M_AUTH_RESP,
+	IKS_M_CHILD_REQ, IKS_M_CHILD_RESP, IKS_M_INFO_REQ, IKS_M_INFO_RESP,
+	IKS_M_INTER_REQ, IKS_M_INTER_RESP,
 	IKS_M__COUNT
 } iks_msgpos;
 
 typedef enum { IKS_ROLE_UNKNOWN = 0, IKS_ROLE_INITIATOR, IKS_ROLE_RESPONDER } iks_role;
 
-/* ASA phase-1 states (ikestate.state). */
+/* ASA phase-1 states (ikestate.state); IKEv2: the Cisco IKE SA status (§2.5). */
 typedef enum {
 	IKS_S_NONE = 0,
 	IKS_S_MM_WAIT_MSG2, IKS_S_MM_WAIT_MSG3, IKS_S_MM_WAIT_MSG4,
 	IKS_S_MM_WAIT_MSG5, IKS_S_MM_WAIT_MSG6, IKS_S_MM_ACTIVE,
 	IKS_S_AM_WAIT_MSG2, IKS_S_AM_WAIT_MSG3, IKS_S_AM_ACTIVE,
+	IKS_S_IN_NEG, IKS_S_READY, IKS_S_DELETE,
 	IKS_S__COUNT
 } iks_state;
 
@@ -113,19 +137,23 @@ typedef enum {
 /* Result flags. */
 #define IKS_R_MID_NEGOTIATION 0x01 /* tunnel first seen here, not at MM1/AM1 */
 #define IKS_R_UNEXPECTED 0x02      /* message out of sequence; state kept */
-#define IKS_R_PHASE1_DONE 0x04     /* this message completes phase 1 (setup_ns) */
-#define IKS_R_PHASE2_DONE 0x08     /* this message completes a quick mode (setup_ns: since QM1) */
+#define IKS_R_PHASE1_DONE 0x04     /* completes phase 1 / IKEv2: IKE_AUTH done, READY (setup_ns) */
+#define IKS_R_PHASE2_DONE 0x08     /* completes a quick mode / IKEv2: a CREATE_CHILD_SA (setup_ns: since its request) */
 #define IKS_R_STALL 0x10           /* a stall is established on this packet (stalled) */
 #define IKS_R_FINAL 0x20           /* verdict given at capture end, on the negotiation's last packet */
 #define IKS_R_FINAL_SOON 0x40      /* ... and the capture ended less than the stall timeout later */
 #define IKS_R_REFUSED 0x80         /* the peer refused (failed): notify or ICMP error */
 
-/* ikestate.failed codes above the notify range (1..16383 are ISAKMP error notify types). */
+/* ikestate.failed codes above the notify range (1..16383 are ISAKMP error notify types;
+ * IKEv2 notify types, whose names differ, are IKS_F_V2 | type). */
+#define IKS_F_V2 0x8000
 enum {
 	IKS_F_ICMP_UNREACHABLE = 0xff01, /* ICMP unreachable quoting a message of the negotiation */
 	IKS_F_PHASE1_REJECTED,           /* encrypted notify answering MM5 / AM2 (PSK or identity) */
 	IKS_F_PHASE2_REJECTED,           /* encrypted notify where QM2 was expected */
 	IKS_F_PEER_DEAD,                 /* encrypted Informationals (DPD) left unanswered */
+	IKS_F_AUTH_REJECTED,             /* IKEv2: IKE_AUTH answered by notifies only (no IDr), no keys */
+	IKS_F_CHILD_REJECTED,            /* IKEv2: CREATE_CHILD_SA answered by notifies only, no keys */
 };
 
 /* Hints: one or two sentences each, chosen from state, role and evidence (ike_diag.c). */
@@ -136,6 +164,11 @@ typedef enum {
 	IKS_H_P1_NO_PROPOSAL, IKS_H_P2_NO_PROPOSAL, IKS_H_INVALID_COOKIE, IKS_H_P1_AUTH, IKS_H_P1_ID,
 	IKS_H_P2_PROXY_ID, IKS_H_NOTIFY, IKS_H_P1_REJECTED_MM5, IKS_H_P1_REJECTED_AM2, IKS_H_P2_REJECTED,
 	IKS_H_P1_RESET_AFTER_P2, IKS_H_PEER_DEAD,
+	IKS_H_V2_NO_INIT_RESP, IKS_H_V2_INIT_RESP_LOST, IKS_H_V2_NO_AUTH_REQ, IKS_H_V2_RETRY_LOOP,
+	IKS_H_V2_INIT_NO_PROPOSAL, IKS_H_V2_MAJOR_VERSION, IKS_H_V2_NO_AUTH_RESP, IKS_H_V2_NO_AUTH_RESP_NATT,
+	IKS_H_V2_NO_AUTH_RESP_IKEFRAG, IKS_H_V2_NO_AUTH_RESP_BIG, IKS_H_V2_AUTH_RESP_LOST, IKS_H_V2_AUTH_FAILED,
+	IKS_H_V2_AUTH_REJECTED, IKS_H_V2_TS, IKS_H_V2_CHILD_NO_PROPOSAL, IKS_H_V2_CHILD_REJECTED, IKS_H_V2_CP,
+	IKS_H_V2_REDIRECT, IKS_H_V2_SYNTAX, IKS_H_V2_INVALID_SPI, IKS_H_V2_PEER_DEAD,
 	IKS_H__COUNT
 } iks_hint;
 
@@ -188,13 +221,14 @@ uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm);
 typedef struct {
 	uint16_t attempt;
 	uint8_t version;       /* 1 or 2 */
-	uint8_t mode;          /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE / 0 */
+	uint8_t mode;          /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE / 0 (always 0 for IKEv2) */
 	bool roles_known;      /* else initiator/responder are first sender / its peer */
 	iks_addr initiator, responder; /* latest address:port seen (after the NAT-T float) */
 	int64_t first_ns;      /* absolute */
-	int64_t setup_ns;      /* phase-1 setup time, -1 if not seen complete from MM1/AM1 */
-	uint8_t state, ios_state; /* where phase 1 got to: state of the sender of its furthest message */
-	uint32_t qm_done, qm_failed, retrans;
+	int64_t setup_ns;      /* phase-1 setup time, -1 if not seen complete from MM1/AM1 (v2: IKE_SA_INIT) */
+	uint8_t state, ios_state; /* where phase 1 got to: state of the sender of its furthest message;
+				   * IKEv2: IN-NEG / READY / DELETE, no IOS state */
+	uint32_t qm_done, qm_failed, retrans; /* IKEv2: child SAs created / refused */
 	uint8_t stalled;       /* iks_stalled_name(); 0 = none */
 	uint16_t failed;       /* iks_failed_name(); 0 = none */
 	uint8_t hint;          /* iks_hint_text() */

@@ -18,8 +18,15 @@ typedef struct {
 	uint32_t length;
 	uint32_t frame;   /* of the original */
 	uint16_t count;   /* resends seen of it */
+	uint8_t frag_copies[16]; /* IKEv2 SKF: copies seen per fragment number (mod 16) */
+	uint64_t prev_digest;    /* IKEv2: the latest packet in this direction, to spot capture */
+	int64_t prev_ns;         /* duplicates (same bytes within 1 ms: no peer resends that fast) */
 	iks_result *res;  /* its labels */
 } iks_last;
+
+/* IKEv2 exchanges are keyed with this bit on the exchange type when the original responder
+ * started them: both sides count message IDs from 0 (a responder's INFORMATIONAL can be ID 0). */
+#define IKS_EXCH_BY_RESPONDER 0x80
 
 /* One exchange: the phase-1 exchange of a tunnel, or one message ID after it. */
 typedef struct {
@@ -29,6 +36,7 @@ typedef struct {
 	uint8_t qm_init_dir; /* direction of the quick-mode initiator */
 	uint8_t step;        /* last quick-mode position (IKS_M_QM1..QM4), IKS_M_UNKNOWN if lost */
 	bool commit;
+	bool v2_delete;      /* IKEv2 INFORMATIONAL request opening with a Delete (or VID) payload */
 	int64_t start_ns, progress_ns;
 	iks_result *tail;    /* last packet, resends included */
 	iks_last last[2];    /* per direction */
@@ -62,6 +70,15 @@ typedef struct iks_tunnel {
 	bool icmp;            /* an ICMP unreachable quoted one of its messages */
 	bool p2_failed;       /* a quick mode was refused */
 	bool reset_after_p2;  /* started right after a phase-2 failure between the same peers */
+	/* IKEv2 */
+	uint8_t v2_state;     /* IKS_S_IN_NEG / READY / DELETE; 0 until a message is placed */
+	uint8_t v2_pos;       /* furthest IKE SA setup message (SA_INIT_REQ..AUTH_RESP) */
+	uint8_t v2_retries;   /* IKE_SA_INIT answered with COOKIE / INVALID_KE_PAYLOAD */
+	bool v2_retry_pending; /* ... and the initiator's next different SA_INIT request is the retry */
+	bool v2_auth_frag;    /* IKE_AUTH request sent as IKEv2 fragments (SKF) */
+	bool v2_auth_big;     /* IKE_AUTH request large enough to be IP-fragmented */
+	bool v2_resp_resent;  /* the responder re-sent its SA_INIT / AUTH response */
+	uint32_t child_failed;
 	int64_t first_ns, p1_start_ns, progress_ns;
 	iks_exchange *pending_qm; /* quick mode waiting for QM2 */
 	iks_result *tail;         /* last packet, resends included */
@@ -87,6 +104,7 @@ struct iks_fsm {
 
 bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
 bool iks_completes_phase1(uint8_t pos);
+bool iks_v2_child_error(unsigned type);
 uint8_t iks_state_after(uint8_t pos);
 uint8_t iks_ios_after(uint8_t pos);
 iks_result *iks_new_result(iks_fsm *fsm);
@@ -97,5 +115,6 @@ void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m);
 void iks_diag_message(iks_fsm *fsm, iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir,
 		      bool progressed, iks_result *r);
 void iks_diag_free(iks_fsm *fsm);
+iks_hint iks_v2_stall_hint(const iks_tunnel *t);
 
 #endif

@@ -49,9 +49,8 @@ static const char *addr_str(const iks_addr *a, char *buf, size_t len)
 
 const char *ikestate_verdict(char *buf, size_t len, unsigned version, unsigned failed, unsigned stalled, bool placed)
 {
-	if (version != 1)
-		g_strlcpy(buf, "-", len); /* IKEv2 negotiations are tracked, not yet diagnosed */
-	else if (failed)
+	(void)version; /* IKEv1 and IKEv2 alike */
+	if (failed)
 		g_snprintf(buf, (gulong)len, "FAILED: %s", iks_failed_name(failed));
 	else if (stalled)
 		g_snprintf(buf, (gulong)len, "STALLED in %s", iks_stalled_name(stalled));

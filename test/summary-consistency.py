@@ -33,6 +33,11 @@ def check(cap):
                                                           "placed": False, "unknown": False})
         t["retr"] += bool(v["ikestate.retransmission"])
         t["qm"] += v["ikestate.msg"] == "QM3" and not v["ikestate.retransmission"]
+        # IKEv2 child SAs: the one IKE_AUTH carries (READY, not refused), and each CREATE_CHILD_SA answer
+        # under a READY SA that refuses nothing.
+        t["qm"] += (not v["ikestate.retransmission"] and not v["ikestate.failed"] and
+                    ((v["ikestate.msg"] == "AUTH_RESP" and v["ikestate.setup_time"] != "") or
+                     (v["ikestate.msg"] == "CHILD_RESP" and v["ikestate.state"] == "READY")))
         t["setup"] = t["setup"] or v["ikestate.setup_time"]
         t["failed"] = t["failed"] or v["ikestate.failed"]
         t["placed"] |= v["ikestate.state"] != ""
@@ -47,7 +52,7 @@ def check(cap):
         t = per.get(r["tunnel"])
         if not t:
             continue
-        want_v = ("-" if r["ike"].startswith("v2") else f"FAILED: {t['failed']}" if t["failed"]
+        want_v = (f"FAILED: {t['failed']}" if t["failed"]
                   else f"STALLED in {t['final']}" if t["final"]
                   else "?" if t["unknown"] and not t["placed"] else "OK")
         got = (int(r["retransmissions"]), int(r["qm_completed"]), r["verdict"])

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sweep-shared.sh [SHARED_DIR] — every third-party capture under ../shared/captures, with the plugin:
 #   - tshark with WIRESHARK_ABORT_ON_DISSECTOR_BUG=1, one pass and two passes, exits as stock tshark does;
-#   - every IKEv1 ISAKMP message outside an ICMP error gets ikestate.tunnel and ikestate.msg.
+#   - every IKEv1 and IKEv2 message outside an ICMP error gets ikestate.tunnel and ikestate.msg.
 # The captures are read in place and never copied into the project (../shared/captures/README.md).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,13 +28,13 @@ while IFS= read -r -d '' cap; do
 			bad=$((bad + 1))
 		fi
 	done
-	# IKEv1 = version 0x10; a frame may hold several messages (comma-separated values).
-	missing=$(awk -F'\t' '$2 ~ /0x10/ && $3 == "" && $4 == "" {
+	# IKEv1 = version 0x10, IKEv2 = 0x20; a frame may hold several messages (comma-separated values).
+	missing=$(awk -F'\t' '$2 ~ /0x[12]0/ && $3 == "" && $4 == "" {
 		nv = split($2, v, ","); nt = split($5, t, ","); nm = split($6, m, ",");
 		if (nt < nv || nm < nv) print $1 }' "$tmp/out" | head -5 | tr '\n' ' ')
 	labelled=$((labelled + $(awk -F'\t' '$6 != ""' "$tmp/out" | wc -l)))
 	if [ -n "$missing" ]; then
-		echo "FAIL $name: IKEv1 frames without tunnel/msg: $missing"
+		echo "FAIL $name: IKE frames without tunnel/msg: $missing"
 		bad=$((bad + 1))
 	fi
 done < <(find "$shared/captures" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -print0 | sort -z)

@@ -10,6 +10,7 @@ Exit 0 when everything passes, 1 on any failed expectation, 2 on usage/tool erro
 """
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 import re
 import shlex
 import subprocess
@@ -28,8 +29,10 @@ class ExpectError(Exception):
     pass
 
 
-def tshark(cap, args):
+def tshark(cap, args, check_loaded=True):
     env = dict(os.environ)
+    if not check_loaded:
+        env["IKESTATE_CHECK_LOADED"] = "0"
     env.setdefault("IKESTATE_SO", os.path.join(REPO, "build/plugins/4.0/epan/ikestate.so"))
     env["IKESTATE_SO"] = os.path.abspath(env["IKESTATE_SO"])
     r = subprocess.run(["bash", WRAPPER, cap] + args, capture_output=True, text=True, env=env)
@@ -85,12 +88,33 @@ class Capture:
         self.msgs = load_messages(path)
         self._filters = {}
 
+    def _count(self, flt, decrypt):
+        # load_messages() already proved that the plugin loads: skip that check (halves the cost)
+        out = tshark(self.path, (self.keys if decrypt else []) + ["-Y", flt, "-T", "fields", "-e", "frame.number"],
+                     check_loaded=False)
+        return len([l for l in out.splitlines() if l.strip()])
+
+    def prefetch(self, lines):
+        """Run the display filters of these expectation lines concurrently (one tshark each)."""
+        todo = []
+        for _, line in lines:
+            try:
+                toks = shlex.split(line)
+            except ValueError:
+                continue
+            if len(toks) == 4 and toks[0] in ("frames", "decrypted"):
+                key = (toks[1], toks[0] == "decrypted")
+                if key not in self._filters and key not in todo and (self.keys or not key[1]):
+                    todo.append(key)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            for key, n in zip(todo, pool.map(lambda k: self._count(*k), todo)):
+                self._filters[key] = n
+
     def count_filter(self, flt, decrypt=False):
         if decrypt and not self.keys:
             raise ExpectError("no key table for this capture (test/captures/keys/lab-NAME.*)")
         if (flt, decrypt) not in self._filters:
-            out = tshark(self.path, (self.keys if decrypt else []) + ["-Y", flt, "-T", "fields", "-e", "frame.number"])
-            self._filters[(flt, decrypt)] = len([l for l in out.splitlines() if l.strip()])
+            self._filters[(flt, decrypt)] = self._count(flt, decrypt)
         return self._filters[(flt, decrypt)]
 
     def sel(self, tunnel, role):
@@ -226,6 +250,7 @@ def main():
             cap = Capture(cpath, name)
             bad = []
             lines = read_expect(os.path.join(expdir, f"{name}.expect"))
+            cap.prefetch(lines)
             for no, line in lines:
                 total += 1
                 ok, detail = check_line(cap, line)

@@ -3,11 +3,21 @@
 
 Debian's strongSwan has no save-keys plugin, but at log level 4 charon prints the IKEv1 encryption
 key ("encryption key Ka") and the IKEv2 keys ("Sk_ei secret" ...) as hex dumps, tagged <conn|N> with
-the IKE SA's unique id. To tie an IKE SA to its cookies/SPIs seen in the capture we look for them in
-the same SA's other dumps (HASH_I data / AUTH octets contain both cookies) instead of guessing by order.
+the IKE SA's unique id.
+
+IKEv1: to tie an IKE SA to its cookies seen in the capture we look for them in the same SA's other
+dumps (HASH_I data contains both cookies) instead of guessing by order.
+
+IKEv2: the keys of an IKE SA created by a CREATE_CHILD_SA rekey are logged under the *old* SA's tag
+and no dump of that SA carries its SPIs, so the tag cannot be trusted. Instead every key set
+(Sk_d ... Sk_pr, one derivation) is tried against the capture: a key set belongs to an SPI pair when
+its SK_ai (messages from the original initiator) or SK_ar (from the original responder) verifies the
+integrity checksum (ICV) of an encrypted message (SK or SKF payload) sent under that pair.
 
 usage: lab-keys.py KEYS.LOG CAPTURE OUTPREFIX   -> OUTPREFIX.ikev1_decryption_table / .ikev2_...
 """
+import hashlib
+import hmac
 import re
 import subprocess
 import sys
@@ -17,6 +27,9 @@ from collections import defaultdict
 ENCR_V2 = {16: "AES-CBC-128 [RFC3602]", 24: "AES-CBC-192 [RFC3602]", 32: "AES-CBC-256 [RFC3602]"}
 INTEG_V2 = {20: "HMAC_SHA1_96 [RFC2404]", 32: "HMAC_SHA2_256_128 [RFC4868]",
             48: "HMAC_SHA2_384_192 [RFC4868]", 64: "HMAC_SHA2_512_256 [RFC4868]"}
+# integrity key length -> (hash, ICV length) for the same algorithms
+ICV_V2 = {20: (hashlib.sha1, 12), 32: (hashlib.sha256, 16), 48: (hashlib.sha384, 24), 64: (hashlib.sha512, 32)}
+V2_KEYS = ("Sk_d secret", "Sk_ai secret", "Sk_ar secret", "Sk_ei secret", "Sk_er secret")
 
 
 def parse_log(path):
@@ -41,6 +54,80 @@ def parse_log(path):
     return {sa: [(lbl, bytes(b[:n])) for lbl, b, n in v] for sa, v in dumps.items()}
 
 
+def v2_key_sets(path):
+    """-> [{label: bytes}] one per IKEv2 key derivation, in log order (per thread: a derivation's
+    dumps come from one thread, starting with Sk_d)."""
+    head = re.compile(r"(\d+)\[\w+\] <[^>]*> (Sk_\w+ secret) => (\d+) bytes @ 0x[0-9a-f]+$")
+    row = re.compile(r"(\d+)\[\w+\] <[^>]*>\s+\d+: ((?:[0-9A-F]{2} )+)")
+    sets, open_by_thread, cur = [], {}, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            m = head.search(line)
+            if m:
+                thread, label, n = m.group(1), m.group(2), int(m.group(3))
+                if label == "Sk_d secret" or thread not in open_by_thread:
+                    open_by_thread[thread] = {}
+                    sets.append(open_by_thread[thread])
+                cur = [open_by_thread[thread], label, bytearray(), n]
+                continue
+            m = row.search(line)
+            if m and cur is not None:
+                cur[2] += bytes.fromhex(m.group(2).replace(" ", ""))
+                cur[0][cur[1]] = bytes(cur[2][:cur[3]])
+            else:
+                cur = None
+    return [s for s in sets if all(k in s for k in V2_KEYS)]
+
+
+def capture_v2_encrypted(cap):
+    """-> [(ispi, rspi, from_original_initiator, ike_message_bytes)] for IKEv2 messages with SK/SKF"""
+    out = subprocess.run(["tshark", "-r", cap, "-Y", "isakmp.version == 0x20 and not icmp", "-T", "fields",
+                          "-e", "udp.payload"], capture_output=True, text=True, check=True).stdout
+    msgs = []
+    for line in out.splitlines():
+        if not line.strip():
+            continue
+        b = bytes.fromhex(line.split(",")[0])
+        if len(b) >= 4 and b[:4] == b"\0\0\0\0":   # non-ESP marker (UDP 4500)
+            b = b[4:]
+        if len(b) < 28 or b[16] not in (46, 53):
+            continue
+        length = int.from_bytes(b[24:28], "big")
+        msgs.append((b[0:8].hex(), b[8:16].hex(), bool(b[19] & 0x08), b[:length]))
+    return msgs
+
+
+def icv_ok(keyset, initiator, msg):
+    key = keyset["Sk_ai secret" if initiator else "Sk_ar secret"]
+    if len(key) not in ICV_V2:
+        return False
+    algo, n = ICV_V2[len(key)]
+    return len(msg) > n and hmac.compare_digest(hmac.new(key, msg[:-n], algo).digest()[:n], msg[-n:])
+
+
+def v2_rows(log, cap):
+    sets, rows, done = v2_key_sets(log), [], set()
+    for i, r, initiator, msg in capture_v2_encrypted(cap):
+        if (i, r) in done:
+            continue
+        for ks in sets:
+            if icv_ok(ks, initiator, msg):
+                ei, er, ai, ar = (ks[k] for k in ("Sk_ei secret", "Sk_er secret", "Sk_ai secret", "Sk_ar secret"))
+                if len(ei) not in ENCR_V2 or len(ai) not in INTEG_V2:
+                    print(f"lab-keys: IKEv2 SA {i}/{r}: unsupported key lengths", file=sys.stderr)
+                    break
+                # UAT syntax: hex fields bare, enum (algorithm) fields quoted
+                rows.append(",".join((i, r, ei.hex(), er.hex(), f'"{ENCR_V2[len(ei)]}"',
+                                      ai.hex(), ar.hex(), f'"{INTEG_V2[len(ai)]}"')))
+                done.add((i, r))
+                break
+        else:
+            print(f"lab-keys: IKEv2 SA {i}/{r}: no logged key set verifies its messages", file=sys.stderr)
+            done.add((i, r))
+    return rows
+
+
 def capture_spis(cap):
     out = subprocess.run(["tshark", "-r", cap, "-Y", "isakmp and not icmp", "-T", "fields",
                           "-e", "isakmp.ispi", "-e", "isakmp.rspi"],
@@ -60,7 +147,7 @@ def main():
     log, cap, prefix = sys.argv[1:4]
     dumps = parse_log(log)
     pairs = capture_spis(cap)
-    v1, v2 = [], []
+    v1, v2 = [], v2_rows(log, cap)
     for sa, items in sorted(dumps.items()):
         keys = {lbl: b for lbl, b in items}
         blob = b"".join(b for _, b in items).hex()
@@ -70,14 +157,6 @@ def main():
         i, r = found[0]
         if "encryption key Ka" in keys:
             v1.append(f'{i},{keys["encryption key Ka"].hex()}')
-        elif "Sk_ei secret" in keys:
-            ei, er, ai, ar = (keys.get(k, b"") for k in ("Sk_ei secret", "Sk_er secret", "Sk_ai secret", "Sk_ar secret"))
-            if len(ei) not in ENCR_V2 or len(ai) not in INTEG_V2:
-                print(f"lab-keys: IKE SA {sa}: unsupported key lengths", file=sys.stderr)
-                continue
-            # UAT syntax: hex fields bare, enum (algorithm) fields quoted
-            v2.append(",".join((i, r, ei.hex(), er.hex(), f'"{ENCR_V2[len(ei)]}"',
-                                ai.hex(), ar.hex(), f'"{INTEG_V2[len(ai)]}"')))
     for ext, rows in (("ikev1_decryption_table", v1), ("ikev2_decryption_table", v2)):
         if rows:
             with open(f"{prefix}.{ext}", "w") as f:

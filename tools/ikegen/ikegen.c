@@ -1,12 +1,13 @@
 /*
- * ikegen - deterministic synthetic IKEv1 (ISAKMP) capture generator for the
+ * ikegen - deterministic synthetic IKEv1 (ISAKMP) and IKEv2 capture generator for the
  * ikestate project.
  *
  *   ikegen SCENARIO OUT.pcap        write one named scenario
  *   ikegen --list                   list scenarios with a one-line description
- *   ikegen --mix N [--seed S] OUT.pcap
+ *   ikegen --mix N [--seed S] [--ike-percent P] OUT.pcap
  *                                   ~N packets of interleaved negotiations
  *                                   plus background non-IKE UDP/TCP traffic
+ *                                   (P % of the packets in IKE flows, default 60)
  *   ikegen --flood N [--seed S] OUT.pcap
  *                                   N MM1 with distinct initiator cookies
  *                                   (cookie flood) + 4 complete negotiations
@@ -1523,8 +1524,10 @@ static int bg_tls(Ep *c, Ep *srv, int budget)
     return sent + 2;
 }
 
+static guint ike_percent = 60; /* --ike-percent */
+
 /*
- * ~n packets: about 60% IKE, the rest DNS and TCP/443 background.  Flows
+ * ~n packets: about ike_percent % IKE, the rest DNS and TCP/443 background.  Flows
  * start at increasing times (random gaps) over max(60 s, n/50 s); packets are
  * flushed to the file as soon as no later flow can precede them, so memory
  * stays bounded by the packets of flows still "in flight".
@@ -1541,7 +1544,7 @@ static void mix(guint64 n)
         t += rnd64() % (2 * mean_gap);
         now_us = t;
         guint before = pkts->len;
-        if (ike * 10 <= (ike + bg) * 6) {
+        if (ike * 100 <= (ike + bg) * ike_percent) {
             mix_negotiation();
             ike += pkts->len - before;
         } else {
@@ -1605,6 +1608,181 @@ static void flood(guint64 n)
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* IKEv2 (RFC 7296): clear IKE_SA_INIT, SK / SKF (RFC 7383) bodies as random */
+/* bytes whose header names the first inner payload, as on the wire.        */
+/* ------------------------------------------------------------------------ */
+
+enum { V2_I = 0x08, V2_R = 0x20 };
+enum { PL2_SA = 33, PL2_KE = 34, PL2_IDI = 35, PL2_IDR = 36, PL2_NONCE = 40, PL2_N = 41, PL2_D = 42,
+       PL2_SK = 46, PL2_SKF = 53 };
+enum { EX_SA_INIT = 34, EX_AUTH = 35, EX_CHILD = 36, EX_INFO2 = 37 };
+
+static Msg msg2_new(const guint8 *ispi, const guint8 *rspi, guint8 exch, guint8 flags, guint32 mid)
+{
+    Msg m = msg_new(ispi, rspi, exch, flags, mid);
+    m.b->data[17] = 0x20; /* IKEv2 */
+    return m;
+}
+
+static void pl2_notify(Msg *m, guint16 type, size_t datalen)
+{
+    guint off = pl_begin(m, PL2_N);
+    ba_u8(m->b, 0); /* protocol: none */
+    ba_u8(m->b, 0); /* SPI size */
+    ba_u16(m->b, type);
+    ba_rand(m->b, datalen);
+    pl_end(m, off);
+}
+
+/* One IKE proposal: AES-CBC-128, HMAC-SHA2-256 PRF and integrity, DH group 14. */
+static void pl2_sa(Msg *m)
+{
+    guint off = pl_begin(m, PL2_SA);
+    ba_hex(m->b, "0000002c"            /* last proposal, length 44 */
+                 "01010004"            /* #1, IKE, no SPI, 4 transforms */
+                 "0300000c0100000c800e0080" /* ENCR AES-CBC, key length 128 */
+                 "0300000802000005"    /* PRF HMAC-SHA2-256 */
+                 "030000080300000c"    /* INTEG HMAC-SHA2-256-128 */
+                 "000000080400000e");  /* DH group 14 */
+    pl_end(m, off);
+}
+
+static GByteArray *v2_sa_init(Neg *n, int resp, int with_cookie)
+{
+    Msg m = msg2_new(n->ic, resp ? n->rc : zero8, EX_SA_INIT, resp ? V2_R : V2_I, 0);
+    if (with_cookie)
+        pl2_notify(&m, 16390, 16);
+    pl2_sa(&m);
+    guint off = pl_begin(&m, PL2_KE);
+    ba_u16(m.b, 14);
+    ba_u16(m.b, 0);
+    ba_rand(m.b, 256);
+    pl_end(&m, off);
+    pl_blob(&m, PL2_NONCE, 32);
+    pl2_notify(&m, 16388, 20); /* NAT_DETECTION_SOURCE_IP */
+    pl2_notify(&m, 16389, 20); /* NAT_DETECTION_DESTINATION_IP */
+    pl2_notify(&m, 16430, 0);  /* IKEV2_FRAGMENTATION_SUPPORTED */
+    return msg_finish(&m);
+}
+
+/* A clear answer of notifies only (COOKIE, NO_PROPOSAL_CHOSEN...), responder SPI zero. */
+static GByteArray *v2_notify_answer(Neg *n, guint16 type, size_t datalen)
+{
+    Msg m = msg2_new(n->ic, zero8, EX_SA_INIT, V2_R, 0);
+    pl2_notify(&m, type, datalen);
+    return msg_finish(&m);
+}
+
+/* An encrypted message: SK whose next payload is the first inner one; IV 16 + body + ICV 16. */
+static GByteArray *v2_sk(Neg *n, guint8 exch, guint8 flags, guint32 mid, guint8 first, guint nblocks)
+{
+    Msg m = msg2_new(n->ic, n->rc, exch, flags, mid);
+    guint off = pl_begin(&m, PL2_SK);
+    m.b->data[off] = first;
+    ba_rand(m.b, 16 + 16 * (size_t)nblocks + 16);
+    pl_end(&m, off);
+    return msg_finish(&m);
+}
+
+static GByteArray *v2_skf(Neg *n, guint8 exch, guint8 flags, guint32 mid, guint8 first, guint16 num,
+                          guint16 total, size_t len)
+{
+    Msg m = msg2_new(n->ic, n->rc, exch, flags, mid);
+    guint off = pl_begin(&m, PL2_SKF);
+    m.b->data[off] = num == 1 ? first : 0;
+    ba_u16(m.b, num);
+    ba_u16(m.b, total);
+    ba_rand(m.b, len);
+    pl_end(&m, off);
+    return msg_finish(&m);
+}
+
+static void v2_send(Neg *n, int from_ini, GByteArray *b)
+{
+    send_raw(n, from_ini, b->data, b->len);
+}
+
+static void v2_send_free(Neg *n, int from_ini, GByteArray *b)
+{
+    v2_send(n, from_ini, b);
+    g_byte_array_free(b, TRUE);
+}
+
+static void sc_ikev2(void)
+{
+    /* IKEv1 main mode and an IKEv2 SA between the same peers, interleaved. */
+    Ep *a = ep_new("192.0.2.40"), *b = ep_new("203.0.113.40");
+    Neg *v1 = neg_new(a, b), *n = neg_new(a, b);
+    step(v1, S_MM1);
+    step(v1, S_MM2);
+    /* COOKIE challenge, retry with the cookie (same SPIi, SPIr 0). */
+    wait_ms(5, 20);
+    v2_send_free(n, 1, v2_sa_init(n, 0, 0));
+    wait_ms(1, 5);
+    v2_send_free(n, 0, v2_notify_answer(n, 16390, 16));
+    step(v1, S_MM3);
+    wait_ms(1, 5);
+    v2_send_free(n, 1, v2_sa_init(n, 0, 1));
+    wait_ms(5, 20);
+    v2_send_free(n, 0, v2_sa_init(n, 1, 0));
+    step(v1, S_MM4);
+    /* IKE_AUTH in two IKEv2 fragments, both re-sent once before the answer. */
+    GByteArray *f1 = v2_skf(n, EX_AUTH, V2_I, 1, PL2_IDI, 1, 2, 1100);
+    GByteArray *f2 = v2_skf(n, EX_AUTH, V2_I, 1, PL2_IDI, 2, 2, 300);
+    wait_ms(5, 20);
+    v2_send(n, 1, f1);
+    v2_send(n, 1, f2);
+    step(v1, S_MM5);
+    step(v1, S_MM6);
+    wait_s(2);
+    v2_send_free(n, 1, f1);
+    v2_send_free(n, 1, f2);
+    wait_ms(5, 20);
+    v2_send_free(n, 0, v2_sk(n, EX_AUTH, V2_R, 1, PL2_IDR, 12));
+    /* The original responder starts CREATE_CHILD_SA and then deletes the IKE SA, both with its
+     * own message IDs 0 and 1 (flags 0x00; answers I|R). */
+    wait_s(5);
+    v2_send_free(n, 0, v2_sk(n, EX_CHILD, 0, 0, PL2_SA, 10));
+    wait_ms(5, 20);
+    v2_send_free(n, 1, v2_sk(n, EX_CHILD, V2_I | V2_R, 0, PL2_SA, 10));
+    wait_s(5);
+    v2_send_free(n, 1, v2_sk(n, EX_INFO2, V2_I, 2, 0, 0)); /* liveness check, empty */
+    wait_ms(5, 20);
+    v2_send_free(n, 0, v2_sk(n, EX_INFO2, V2_R, 2, 0, 0));
+    wait_s(5);
+    v2_send_free(n, 0, v2_sk(n, EX_INFO2, 0, 1, PL2_D, 1));
+    wait_ms(5, 20);
+    v2_send_free(n, 1, v2_sk(n, EX_INFO2, V2_I | V2_R, 1, 0, 0));
+
+    /* IKE_SA_INIT never answered. */
+    Neg *q = neg_new(ep_new("192.0.2.41"), ep_new("203.0.113.41"));
+    GByteArray *init = v2_sa_init(q, 0, 0);
+    for (int k = 0; k < 4; k++) {
+        wait_s(k ? 2.0 * k : 1);
+        v2_send(q, 1, init);
+    }
+    g_byte_array_free(init, TRUE);
+
+    /* IKE_AUTH answered by a lone notify (AUTHENTICATION_FAILED without keys). */
+    Neg *r = neg_new(ep_new("192.0.2.42"), ep_new("203.0.113.42"));
+    wait_s(1);
+    v2_send_free(r, 1, v2_sa_init(r, 0, 0));
+    wait_ms(5, 20);
+    v2_send_free(r, 0, v2_sa_init(r, 1, 0));
+    wait_ms(5, 20);
+    v2_send_free(r, 1, v2_sk(r, EX_AUTH, V2_I, 1, PL2_IDI, 14));
+    wait_ms(5, 20);
+    v2_send_free(r, 0, v2_sk(r, EX_AUTH, V2_R, 1, PL2_N, 1));
+
+    /* IKE_SA_INIT refused in the clear: NO_PROPOSAL_CHOSEN. */
+    Neg *p = neg_new(ep_new("192.0.2.43"), ep_new("203.0.113.43"));
+    wait_s(1);
+    v2_send_free(p, 1, v2_sa_init(p, 0, 0));
+    wait_ms(5, 20);
+    v2_send_free(p, 0, v2_notify_answer(p, 14, 0));
+}
+
 typedef struct {
     const char *name;
     const char *desc;
@@ -1627,6 +1805,7 @@ static const Scenario scenarios[] = {
     { "commit-bit", "quick mode with commit bit and QM4 (CONNECTED)", sc_commit_bit },
     { "modecfg", "aggressive mode, XAUTH + Mode-Config transactions (type 6), quick mode", sc_modecfg },
     { "p1-refused", "MM1 answered by clear N(NO-PROPOSAL-CHOSEN), MM1 retried twice", sc_p1_refused },
+    { "ikev2", "IKEv2 beside IKEv1: COOKIE retry, fragmented IKE_AUTH re-sent, responder CHILD/INFO with MID 0/1 and delete; no answer; AUTH refused; NO_PROPOSAL_CHOSEN", sc_ikev2 },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1637,7 +1816,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: ikegen SCENARIO OUT.pcap\n"
                     "       ikegen --list\n"
-                    "       ikegen --mix N [--seed S] OUT.pcap\n"
+                    "       ikegen --mix N [--seed S] [--ike-percent P] OUT.pcap\n"
                     "       ikegen --flood N [--seed S] OUT.pcap\n");
 }
 
@@ -1674,21 +1853,30 @@ int main(int argc, char **argv)
         int is_flood = strcmp(argv[1], "--flood") == 0;
         char *end;
         guint64 n = g_ascii_strtoull(argv[2], &end, 10), seed = 1;
-        const char *out = argv[3];
+        const char *out = argv[argc - 1];
         if (*end || n == 0) {
             usage();
             return 2;
         }
-        if (argc == 6 && strcmp(argv[3], "--seed") == 0) {
-            seed = g_ascii_strtoull(argv[4], &end, 10);
+        /* options between N and OUT.pcap, as pairs */
+        if (argc % 2 != 0) {
+            usage();
+            return 2;
+        }
+        for (int a = 3; a + 1 < argc - 1; a += 2) {
+            guint64 v = g_ascii_strtoull(argv[a + 1], &end, 10);
             if (*end) {
                 usage();
                 return 2;
             }
-            out = argv[5];
-        } else if (argc != 4) {
-            usage();
-            return 2;
+            if (strcmp(argv[a], "--seed") == 0) {
+                seed = v;
+            } else if (!is_flood && strcmp(argv[a], "--ike-percent") == 0 && v >= 1 && v <= 100) {
+                ike_percent = (guint)v;
+            } else {
+                usage();
+                return 2;
+            }
         }
         init_state(seed_from_string(is_flood ? "flood" : "mix") ^ (seed * 0x9E3779B97F4A7C15ULL));
         if (out_open(out) != 0)
