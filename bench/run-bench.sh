@@ -7,7 +7,8 @@
 #                      [--variant NAME=/path/to/ikestate.so]... [--no-lua] [--keep DIR]
 #
 # Environment: IKESTATE_SO (default: a Release build of this checkout in a scratch dir), IKEGEN
-# (default: the ikegen of that build), BENCH_SEED (ikegen --mix seed, default 1).
+# (default: the ikegen of that build), BENCH_SEED (ikegen --mix seed, default 1), BENCH_IKE_PERCENT
+# (ikegen --mix --ike-percent: share of packets in IKE flows, default 60 = about 50 % ISAKMP frames).
 #
 # Every variant runs tshark 4.0 as nobody with the same environment (WIRESHARK_PLUGIN_DIR set for
 # all, an empty plugin dir for stock and Lua), on the same world-readable copy of the capture,
@@ -98,7 +99,7 @@ i=0
 for size in $sizes; do
 	r=${repv[$i]:-${repv[-1]}}; i=$((i + 1))
 	cap="$work/mix-$size.pcap"
-	"$IKEGEN" --mix "$size" --seed "${BENCH_SEED:-1}" "$cap" >/dev/null
+	"$IKEGEN" --mix "$size" --seed "${BENCH_SEED:-1}" ${BENCH_IKE_PERCENT:+--ike-percent "$BENCH_IKE_PERCENT"} "$cap" >/dev/null
 	chmod a+r "$cap"
 	cat "$cap" >/dev/null # page cache: no run pays the first read
 	for w in $workloads; do

@@ -1,8 +1,15 @@
 /* packet-ikestate.c — epan glue of the IKE negotiation state post-dissector.
  *
- * Pattern of plugins/epan/transum: ask for the isakmp header fields, advance the state machine
- * (ike_fsm.c, ike_diag.c) on the first pass only, keep each message's labels as per-packet data
- * and render tree, Info column and expert items from those labels on every pass.
+ * Hooks in front of the isakmp, udpencap, icmp and icmpv6 dissectors note each ISAKMP message's
+ * tvb; the post-dissector advances the state machine (ike_fsm.c, ike_diag.c) with them on the
+ * first pass only, keeps each message's labels as per-packet data and renders tree, Info column
+ * and expert items from those labels on every pass.
+ *
+ * Why hooks and not set_postdissector_wanted_hfids (the transum pattern): a post-dissector that
+ * wants any field makes tshark build a protocol tree for every frame of the file (tshark.c,
+ * create_proto_tree), which alone cost +22 % CPU on a plain `tshark -r` of a mixed capture
+ * (bench/, BENCHMARKS.md). The hooks see the message bytes with or without a tree. Fields are
+ * still wanted when an IKE decryption table is configured: decrypted notifies exist only as fields.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,7 +21,9 @@
 /* after packet.h: its callback types name struct _packet_info */
 #include <epan/conversation_filter.h>
 #include <epan/prefs.h>
+#include <epan/prefs-int.h>
 #include <epan/proto_data.h>
+#include <epan/uat-int.h>
 
 #include <epan/tap.h>
 
@@ -64,11 +73,31 @@ static expert_field ei_reset = EI_INIT;
 static guint pref_stall_retransmissions = IKS_DEFAULT_STALL_RETRANSMISSIONS;
 static guint pref_stall_timeout = IKS_DEFAULT_STALL_TIMEOUT_S;
 
-/* Fields of other protocols we read (resolved in handoff; name shared by IKEv1 and IKEv2 fields). */
-static int hf_isakmp_ispi = -1;
-static int hf_icmp_type = -1;
-static int hf_icmpv6_type = -1;
-static GArray *hf_notify_types; /* every isakmp.notify.msgtype */
+/* Decrypted notifies: every isakmp.notify.msgtype (name shared by the IKEv1 and IKEv2 fields). */
+static GArray *hf_notify_types;
+
+/* The hooked dissectors (resolved in handoff). Each hook handle carries the real protocol, so the
+ * layer list (frame.protocols), "protocol disabled" and every output stay as without the plugin;
+ * the real dissector is called through the private table "ikestate.real" with add_proto_name =
+ * FALSE so that its layer is not added twice. */
+enum { REAL_ISAKMP = 1, REAL_UDPENCAP, REAL_ICMP, REAL_ICMPV6 };
+static dissector_table_t real_table;
+static protocol_t *isakmp_protocol;
+static bool hooked;
+
+/* What the hooks saw in the frame being dissected (first pass only), in dissection order. The
+ * tvbs live until the end of this frame's dissection; the post-dissector, which runs at that end,
+ * consumes and clears the list. Dissection is single-threaded. */
+#define IKS_MAX_SEEN 8
+static struct {
+	guint32 frame;
+	guint n;
+	tvbuff_t *tvb[IKS_MAX_SEEN];
+	guint32 icmp_frame; /* frame whose ICMP/ICMPv6 error is being dissected */
+	int icmp_type;      /* its type; -1 for none */
+	bool icmp_v6;
+	bool quoted; /* tvb[0] is an ISAKMP header quoted by that ICMP error */
+} seen;
 
 static iks_fsm *fsm;       /* one per open capture file */
 static bool fsm_finished; /* capture-end verdicts are up to date */
@@ -88,26 +117,33 @@ bool ikestate_first_pass_done(void)
 	return fsm_finished;
 }
 
-static void want(GArray *a, int hf)
+/* Decrypted payloads appear only with keys in isakmp's decryption tables (UATs). prefs-int.h and
+ * uat-int.h are installed by wireshark-dev; the UAT is read at file open (init routine), and a
+ * change of the table re-dissects, which runs the init routine again. */
+static bool ike_decryption_configured(void)
 {
-	if (hf != -1)
-		g_array_append_val(a, hf);
+	static const char *const tables[] = { "ikev1_decryption_table", "ikev2_decryption_table" };
+	module_t *m = prefs_find_module("isakmp");
+	for (size_t i = 0; m && i < G_N_ELEMENTS(tables); i++) {
+		pref_t *p = prefs_find_preference(m, tables[i]);
+		struct epan_uat *u = p ? prefs_get_uat_value(p) : NULL;
+		if (u && u->user_data && u->user_data->len > 0)
+			return true;
+	}
+	return false;
 }
 
 static void ikestate_init(void)
 {
-	if (!proto_is_protocol_enabled(find_protocol_by_id(proto_ikestate)) || hf_isakmp_ispi == -1)
+	seen.n = 0;
+	seen.icmp_type = -1;
+	if (!proto_is_protocol_enabled(find_protocol_by_id(proto_ikestate)) || !hooked)
 		return;
 	iks_config cfg = { pref_stall_retransmissions, (int64_t)pref_stall_timeout * 1000000000 };
 	fsm = iks_fsm_new(&cfg);
 	fsm_finished = false;
-	GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-	want(wanted, hf_isakmp_ispi);
-	want(wanted, hf_icmp_type);
-	want(wanted, hf_icmpv6_type);
-	for (guint i = 0; i < hf_notify_types->len; i++)
-		want(wanted, g_array_index(hf_notify_types, int, i));
-	set_postdissector_wanted_hfids(ikestate_handle, wanted);
+	if (ike_decryption_configured() && hf_notify_types->len > 0)
+		set_postdissector_wanted_hfids(ikestate_handle, g_array_copy(hf_notify_types));
 }
 
 static void ikestate_cleanup(void)
@@ -117,10 +153,160 @@ static void ikestate_cleanup(void)
 	fsm = NULL;
 }
 
-static field_info *first_finfo(proto_tree *tree, int hf)
+/* --- Hooks ---------------------------------------------------------------------------------- */
+
+static void note_message(packet_info *pinfo, tvbuff_t *tvb, bool quoted)
 {
-	GPtrArray *a = hf == -1 ? NULL : proto_get_finfo_ptr_array(tree, hf);
-	return a && a->len > 0 ? (field_info *)g_ptr_array_index(a, 0) : NULL;
+	if (seen.frame != pinfo->num) {
+		seen.frame = pinfo->num;
+		seen.n = 0;
+		seen.quoted = false;
+	}
+	if (seen.n == 0)
+		seen.quoted = quoted;
+	if (seen.n < IKS_MAX_SEEN)
+		seen.tvb[seen.n++] = tvb;
+}
+
+#if IKS_WS_AT_LEAST(4, 6)
+/* 4.6 has no get_data_source_name; find the source by its name instead. */
+static bool is_reassembled_isakmp(packet_info *pinfo, const struct data_source *src)
+{
+	return get_data_source_by_name(pinfo, "Reassembled ISAKMP") == src;
+}
+#else
+static bool is_reassembled_isakmp(packet_info *pinfo _U_, const struct data_source *src)
+{
+	char *name = get_data_source_name(src); /* "NAME (N bytes)" */
+	bool r = g_str_has_prefix(name, "Reassembled ISAKMP");
+	wmem_free(NULL, name);
+	return r;
+}
+#endif
+
+/* Cisco IKE fragments: isakmp dissects the reassembled message inside the last fragment's frame,
+ * from a new data source, without going through a handle. */
+static void note_reassembled(packet_info *pinfo, guint n_before, bool quoted)
+{
+	for (GSList *l = g_slist_nth(pinfo->data_src, n_before); l; l = l->next) {
+		const struct data_source *src = (const struct data_source *)l->data;
+		if (is_reassembled_isakmp(pinfo, src))
+			note_message(pinfo, get_data_source_tvb(src), quoted);
+	}
+}
+
+/* Each dissector call decrements can_desegment: undo the hook's, so that the real dissector sees
+ * the value it would see without the hook. add_proto_name FALSE: the hook's call added the layer. */
+static int call_real(guint32 real, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+	pinfo->can_desegment = pinfo->saved_can_desegment;
+	return iks_try_uint(real_table, real, tvb, pinfo, tree, FALSE, data);
+}
+
+/* Notes msg (NULL: not an ISAKMP message) and the messages reassembled while `real` dissects. */
+static int hook_call(guint32 real, tvbuff_t *tvb, tvbuff_t *msg, packet_info *pinfo, proto_tree *tree, void *data)
+{
+	bool track = fsm && !PINFO_FD_VISITED(pinfo);
+	/* Inside an ICMP error of this frame: the quoted header is evidence, not a message. */
+	bool quoted = track && seen.icmp_frame == pinfo->num && seen.icmp_type >= 0;
+	if (track && msg)
+		note_message(pinfo, msg, quoted);
+	guint n = track ? g_slist_length(pinfo->data_src) : 0;
+	int r = call_real(real, tvb, pinfo, tree, data);
+	if (track)
+		note_reassembled(pinfo, n, quoted);
+	return r;
+}
+
+static int hook_isakmp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+	return hook_call(REAL_ISAKMP, tvb, tvb, pinfo, tree, data);
+}
+
+/* UDP 4500: udpencap hands the bytes after a zero non-ESP marker to isakmp (RFC 3948). */
+static int hook_udpencap(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+	bool ike = proto_is_protocol_enabled(isakmp_protocol) && tvb_captured_length(tvb) > 4 && tvb_get_ntohl(tvb, 0) == 0;
+	return hook_call(REAL_UDPENCAP, tvb, ike ? tvb_new_subset_remaining(tvb, 4) : NULL, pinfo, tree, data);
+}
+
+static int hook_icmp_common(guint32 real, bool v6, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+	if (fsm && !PINFO_FD_VISITED(pinfo) && tvb_captured_length(tvb) > 0) {
+		seen.icmp_frame = pinfo->num;
+		seen.icmp_type = tvb_get_uint8(tvb, 0);
+		seen.icmp_v6 = v6;
+	}
+	return call_real(real, tvb, pinfo, tree, data);
+}
+
+static int hook_icmp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+	return hook_icmp_common(REAL_ICMP, false, tvb, pinfo, tree, data);
+}
+
+static int hook_icmpv6(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+	return hook_icmp_common(REAL_ICMPV6, true, tvb, pinfo, tree, data);
+}
+
+/* Decode As (GUI, tshark -d, saved entries, the isakmp port preference) picks a table's handle by
+ * protocol or description: keep exactly one per description there, the hook under the real
+ * handle's description, so that every ISAKMP port goes through the hook and Decode As looks as
+ * before. Unlinks in place the handles with that description; the list is sorted by name and they
+ * are never its head (else: not hooked). */
+#if !IKS_WS_AT_LEAST(4, 6)
+static bool drop_from_decode_as(dissector_table_t t, const char *desc)
+{
+	GSList *l = dissector_table_get_dissector_handles(t);
+	if (!desc || (l && g_strcmp0(dissector_handle_get_description((dissector_handle_t)l->data), desc) == 0))
+		return false;
+	for (GSList *p = l; p && p->next;) {
+		GSList *n = p->next;
+		if (g_strcmp0(dissector_handle_get_description((dissector_handle_t)n->data), desc) == 0) {
+			p->next = n->next;
+			g_slist_free_1(n);
+		} else {
+			p = n;
+		}
+	}
+	return true;
+}
+#endif
+
+/* 4.6 still finds the real handle in the list after the unlinking (not understood yet): there the
+ * hook keeps a description of its own and Decode As lists both handles, as the prototype did. */
+#if IKS_WS_AT_LEAST(4, 6)
+#define IKS_HOOK_DESC(h) g_strdup_printf("%s (ikestate hook)", dissector_handle_get_description(h))
+#define drop_from_decode_as(t, desc) true
+#else
+#define IKS_HOOK_DESC(h) dissector_handle_get_description(h)
+#endif
+
+static bool swap_in(const char *table, guint32 key, dissector_handle_t real, dissector_handle_t hook)
+{
+	dissector_table_t t = find_dissector_table(table);
+	if (!t || dissector_get_uint_handle(t, key) != real || !drop_from_decode_as(t, dissector_handle_get_description(hook)))
+		return false;
+	dissector_add_uint(table, key, hook);
+	return true;
+}
+
+/* Puts a hook in front of the dissector registered for `key` in `table`, if it is `expect`. */
+static dissector_handle_t hook_entry(const char *table, guint32 key, const char *expect, guint32 real,
+				     dissector_t fn, const char *name)
+{
+	dissector_table_t t = find_dissector_table(table);
+	dissector_handle_t h = t ? dissector_get_uint_handle(t, key) : NULL;
+	const char *pname = h ? dissector_handle_get_protocol_short_name(h) : NULL;
+	int proto = h ? dissector_handle_get_protocol_index(h) : -1;
+	if (!pname || proto == -1 || g_ascii_strcasecmp(pname, expect) != 0)
+		return NULL;
+	dissector_handle_t hook = create_dissector_handle_with_name_and_description(fn, proto, name, IKS_HOOK_DESC(h));
+	if (!swap_in(table, key, h, hook))
+		return NULL;
+	dissector_add_uint("ikestate.real", real, h);
+	return hook;
 }
 
 /* Read field bytes from their data source: the same on every Wireshark version (no fvalue API). */
@@ -145,14 +331,6 @@ static int64_t ts_of(const packet_info *pinfo)
 	return secs * 1000000000 + pinfo->abs_ts.nsecs;
 }
 
-static uint64_t be64(const guint8 *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Decrypted notifies (Wireshark has the key) are only visible as fields; with one message in the
  * frame they are that message's. */
 static void add_decrypted_notifies(proto_tree *tree, iks_msg *m)
@@ -172,39 +350,32 @@ static void add_decrypted_notifies(proto_tree *tree, iks_msg *m)
 }
 
 /* ICMP destination unreachable quoting an ISAKMP header: evidence for its negotiation. */
-static iks_result *track_icmp(packet_info *pinfo, proto_tree *tree, field_info *ispi)
+static iks_result *track_icmp(packet_info *pinfo, tvbuff_t *quoted)
 {
-	field_info *t4 = first_finfo(tree, hf_icmp_type), *t6 = first_finfo(tree, hf_icmpv6_type);
-	const guint8 *type = finfo_bytes(t4 ? t4 : t6, 1);
-	const guint8 *cookies = finfo_bytes(ispi, 16);
-	if (!type || !cookies || *type != (t4 ? 3 : 1)) /* ICMP type 3 / ICMPv6 type 1 */
+	if (seen.icmp_type != (seen.icmp_v6 ? 1 : 3) || !tvb_bytes_exist(quoted, 0, 16)) /* ICMP 3 / ICMPv6 1 */
 		return NULL;
-	return iks_fsm_icmp(fsm, ts_of(pinfo), be64(cookies), be64(cookies + 8));
+	return iks_fsm_icmp(fsm, ts_of(pinfo), tvb_get_ntoh64(quoted, 0), tvb_get_ntoh64(quoted, 8));
 }
 
 /* First pass: one result per ISAKMP message of the frame, in order, kept as per-packet data. */
 static void ikestate_track(packet_info *pinfo, proto_tree *tree)
 {
-	GPtrArray *ispis = hf_isakmp_ispi == -1 ? NULL : proto_get_finfo_ptr_array(tree, hf_isakmp_ispi);
-	if (!ispis || ispis->len == 0 || !fsm)
-		return;
 	fsm_finished = false;
 	/* An ICMP error quotes the packet that caused it: never a message of its own. */
-	if (first_finfo(tree, hf_icmp_type) || first_finfo(tree, hf_icmpv6_type)) {
-		iks_result *r = track_icmp(pinfo, tree, (field_info *)g_ptr_array_index(ispis, 0));
+	if (seen.quoted) {
+		iks_result *r = track_icmp(pinfo, seen.tvb[0]);
 		if (r)
 			p_add_proto_data(wmem_file_scope(), pinfo, proto_ikestate, 0, r);
 		return;
 	}
 	guint32 key = 0;
-	for (guint i = 0; i < ispis->len; i++) {
-		field_info *fi = (field_info *)g_ptr_array_index(ispis, i);
-		int avail = tvb_captured_length_remaining(fi->ds_tvb, fi->start);
+	for (guint i = 0; i < seen.n; i++) {
+		int avail = (int)tvb_captured_length(seen.tvb[i]);
 		iks_msg m;
 		memset(&m, 0, sizeof m);
-		if (avail <= 0 || !iks_parse(tvb_get_ptr(fi->ds_tvb, fi->start, avail), (size_t)avail, &m))
+		if (avail <= 0 || !iks_parse(tvb_get_ptr(seen.tvb[i], 0, avail), (size_t)avail, &m))
 			continue;
-		if (ispis->len == 1)
+		if (seen.n == 1 && tree)
 			add_decrypted_notifies(tree, &m);
 		m.frame = pinfo->num;
 		m.ts_ns = ts_of(pinfo);
@@ -246,18 +417,31 @@ static proto_item *add_time(proto_tree *t, int hf, tvbuff_t *tvb, int64_t ns)
 	return pi;
 }
 
-/* " [Retransmission 2, MM1 MM_WAIT_MSG2, STALLED]"-style Info suffix. */
+/* " [Retransmission 2, MM1 MM_WAIT_MSG2, STALLED]"-style Info suffix. Plain appends: this runs
+ * for every ISAKMP message on every pass, and printf was the largest part of rendering (callgrind). */
 static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg, const char *state)
 {
 	wmem_strbuf_t *b = wmem_strbuf_new(pinfo->pool, " [");
 	if (r->retrans)
 		wmem_strbuf_append_printf(b, "Retransmission %u, ", r->retrans);
-	if (msg)
-		wmem_strbuf_append_printf(b, "%s%s%s, ", msg, state ? " " : "", state ? state : "");
-	if (r->stalled)
-		wmem_strbuf_append_printf(b, "STALLED in %s, ", iks_stalled_name(r->stalled));
-	if (r->failed)
-		wmem_strbuf_append_printf(b, "FAILED: %s, ", iks_failed_name(r->failed));
+	if (msg) {
+		wmem_strbuf_append(b, msg);
+		if (state) {
+			wmem_strbuf_append_c(b, ' ');
+			wmem_strbuf_append(b, state);
+		}
+		wmem_strbuf_append(b, ", ");
+	}
+	if (r->stalled) {
+		wmem_strbuf_append(b, "STALLED in ");
+		wmem_strbuf_append(b, iks_stalled_name(r->stalled));
+		wmem_strbuf_append(b, ", ");
+	}
+	if (r->failed) {
+		wmem_strbuf_append(b, "FAILED: ");
+		wmem_strbuf_append(b, iks_failed_name(r->failed));
+		wmem_strbuf_append(b, ", ");
+	}
 	if (wmem_strbuf_get_len(b) == 2)
 		return;
 	wmem_strbuf_truncate(b, wmem_strbuf_get_len(b) - 2);
@@ -335,10 +519,18 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 
 static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-	if (!PINFO_FD_VISITED(pinfo))
-		ikestate_track(pinfo, tree);
-	else
+	if (!PINFO_FD_VISITED(pinfo)) {
+		/* First pass: only frames in which a hook saw a message can have labels. */
+		bool mine = fsm && seen.n > 0 && seen.frame == pinfo->num;
+		if (mine)
+			ikestate_track(pinfo, tree);
+		seen.n = 0;
+		seen.icmp_type = -1;
+		if (!mine)
+			return 0;
+	} else {
 		ikestate_finished_fsm(); /* the first pass is over (or paused, in a live capture) */
+	}
 	const iks_result *r;
 	guint32 key = 0;
 	while ((r = (const iks_result *)p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, key++))) {
@@ -445,9 +637,20 @@ void proto_register_ikestate(void)
 
 void proto_reg_handoff_ikestate(void)
 {
-	hf_isakmp_ispi = proto_registrar_get_id_byname("isakmp.ispi");
-	hf_icmp_type = proto_registrar_get_id_byname("icmp.type");
-	hf_icmpv6_type = proto_registrar_get_id_byname("icmpv6.type");
+	/* Plugin handoffs run after the built-in ones: these table entries are the final defaults. */
+	isakmp_protocol = find_protocol_by_id(proto_get_id_by_filter_name("isakmp"));
+	if (isakmp_protocol) {
+		real_table = register_dissector_table("ikestate.real", "Dissectors behind the ikestate hooks",
+						      proto_ikestate, FT_UINT8, BASE_DEC);
+		dissector_handle_t isakmp_real = dissector_get_uint_handle(find_dissector_table("udp.port"), 500);
+		dissector_handle_t hook = hook_entry("udp.port", 500, "ISAKMP", REAL_ISAKMP, hook_isakmp, "ikestate_isakmp_hook");
+		hooked = hook != NULL;
+		if (hooked) /* isakmp registers the same handle for TCP 500 */
+			swap_in("tcp.port", 500, isakmp_real, hook);
+		hook_entry("udp.port", 4500, "UDPENCAP", REAL_UDPENCAP, hook_udpencap, "ikestate_udpencap_hook");
+		hook_entry("ip.proto", 1, "ICMP", REAL_ICMP, hook_icmp, "ikestate_icmp_hook");
+		hook_entry("ip.proto", 58, "ICMPv6", REAL_ICMPV6, hook_icmpv6, "ikestate_icmpv6_hook");
+	}
 	/* isakmp.notify.msgtype is registered twice (IKEv1 and IKEv2 value strings). */
 	hf_notify_types = g_array_new(FALSE, FALSE, (guint)sizeof(int));
 	for (int id = proto_registrar_get_id_byname("isakmp.notify.msgtype"); id != -1;

@@ -40,4 +40,15 @@ typedef gboolean iks_conv_bool;
 #define iks_register_conversation_filter register_conversation_filter
 #endif
 
+/* Used by the dissector hooks (packet-ikestate.c): 4.4 renamed tvb_get_guint8, 4.6
+ * dissector_try_uint_new. (4.6 also dropped get_data_source_name: see is_reassembled_isakmp.) */
+#if !IKS_WS_AT_LEAST(4, 4)
+#define tvb_get_uint8 tvb_get_guint8
+#endif
+#if IKS_WS_AT_LEAST(4, 6)
+#define iks_try_uint dissector_try_uint_with_data
+#else
+#define iks_try_uint dissector_try_uint_new
+#endif
+
 #endif
