@@ -495,18 +495,19 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	else if (r->flags & IKS_R_UNEXPECTED)
 		expert_add_info_format(pinfo, ti, &ei_unexpected,
 				       "Unexpected message: does not fit this negotiation, state not changed");
+	bool v2 = r->msg >= IKS_M_SA_INIT_REQ;
 	if (r->flags & IKS_R_PHASE1_DONE) {
 		proto_item *su = r->setup_ns >= 0 ? add_time(st, hf_setup_time, tvb, r->setup_ns) : ti;
+		const char *done = v2 ? "IKE SA established" : "Phase 1 completed";
 		if (r->setup_ns >= 0)
-			expert_add_info_format(pinfo, su, &ei_phase1_completed, "Phase 1 completed (%s) in %.3f s",
+			expert_add_info_format(pinfo, su, &ei_phase1_completed, "%s (%s) in %.3f s", done,
 					       iks_state_name(r->state), (double)r->setup_ns / 1e9);
 		else
-			expert_add_info_format(pinfo, su, &ei_phase1_completed, "Phase 1 completed (%s)",
-					       iks_state_name(r->state));
+			expert_add_info_format(pinfo, su, &ei_phase1_completed, "%s (%s)", done, iks_state_name(r->state));
 	}
 	if (r->flags & IKS_R_PHASE2_DONE)
-		expert_add_info_format(pinfo, ti, &ei_phase2_completed, "Phase 2 (quick mode) completed in %.3f s",
-				       (double)r->setup_ns / 1e9);
+		expert_add_info_format(pinfo, ti, &ei_phase2_completed, "%s in %.3f s",
+				       v2 ? "Child SA created" : "Phase 2 (quick mode) completed", (double)r->setup_ns / 1e9);
 	if (r->failed)
 		expert_add_info_format(pinfo, fl, &ei_failed, "Failed (%s): %s", iks_failed_name(r->failed),
 				       hint ? hint : "");
@@ -604,9 +605,9 @@ void proto_register_ikestate(void)
 		{ &ei_unexpected, { "ikestate.analysis.unexpected", PI_SEQUENCE, PI_WARN,
 			"Unexpected message: out of sequence for this negotiation", EXPFILL } },
 		{ &ei_phase1_completed, { "ikestate.analysis.phase1_completed", PI_SEQUENCE, PI_CHAT,
-			"Phase 1 completed", EXPFILL } },
+			"Phase 1 completed / IKEv2 SA established", EXPFILL } },
 		{ &ei_phase2_completed, { "ikestate.analysis.phase2_completed", PI_SEQUENCE, PI_CHAT,
-			"Phase 2 (quick mode) completed", EXPFILL } },
+			"Phase 2 (quick mode) completed / IKEv2 child SA created", EXPFILL } },
 		{ &ei_stalled, { "ikestate.analysis.stalled", PI_SEQUENCE, PI_WARN,
 			"Negotiation stalled", EXPFILL } },
 		{ &ei_failed, { "ikestate.analysis.failed", PI_RESPONSE_CODE, PI_WARN,

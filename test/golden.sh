@@ -17,14 +17,14 @@ fields=(frame.number ikestate.tunnel ikestate.attempt ikestate.msg ikestate.role
 args=(-T fields -E header=y -E separator=/t -E occurrence=a -E 'aggregator=|')
 for f in "${fields[@]}"; do args+=(-e "$f"); done
 if [ -n "$keys" ]; then
-	uat=$(basename "$keys"); uat=${uat##*.}
+	uat=$(basename "$keys" .tmpl); uat=${uat##*.}   # NAME.ikev2_decryption_table, or Wireshark's .tmpl
 	while IFS= read -r row; do args+=(-o "uat:$uat:$row"); done < <(grep -v '^#' "$keys")
 fi
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # What differs between Wireshark versions without being ours is left out: other dissectors'
 # expert messages (only ikestate's are kept), and how a boolean prints (1 on 4.0, True on 4.4+).
-ours='^(Retransmission [0-9]|Capture started|Unexpected |Phase [12] |Stalled in |Failed \(|New phase 1)'
+ours='^(Retransmission [0-9]|Capture started|Unexpected |Phase [12] |IKE SA established|Child SA created|Stalled in |Failed \(|New phase 1)'
 normalise() {
 	awk -F'\t' -v OFS='\t' -v ours="$ours" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; print; next }
 		{ f = col["ikestate.final"]; if ($f == "True") $f = 1; if ($f == "False") $f = 0
