@@ -213,6 +213,15 @@ void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m)
 	if (p->count < UINT16_MAX)
 		p->count++;
 	t->attempt = p->count;
+	/* ASA's "Rekey: yes" SA: a new IKE SA while the previous one between the peers is up. Without
+	 * keys a delete of the old one is not seen, so a re-negotiation after it also counts. An IKEv2
+	 * SA rekeyed by CREATE_CHILD_SA shows up without IKE_SA_INIT, often after the old one's delete. */
+	const iks_tunnel *prev = p->last;
+	if (prev && prev->version == m->version && !prev->failed &&
+	    (m->version == 1 ? iks_completes_phase1(prev->p1_pos)
+			     : prev->v2_state == IKS_S_READY ||
+				       (prev->v2_state == IKS_S_DELETE && m->exch != IKS_EXCH_IKE_SA_INIT)))
+		t->rekey_of = prev->index;
 	t->reset_after_p2 = p->last && p->last->p2_failed && m->rspi == 0 &&
 			    (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE);
 	p->last = t;
@@ -376,14 +385,6 @@ static iks_hint v2_hint_for_notify(unsigned type, unsigned exch)
 
 /* Notifies that refuse (clear, or decrypted when Wireshark has the keys), and the answers that
  * can be placed but not read. COOKIE / INVALID_KE_PAYLOAD are a normal retry unless they loop. */
-static bool has_notify_type(const iks_msg *m, unsigned type)
-{
-	for (unsigned i = 0; i < m->n_notify; i++)
-		if (m->notify[i] == type)
-			return true;
-	return false;
-}
-
 static bool has_retry_notify(const iks_msg *m)
 {
 	for (unsigned i = 0; i < m->n_notify; i++)
@@ -410,7 +411,7 @@ static void v2_refusals(iks_tunnel *t, const iks_msg *m, iks_result *r)
 		}
 	}
 	if (pos == IKS_M_SA_INIT_RESP && t->v2_retries >= 3 && has_retry_notify(m)) {
-		fail(t, r, (uint16_t)(IKS_F_V2 | (has_notify_type(m, 17) ? 17 : 16390)), IKS_H_V2_RETRY_LOOP);
+		fail(t, r, (uint16_t)(IKS_F_V2 | (iks_has_notify(m, 17) ? 17 : 16390)), IKS_H_V2_RETRY_LOOP);
 		return;
 	}
 	bool notify_only = m->sk_first == IKS_PL2_NOTIFY && m->n_notify == 0;

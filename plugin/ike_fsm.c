@@ -196,6 +196,13 @@ uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
 	return fsm->all_tunnels->len;
 }
 
+uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t index)
+{
+	if (index == 0 || index > fsm->all_tunnels->len)
+		return 0;
+	return ((const iks_tunnel *)g_ptr_array_index(fsm->all_tunnels, index - 1))->rekey_of;
+}
+
 iks_result *iks_new_result(iks_fsm *fsm)
 {
 	if (fsm->used == RESULTS_PER_BLOCK) {
@@ -437,7 +444,7 @@ static bool quick_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigne
 /* ---------------------------------------------------------------------------------------------
  * IKEv2 (RFC 7296): position from exchange type + R flag; the IKE SA status as Cisco shows it.
  */
-static bool has_notify(const iks_msg *m, uint16_t type)
+bool iks_has_notify(const iks_msg *m, unsigned type)
 {
 	for (unsigned i = 0; i < m->n_notify; i++)
 		if (m->notify[i] == type)
@@ -508,7 +515,7 @@ static bool v2_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, bool new_e
 			t->v2_state = IKS_S_IN_NEG;
 		break;
 	case IKS_M_SA_INIT_RESP:
-		if (has_notify(m, 16390) || has_notify(m, 17)) { /* COOKIE, INVALID_KE_PAYLOAD: retry */
+		if (iks_has_notify(m, 16390) || iks_has_notify(m, 17)) { /* COOKIE, INVALID_KE_PAYLOAD: retry */
 			if (t->v2_retries < UINT8_MAX)
 				t->v2_retries++;
 			t->v2_retry_pending = true;

@@ -216,6 +216,10 @@ void iks_fsm_finish(iks_fsm *fsm);
 
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm);
 
+/* The IKE SA that tunnel `index` replaces: the previous one between the same peers, still up when
+ * this one started (phase 1 complete / READY, not refused); 0 = none. Fixed at its first packet. */
+uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t index);
+
 /* One IKE SA as `show crypto isakmp sa` would summarise it, from the same machine that labels the
  * packets. Call iks_fsm_finish first: stall and failed quick modes are capture-end facts. */
 typedef struct {

@@ -47,6 +47,7 @@ typedef struct iks_tunnel {
 	struct iks_tunnel *next_same_ispi;
 	uint32_t index;
 	uint16_t attempt;
+	uint32_t rekey_of;    /* index of the IKE SA it replaces (up when this one started), 0 = none */
 	uint16_t failed;      /* first refusal seen (ikestate.failed) */
 	uint8_t fail_hint;    /* and its hint */
 	iks_addr ref;         /* address of the first sender seen: direction reference */
@@ -103,6 +104,7 @@ struct iks_fsm {
 };
 
 bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
+bool iks_has_notify(const iks_msg *m, unsigned type);
 bool iks_completes_phase1(uint8_t pos);
 bool iks_v2_child_error(unsigned type);
 uint8_t iks_state_after(uint8_t pos);

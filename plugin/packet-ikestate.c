@@ -54,6 +54,7 @@ static int hf_response_in = -1;
 static int hf_elapsed = -1;
 static int hf_setup_time = -1;
 static int hf_attempt = -1;
+static int hf_rekey_of = -1;
 static int hf_stalled = -1;
 static int hf_failed = -1;
 static int hf_hint = -1;
@@ -468,6 +469,8 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 
 	add_uint(st, hf_tunnel, tvb, r->tunnel);
 	add_uint(st, hf_attempt, tvb, r->attempt);
+	if (fsm && iks_fsm_rekey_of(fsm, r->tunnel))
+		add_uint(st, hf_rekey_of, tvb, iks_fsm_rekey_of(fsm, r->tunnel));
 	add_string(st, hf_msg, tvb, msg);
 	add_string(st, hf_role, tvb, iks_role_name(r->role));
 	add_string(st, hf_state, tvb, iks_state_name(r->state));
@@ -563,6 +566,8 @@ void proto_register_ikestate(void)
 			"Index of the IKE SA (cookie pair) in order of first appearance", HFILL } },
 		{ &hf_attempt, { "Attempt", "ikestate.attempt", FT_UINT32, BASE_DEC, NULL, 0x0,
 			"n-th IKE SA negotiated between this pair of addresses in the capture", HFILL } },
+		{ &hf_rekey_of, { "Rekey of tunnel", "ikestate.rekey_of", FT_UINT32, BASE_DEC, NULL, 0x0,
+			"The IKE SA between the same peers that was up when this one started (ASA: Rekey yes)", HFILL } },
 		{ &hf_msg, { "Message", "ikestate.msg", FT_STRING, BASE_NONE, NULL, 0x0,
 			"Position in the exchange: MM1-MM6, AM1-AM3, QM1-QM4, INFO, TXN, ? when not inferable", HFILL } },
 		{ &hf_role, { "Sender role", "ikestate.role", FT_STRING, BASE_NONE, NULL, 0x0,

@@ -1216,6 +1216,28 @@ static void test_dead_peer(fx *f, gconstpointer d)
 	}
 }
 
+/* Rule (issue #9): a new IKE SA between the same peers while the previous one is up is its rekey;
+ * after an incomplete or refused one it is a new attempt only. */
+static void test_rekey_of(fx *f, gconstpointer d)
+{
+	(void)d;
+	feed(f, MM1(A, B, 1), 0);
+	iks_result *r = feed(f, MM1(A, B, 2), 40 * SEC); /* first attempt never answered */
+	g_assert_cmpuint(iks_fsm_rekey_of(f->fsm, r->tunnel), ==, 0);
+	feed(f, MM2(B, A, 2, 3), 1);
+	feed(f, MM3(A, B, 2, 3), 1);
+	feed(f, MM4(B, A, 2, 3), 1);
+	feed(f, MM5(A, B, 2, 3), 1);
+	feed(f, MM6(B, A, 2, 3), 1);
+	iks_result *rk = feed(f, MM1(B, A, 7), 3600 * SEC); /* either side may rekey */
+	g_assert_cmpuint(rk->tunnel, ==, 3);
+	g_assert_cmpuint(iks_fsm_rekey_of(f->fsm, 3), ==, 2);
+	g_assert_cmpuint(iks_fsm_rekey_of(f->fsm, 2), ==, 0);
+	g_assert_cmpuint(iks_fsm_rekey_of(f->fsm, 99), ==, 0);
+	/* Another pair of peers: no rekey of anything. */
+	g_assert_cmpuint(iks_fsm_rekey_of(f->fsm, feed(f, MM1(C, B, 8), 1)->tunnel), ==, 0);
+}
+
 #define ADD(name, fn) g_test_add(name, fx, NULL, fx_setup, fn, fx_teardown)
 
 int main(int argc, char **argv)
@@ -1229,6 +1251,7 @@ int main(int argc, char **argv)
 	ADD("/fsm/interleaved", test_interleaved);
 	ADD("/fsm/fresh-cookies-new-tunnel", test_fresh_cookies_new_tunnel);
 	ADD("/fsm/natt-float", test_natt_float);
+	ADD("/fsm/rekey-of", test_rekey_of);
 	ADD("/fsm/mid-negotiation", test_mid_negotiation);
 	ADD("/fsm/out-of-order", test_out_of_order);
 	ADD("/fsm/commit-bit", test_commit_bit);
