@@ -569,11 +569,13 @@ void proto_register_ikestate(void)
 		{ &hf_rekey_of, { "Rekey of tunnel", "ikestate.rekey_of", FT_UINT32, BASE_DEC, NULL, 0x0,
 			"The IKE SA between the same peers that was up when this one started (ASA: Rekey yes)", HFILL } },
 		{ &hf_msg, { "Message", "ikestate.msg", FT_STRING, BASE_NONE, NULL, 0x0,
-			"Position in the exchange: MM1-MM6, AM1-AM3, QM1-QM4, INFO, TXN, ? when not inferable", HFILL } },
+			"Position in the exchange: MM1-MM6, AM1-AM3, QM1-QM4, INFO, TXN; IKEv2 SA_INIT/AUTH/CHILD/INFO/INTER "
+			"_REQ/_RESP; ? when not inferable", HFILL } },
 		{ &hf_role, { "Sender role", "ikestate.role", FT_STRING, BASE_NONE, NULL, 0x0,
-			"Sender's role in the phase-1 SA: initiator or responder", HFILL } },
+			"Sender's role in the phase-1 / IKE SA: initiator or responder", HFILL } },
 		{ &hf_state, { "ASA state", "ikestate.state", FT_STRING, BASE_NONE, NULL, 0x0,
-			"Cisco ASA phase-1 state of the sender right after sending this message", HFILL } },
+			"Cisco ASA phase-1 state of the sender right after sending this message; IKEv2: IN-NEG, READY, "
+			"DELETE", HFILL } },
 		{ &hf_ios_state, { "IOS state", "ikestate.ios_state", FT_STRING, BASE_NONE, NULL, 0x0,
 			"Cisco IOS/PIX display state of the sender right after sending this message", HFILL } },
 		{ &hf_qm_state, { "Quick mode state", "ikestate.qm_state", FT_STRING, BASE_NONE, NULL, 0x0,
