@@ -21,7 +21,7 @@
 typedef struct {
 	int pair_node;
 	uint16_t failed;
-	uint8_t version, state, stalled;
+	uint8_t state, stalled;
 	bool placed; /* one of its messages could be placed (else verdict "?") */
 } tree_tunnel;
 
@@ -37,7 +37,7 @@ static void count(stats_tree *st, const tree_ctx *c, const tree_tunnel *t, int d
 {
 	char v[96];
 	const char *state = iks_state_name(t->state);
-	ikestate_verdict(v, sizeof v, t->version, t->failed, t->stalled, t->placed);
+	ikestate_verdict(v, sizeof v, t->failed, t->stalled, t->placed);
 	increase_stat_node(st, state && *state ? state : "(none)", c->by_state, false, delta);
 	increase_stat_node(st, v, c->by_verdict, false, delta);
 	increase_stat_node(st, v, t->pair_node, false, delta);
@@ -106,7 +106,7 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_di
 		if (t || !iks_fsm_summary(ikestate_finished_fsm(), r->tunnel, &s))
 			return TAP_PACKET_REDRAW;
 		t = g_new0(tree_tunnel, 1);
-		*t = (tree_tunnel){ .failed = s.failed, .version = s.version, .state = s.state,
+		*t = (tree_tunnel){ .failed = s.failed, .state = s.state,
 				    .stalled = s.stalled, .placed = s.state || s.qm_done };
 	} else if (t) {
 		/* Single pass: what its packets said so far; the capture-end stall never comes. */
@@ -124,7 +124,7 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_di
 		return TAP_PACKET_REDRAW;
 	} else {
 		t = g_new0(tree_tunnel, 1);
-		*t = (tree_tunnel){ .failed = r->failed, .version = 1, .state = r->state,
+		*t = (tree_tunnel){ .failed = r->failed, .state = r->state,
 				    .placed = r->state || (r->flags & IKS_R_PHASE2_DONE) };
 	}
 	g_hash_table_insert(c->tunnels, GUINT_TO_POINTER(r->tunnel), t);

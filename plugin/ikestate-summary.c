@@ -47,9 +47,8 @@ static const char *addr_str(const iks_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-const char *ikestate_verdict(char *buf, size_t len, unsigned version, unsigned failed, unsigned stalled, bool placed)
+const char *ikestate_verdict(char *buf, size_t len, unsigned failed, unsigned stalled, bool placed)
 {
-	(void)version; /* IKEv1 and IKEv2 alike */
 	if (failed)
 		g_snprintf(buf, (gulong)len, "FAILED: %s", iks_failed_name(failed));
 	else if (stalled)
@@ -115,7 +114,7 @@ static void summary_draw(void *tapdata)
 			g_strlcat(ini, "?", sizeof ini);
 			g_strlcat(rsp, "?", sizeof rsp);
 		}
-		ikestate_verdict(v, sizeof v, s.version, s.failed, s.stalled, s.state || s.qm_done);
+		ikestate_verdict(v, sizeof v, s.failed, s.stalled, s.state || s.qm_done);
 		const char *hint = iks_hint_text(s.hint);
 		if (ctx->csv) {
 			/* The hints hold no double quote, so quoting them is enough for CSV. */
