@@ -160,6 +160,11 @@ static const char *const hints[IKS_H__COUNT] = {
 	[IKS_H_V2_INVALID_SPI] = "The peer has no IKE SA for these SPIs: it rebooted or deleted it.",
 	[IKS_H_V2_PEER_DEAD] = "Requests under the IKE SA go unanswered (liveness check / DPD): peer down, path "
 		"broken or its SA gone; the SA will be deleted.",
+	[IKS_H_DELETE_INFERRED] = "Inferred delete: the IKE SA ends with encrypted Informationals from one side, "
+		"unanswered, then a new IKE SA or silence; with the keys the Delete payload makes it exact.",
+	[IKS_H_ESP_ONE_WAY] = "The sender encrypts (encaps) but nothing comes back (decaps stay 0): on the far side "
+		"check the route back into the tunnel, NAT exemption, a filter dropping ESP or UDP 4500, and that its "
+		"IPsec SA is installed. Traffic that is one-way by nature (syslog, SNMP traps) looks the same.",
 };
 
 const char *iks_hint_text(unsigned h)
@@ -193,17 +198,42 @@ static gboolean pair_equal(gconstpointer x, gconstpointer y)
 	return iks_addr_eq(&p->a, &q->a) && iks_addr_eq(&p->b, &q->b);
 }
 
+static iks_pair pair_key(const iks_addr *src, const iks_addr *dst)
+{
+	iks_pair key;
+	memset(&key, 0, sizeof key);
+	bool swap = src->len != dst->len ? src->len > dst->len : memcmp(src->bytes, dst->bytes, src->len) > 0;
+	key.a = swap ? *dst : *src;
+	key.b = swap ? *src : *dst;
+	key.a.port = key.b.port = 0;
+	return key;
+}
+
+static bool is_up(const iks_tunnel *t)
+{
+	return !t->failed && (t->version == 1 ? iks_completes_phase1(t->p1_pos) : t->v2_state == IKS_S_READY);
+}
+
+/* The IKE SA that ESP between a and b belongs to: the latest one up between them (a failed
+ * re-negotiation does not take the ESP of the SA still up), else the latest one. */
+const iks_tunnel *iks_diag_tunnel_between(const iks_fsm *fsm, const iks_addr *a, const iks_addr *b)
+{
+	iks_pair key = pair_key(a, b);
+	const iks_pair *p = fsm->pairs ? g_hash_table_lookup(fsm->pairs, &key) : NULL;
+	if (!p)
+		return NULL;
+	const iks_tunnel *t = p->last;
+	for (unsigned i = 0; t && i < 8; i++, t = t->prev_same_pair) /* bounded: O(1) per new SA */
+		if (is_up(t))
+			return t;
+	return p->last;
+}
+
 void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m)
 {
 	if (!fsm->pairs)
 		fsm->pairs = g_hash_table_new_full(pair_hash, pair_equal, g_free, NULL);
-	iks_pair key;
-	memset(&key, 0, sizeof key);
-	bool swap = m->src.len != m->dst.len ? m->src.len > m->dst.len
-					     : memcmp(m->src.bytes, m->dst.bytes, m->src.len) > 0;
-	key.a = swap ? m->dst : m->src;
-	key.b = swap ? m->src : m->dst;
-	key.a.port = key.b.port = 0;
+	iks_pair key = pair_key(&m->src, &m->dst);
 	iks_pair *p = g_hash_table_lookup(fsm->pairs, &key);
 	if (!p) {
 		p = g_new(iks_pair, 1);
@@ -224,11 +254,13 @@ void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m)
 		t->rekey_of = prev->index;
 	t->reset_after_p2 = p->last && p->last->p2_failed && m->rspi == 0 &&
 			    (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE);
+	t->prev_same_pair = p->last;
 	p->last = t;
 }
 
 void iks_diag_free(iks_fsm *fsm)
 {
+	iks_esp_free(fsm);
 	if (fsm->pairs)
 		g_hash_table_destroy(fsm->pairs);
 }
@@ -325,20 +357,46 @@ static void informational(iks_tunnel *t, const iks_msg *m, unsigned dir, iks_res
 }
 
 /* Dead peer: a side keeps sending encrypted Informationals (DPD R-U-THERE, each under a new message
- * ID) and hears nothing back; as many as make a stall for resends, plus the first. */
+ * ID) and hears nothing back; as many as make a stall for resends, plus the first, over a second
+ * at least (DPD retries are seconds apart; Deletes of several SAs go out together). */
 static void dead_peer(const iks_fsm *fsm, iks_tunnel *t, const iks_msg *m, unsigned dir, iks_result *r)
 {
+	const iks_result *prev = t->tail;
 	t->unanswered[!dir] = 0; /* this side spoke: the other was not talking to a dead peer */
 	if (m->exch != IKS_EXCH_INFO || !(m->flags & IKS_FLAG_ENCRYPTED) || !iks_completes_phase1(t->p1_pos) ||
-	    r->failed || !fsm->cfg.stall_retransmissions)
+	    r->failed)
 		return;
-	for (unsigned i = 0; i < m->n_notify; i++)
-		if (m->notify[i] == 36137) /* R-U-THERE-ACK: the peer is alive */
-			return;
+	if (iks_has_notify(m, 36137)) /* R-U-THERE-ACK: the peer is alive */
+		return;
+	if (t->unanswered[dir] == 0) {
+		t->unanswered_ns = m->ts_ns;
+		t->run_answers = prev && prev->msg == IKS_M_INFO && prev->role && prev->role != r->role &&
+				 m->ts_ns - (t->first_ns + prev->elapsed_ns) < IKS_ANSWER_NS;
+	}
 	if (t->unanswered[dir] < UINT8_MAX)
 		t->unanswered[dir]++;
-	if (t->unanswered[dir] > fsm->cfg.stall_retransmissions)
+	if (fsm->cfg.stall_retransmissions && t->unanswered[dir] > fsm->cfg.stall_retransmissions &&
+	    m->ts_ns - t->unanswered_ns >= IKS_ANSWER_NS) {
 		fail(t, r, IKS_F_PEER_DEAD, IKS_H_PEER_DEAD);
+		r->setup_ns = m->ts_ns - t->unanswered_ns;
+	}
+}
+
+/* Capture end, IKEv1: the IKE SA's last messages are encrypted Informationals from one side that
+ * answer nothing, draw no answer and are not a dead-peer run, and then the peers start a new IKE SA
+ * or stay silent (ESP of the tunnel included) for a stall timeout: most likely Deletes. */
+static bool delete_inferred(const iks_fsm *fsm, const iks_tunnel *t)
+{
+	const iks_result *r = t->tail;
+	if (t->version != 1 || t->deleted || t->failed || !r || r->msg != IKS_M_INFO || !iks_completes_phase1(t->p1_pos) ||
+	    (!t->unanswered[0] && !t->unanswered[1]) || t->run_answers)
+		return false;
+	int64_t end = t->first_ns + r->elapsed_ns;
+	if (t->esp_last_ns > end + IKS_ANSWER_NS)
+		return false; /* its ESP went on */
+	const iks_tunnel *next = iks_diag_tunnel_between(fsm, &t->ref, &t->peer);
+	bool replaced = next && next->index > t->index;
+	return replaced || (fsm->cfg.stall_timeout_ns > 0 && fsm->last_ns - end >= fsm->cfg.stall_timeout_ns);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -432,7 +490,8 @@ static void stall_v2(iks_tunnel *t, iks_result *r)
 		r->hint = (uint8_t)iks_v2_stall_hint(t);
 }
 
-static void diag_v2(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m, bool progressed, iks_result *r)
+static void diag_v2(iks_fsm *fsm, iks_tunnel *t, const iks_exchange *e, const iks_msg *m, bool progressed,
+		    iks_result *r)
 {
 	uint8_t pos = r->msg;
 	if (!r->retrans && !(m->frag_num > 1))
@@ -444,8 +503,10 @@ static void diag_v2(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m, bool progress
 		if (t->v2_state == IKS_S_IN_NEG && pos >= IKS_M_SA_INIT_REQ && pos <= IKS_M_INTER_RESP &&
 		    pos != IKS_M_CHILD_REQ && pos != IKS_M_CHILD_RESP && pos != IKS_M_INFO_REQ && pos != IKS_M_INFO_RESP)
 			stall_v2(t, r);
-		else if (pos == IKS_M_INFO_REQ && t->v2_state == IKS_S_READY)
+		else if (pos == IKS_M_INFO_REQ && t->v2_state == IKS_S_READY) {
 			fail(t, r, IKS_F_PEER_DEAD, IKS_H_V2_PEER_DEAD);
+			r->setup_ns = m->ts_ns - e->start_ns;
+		}
 	}
 	if (progressed || r->stalled || fsm->cfg.stall_timeout_ns <= 0)
 		return;
@@ -460,7 +521,7 @@ void iks_diag_message(iks_fsm *fsm, iks_tunnel *t, iks_exchange *e, const iks_ms
 	if (!t->tail && t->reset_after_p2)
 		r->hint = IKS_H_P1_RESET_AFTER_P2;
 	if (m->version == 2) {
-		diag_v2(fsm, t, m, progressed, r);
+		diag_v2(fsm, t, e, m, progressed, r);
 		return;
 	}
 	if (m->exch == IKS_EXCH_INFO && !r->retrans)
@@ -510,7 +571,7 @@ iks_result *iks_fsm_icmp(iks_fsm *fsm, int64_t ts_ns, uint64_t ispi, uint64_t rs
  */
 static void final_verdict(iks_fsm *fsm, const iks_tunnel *t, iks_result *r, uint8_t stalled)
 {
-	iks_saved_verdict saved = { r, r->stalled, r->hint, r->flags };
+	iks_saved_verdict saved = { r, r->flags, r->stalled, r->hint, r->state };
 	g_array_append_val(fsm->finals, saved);
 	r->flags |= IKS_R_FINAL | IKS_R_STALL;
 	/* "May still go on" is no fair caveat once the peer has refused. */
@@ -524,12 +585,14 @@ static void final_verdict(iks_fsm *fsm, const iks_tunnel *t, iks_result *r, uint
 
 void iks_fsm_finish(iks_fsm *fsm)
 {
-	/* Undo the previous call's verdicts: more packets may have come since (live capture). */
-	for (guint i = 0; i < fsm->finals->len; i++) {
+	/* Undo the previous call's verdicts, newest first (a packet may be saved twice): more packets
+	 * may have come since (live capture). */
+	for (guint i = fsm->finals->len; i-- > 0;) {
 		iks_saved_verdict *s = &g_array_index(fsm->finals, iks_saved_verdict, i);
 		s->res->stalled = s->stalled;
 		s->res->hint = s->hint;
 		s->res->flags = s->flags;
+		s->res->state = s->state;
 	}
 	g_array_set_size(fsm->finals, 0);
 
@@ -537,6 +600,15 @@ void iks_fsm_finish(iks_fsm *fsm)
 		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, i);
 		t->final_stalled = t->qm_stall = 0;
 		t->qm_failed = 0;
+		t->deleted_inferred = delete_inferred(fsm, t);
+		if (t->deleted_inferred) {
+			iks_result *r = t->tail;
+			iks_saved_verdict saved = { r, r->flags, r->stalled, r->hint, r->state };
+			g_array_append_val(fsm->finals, saved);
+			/* The packet's state stays what its sending showed: a guess must not relabel it. */
+			r->flags |= IKS_R_DELETED | IKS_R_FINAL;
+			r->hint = IKS_H_DELETE_INFERRED;
+		}
 		if (t->mode && t->p1_pos && t->tail && !iks_completes_phase1(t->p1_pos)) {
 			final_verdict(fsm, t, t->tail, iks_state_after(t->p1_pos));
 			t->final_stalled = t->tail->stalled;
@@ -559,6 +631,7 @@ void iks_fsm_finish(iks_fsm *fsm)
 		if (e->tail)
 			final_verdict(fsm, t, e->tail, stall);
 	}
+	iks_esp_finish(fsm);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -581,12 +654,20 @@ bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out
 	out->qm_done = t->qm_done;
 	out->retrans = t->retrans;
 	out->failed = t->failed;
+	out->rekey_of = t->rekey_of;
+	out->deleted = t->deleted || t->deleted_inferred;
+	out->esp_out = t->esp_packets[0];
+	out->esp_in = t->esp_packets[1];
+	out->esp_one_way = t->esp_one_way;
+	out->keepalives = t->keepalives;
 	if (t->version == 1 && t->p1_pos) {
 		out->state = iks_state_after(t->p1_pos);
 		out->ios_state = iks_ios_after(t->p1_pos);
 	}
 	if (t->version == 2)
 		out->state = t->v2_state;
+	else if (out->deleted)
+		out->state = IKS_S_DELETED;
 	out->qm_failed = t->qm_failed + t->child_failed; /* IKEv2: child SAs refused */
 	if (t->final_stalled)
 		out->stalled = t->final_stalled; /* what its last packet says */
@@ -594,5 +675,7 @@ bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out
 		out->stalled = t->qm_stall;
 	if (out->stalled || out->failed)
 		out->hint = (uint8_t)(t->fail_hint ? t->fail_hint : hint_for_stall(t, out->stalled));
+	else if (t->esp_one_way)
+		out->hint = IKS_H_ESP_ONE_WAY;
 	return true;
 }

@@ -36,7 +36,7 @@ static const char *const role_names[] = { NULL, "initiator", "responder" };
 static const char *const state_names[IKS_S__COUNT] = {
 	NULL, "MM_WAIT_MSG2", "MM_WAIT_MSG3", "MM_WAIT_MSG4", "MM_WAIT_MSG5", "MM_WAIT_MSG6",
 	"MM_ACTIVE", "AM_WAIT_MSG2", "AM_WAIT_MSG3", "AM_ACTIVE",
-	"IN-NEG", "READY", "DELETE",
+	"IN-NEG", "READY", "DELETE", "DELETED",
 };
 static const char *const ios_names[IKS_IOS__COUNT] = {
 	NULL, "MM_NO_STATE", "MM_SA_SETUP", "MM_KEY_EXCH", "AG_NO_STATE", "AG_INIT_EXCH", "QM_IDLE",
@@ -122,7 +122,9 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 		size_t plen = rd16(buf + off + 2);
 		if (plen < 4 || off + plen > end)
 			break;
-		if (type < 64)
+		/* IKEv1 Delete: protocol at hdr 4 + DOI 4; 1 = the ISAKMP SA itself. */
+		bool other_delete = v1 && type == IKS_PL_DELETE && (plen < 9 || buf[off + 8] != 1);
+		if (type < 64 && !other_delete)
 			m->payloads |= UINT64_C(1) << type;
 		/* Notify type: IKEv1 N = hdr 4, DOI 4, proto 1, spi size 1, type 2; IKEv2 N (41) = hdr 4,
 		 * proto 1, spi size 1, type 2. */
@@ -564,13 +566,16 @@ static bool v2_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, bool new_e
 		if (pos == IKS_M_INFO_REQ)
 			e->v2_delete = m->sk_first == IKS_PL2_DELETE || m->sk_first == IKS_PL2_VID;
 		/* Keys loaded: the glue marks a decrypted Delete of the IKE SA itself (payload bit 42). */
-		if (pos == IKS_M_INFO_REQ && (m->payloads & (UINT64_C(1) << IKS_PL2_DELETE)))
-			t->v2_state = IKS_S_DELETE;
 		/* An empty answer to a Delete: the IKE SA's own delete (a child SA delete is answered with
 		 * Delete payloads for the paired SAs). */
-		if (pos == IKS_M_INFO_RESP && e->v2_delete && (m->payloads & (UINT64_C(1) << IKS_PL2_SK)) &&
-		    m->sk_first == 0)
+		if ((pos == IKS_M_INFO_REQ && (m->payloads & (UINT64_C(1) << IKS_PL2_DELETE))) ||
+		    (pos == IKS_M_INFO_RESP && e->v2_delete && (m->payloads & (UINT64_C(1) << IKS_PL2_SK)) &&
+		     m->sk_first == 0)) {
+			if (t->v2_state != IKS_S_DELETE)
+				r->flags |= IKS_R_DELETED;
 			t->v2_state = IKS_S_DELETE;
+			t->deleted = true;
+		}
 		if (pos == IKS_M_CHILD_RESP && t->v2_state == IKS_S_READY && !v2_error_notify(m, false) &&
 		    !(m->sk_first == IKS_PL2_NOTIFY && m->n_notify == 0)) {
 			r->flags |= IKS_R_PHASE2_DONE;
@@ -604,6 +609,10 @@ static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir
 		progressed = quick_step(t, e, m, dir, new_exchange, new_tunnel, r);
 	} else if (m->exch == IKS_EXCH_INFO) {
 		r->msg = IKS_M_INFO;
+		if ((m->payloads & (UINT64_C(1) << IKS_PL_DELETE)) && !t->deleted) {
+			t->deleted = true;
+			r->flags |= IKS_R_DELETED;
+		}
 	} else if (m->exch == IKS_EXCH_TRANSACTION) {
 		if (!phase1_implied(t))
 			r->flags |= IKS_R_UNEXPECTED;
@@ -615,7 +624,7 @@ static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir
 	r->role = (uint8_t)iks_role_of(t, dir);
 	if (m->version == 1 && r->role != IKS_ROLE_UNKNOWN) {
 		uint8_t pos = t->side_pos[r->role == IKS_ROLE_RESPONDER];
-		r->state = state_after[pos];
+		r->state = t->deleted ? IKS_S_DELETED : state_after[pos];
 		r->ios_state = ios_after[pos];
 	}
 	if (m->version == 1 && (m->exch == IKS_EXCH_QUICK || m->exch == IKS_EXCH_TRANSACTION))
@@ -732,6 +741,8 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	}
 	if (progressed)
 		t->progress_ns = m->ts_ns;
+	if (m->n_spi)
+		iks_esp_note_spis(fsm, m, r);
 	t->tail = e->tail = r;
 	if (m->ts_ns > fsm->last_ns)
 		fsm->last_ns = m->ts_ns;

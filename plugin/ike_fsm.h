@@ -63,6 +63,7 @@ enum {
 
 #define IKS_ISAKMP_HDR_LEN 28
 #define IKS_MAX_NOTIFY 8 /* IKE_SA_INIT carries 5 or 6 status notifies before any error */
+#define IKS_MAX_SPI 4
 
 typedef struct {
 	uint8_t len; /* 4 or 16; 0 = unknown */
@@ -82,8 +83,9 @@ typedef struct {
 	uint8_t first_payload;
 	uint32_t msgid;
 	uint32_t length;     /* header length field */
-	uint64_t payloads;   /* bit n set: clear payload of type n (< 64) present; IKEv2: the glue may
-			      * set bit 42 for a decrypted Delete of the IKE SA (protocol 1) */
+	uint64_t payloads;   /* bit n set: clear payload of type n (< 64) present; a Delete (12, 42)
+			      * only when it deletes the IKE SA itself (protocol 1). The glue sets
+			      * those two bits for decrypted Deletes of the IKE SA. */
 	uint16_t notify[IKS_MAX_NOTIFY]; /* notify message types seen (clear or decrypted) */
 	uint8_t n_notify;
 	uint64_t digest; /* content hash of the whole message, for retransmission detection */
@@ -91,6 +93,10 @@ typedef struct {
 	 * the kind of an encrypted message shows without keys (0: empty, or no SK). */
 	uint8_t sk_first;
 	uint16_t frag_num, frag_total; /* SKF fragment number / total; 0 = not an IKEv2 fragment */
+	/* 4-byte SPIs of the SA proposals, set by the glue when Wireshark decrypted the message (a quick
+	 * mode, CREATE_CHILD_SA, IKE_AUTH): each is an inbound ESP SPI of the message's sender. */
+	uint32_t spi[IKS_MAX_SPI];
+	uint8_t n_spi;
 } iks_msg;
 
 /* Message position within its exchange (ikestate.msg). */
@@ -118,6 +124,7 @@ typedef enum {
 	IKS_S_MM_WAIT_MSG5, IKS_S_MM_WAIT_MSG6, IKS_S_MM_ACTIVE,
 	IKS_S_AM_WAIT_MSG2, IKS_S_AM_WAIT_MSG3, IKS_S_AM_ACTIVE,
 	IKS_S_IN_NEG, IKS_S_READY, IKS_S_DELETE,
+	IKS_S_DELETED, /* IKEv1: the IKE SA was deleted (Delete payload seen, or inferred) */
 	IKS_S__COUNT
 } iks_state;
 
@@ -140,9 +147,12 @@ typedef enum {
 #define IKS_R_PHASE1_DONE 0x04     /* completes phase 1 / IKEv2: IKE_AUTH done, READY (setup_ns) */
 #define IKS_R_PHASE2_DONE 0x08     /* completes a quick mode / IKEv2: a CREATE_CHILD_SA (setup_ns: since its request) */
 #define IKS_R_STALL 0x10           /* a stall is established on this packet (stalled) */
-#define IKS_R_FINAL 0x20           /* verdict given at capture end, on the negotiation's last packet */
+#define IKS_R_FINAL 0x20           /* verdict given at capture end, on the negotiation's last packet:
+				    * a stall (IKS_R_STALL) or an inferred delete (IKS_R_DELETED) */
 #define IKS_R_FINAL_SOON 0x40      /* ... and the capture ended less than the stall timeout later */
 #define IKS_R_REFUSED 0x80         /* the peer refused (failed): notify or ICMP error */
+#define IKS_R_DELETED 0x100        /* deletes the IKE SA: a Delete payload seen (clear, decrypted, or the
+				    * IKEv2 pattern), or inferred at capture end (hint IKS_H_DELETE_INFERRED) */
 
 /* ikestate.failed codes above the notify range (1..16383 are ISAKMP error notify types;
  * IKEv2 notify types, whose names differ, are IKS_F_V2 | type). */
@@ -169,6 +179,7 @@ typedef enum {
 	IKS_H_V2_NO_AUTH_RESP_IKEFRAG, IKS_H_V2_NO_AUTH_RESP_BIG, IKS_H_V2_AUTH_RESP_LOST, IKS_H_V2_AUTH_FAILED,
 	IKS_H_V2_AUTH_REJECTED, IKS_H_V2_TS, IKS_H_V2_CHILD_NO_PROPOSAL, IKS_H_V2_CHILD_REJECTED, IKS_H_V2_CP,
 	IKS_H_V2_REDIRECT, IKS_H_V2_SYNTAX, IKS_H_V2_INVALID_SPI, IKS_H_V2_PEER_DEAD,
+	IKS_H_ESP_ONE_WAY, IKS_H_DELETE_INFERRED,
 	IKS_H__COUNT
 } iks_hint;
 
@@ -179,11 +190,13 @@ typedef struct {
 	uint32_t response_to; /* frame of the message this one answers */
 	uint32_t response_in; /* filled in later, when the answer is seen */
 	int64_t elapsed_ns;   /* since the tunnel's first packet */
-	int64_t setup_ns;     /* with IKS_R_PHASE1/2_DONE; -1 if the start was not seen */
+	int64_t setup_ns;     /* with IKS_R_PHASE1/2_DONE; -1 if the start was not seen. With failed
+			       * PEER_DEAD: time since the first unanswered Informational */
 	uint16_t retrans;     /* k for the k-th resend */
 	uint16_t attempt;     /* n-th IKE SA between this pair of addresses */
 	uint16_t failed;      /* ISAKMP notify type or IKS_F_* */
-	uint8_t msg, role, state, ios_state, qm_state, flags;
+	uint16_t flags;       /* IKS_R_* */
+	uint8_t msg, role, state, ios_state, qm_state;
 	uint8_t stalled;      /* iks_state, or IKS_S__COUNT + iks_qm_state */
 	uint8_t hint;         /* iks_hint */
 } iks_result;
@@ -216,6 +229,32 @@ void iks_fsm_finish(iks_fsm *fsm);
 
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm);
 
+/* ESP data plane (issue #9): one direction of an IPsec SA as the wire shows it. */
+typedef struct {
+	iks_addr src, dst; /* ports cleared: NAT-T moves them */
+	uint32_t spi;      /* 0: NAT-T keepalives between these addresses (RFC 3948 §2.3) */
+	uint32_t tunnel;   /* IKE SA that negotiated the SPI (decrypted), else the one up between the two
+			    * addresses at its first packet; 0 = none seen */
+	uint32_t negotiated_in; /* frame of the decrypted message that announced the SPI; 0 = unknown */
+	uint8_t role;      /* sender's iks_role in that IKE SA */
+	bool udp;          /* ESP-in-UDP (NAT-T) */
+	bool one_way;      /* iks_fsm_finish: IKS_ESP_ONE_WAY_MIN packets or more, and no ESP came back */
+	uint32_t packets;
+	uint64_t bytes;
+	int64_t first_ns, last_ns;
+	uint32_t first_frame, last_frame;
+} iks_esp_sa;
+
+#define IKS_ESP_ONE_WAY_MIN 4
+
+/* Count one ESP packet (spi != 0) or NAT-T keepalive (spi 0), in capture order with the ISAKMP
+ * messages. The SA is owned by the machine and stays valid until iks_fsm_free. */
+const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const iks_addr *src, const iks_addr *dst,
+			      uint32_t spi, uint32_t len, bool udp);
+
+/* The SA a later pass finds for an ESP packet; NULL if never fed. */
+const iks_esp_sa *iks_fsm_esp_sa(const iks_fsm *fsm, const iks_addr *src, const iks_addr *dst, uint32_t spi);
+
 /* The IKE SA that tunnel `index` replaces: the previous one between the same peers, still up when
  * this one started (phase 1 complete / READY, not refused); 0 = none. Fixed at its first packet. */
 uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t index);
@@ -236,6 +275,11 @@ typedef struct {
 	uint8_t stalled;       /* iks_stalled_name(); 0 = none */
 	uint16_t failed;       /* iks_failed_name(); 0 = none */
 	uint8_t hint;          /* iks_hint_text() */
+	uint32_t rekey_of;     /* iks_fsm_rekey_of() */
+	bool deleted;          /* a Delete of the IKE SA was seen (IKEv2, or decrypted), or inferred */
+	uint64_t esp_out, esp_in; /* ESP packets sent by the initiator / by the responder */
+	uint32_t esp_one_way;  /* ESP SAs flagged one-way */
+	uint32_t keepalives;   /* NAT-T keepalives between the peers */
 } iks_tunnel_summary;
 
 /* index: 1..iks_fsm_tunnel_count(). False for an unknown index. */

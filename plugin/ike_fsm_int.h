@@ -28,6 +28,9 @@ typedef struct {
  * started them: both sides count message IDs from 0 (a responder's INFORMATIONAL can be ID 0). */
 #define IKS_EXCH_BY_RESPONDER 0x80
 
+/* An Informational this soon after one of the other side answers it (DPD R-U-THERE-ACK). */
+#define IKS_ANSWER_NS INT64_C(1000000000)
+
 /* One exchange: the phase-1 exchange of a tunnel, or one message ID after it. */
 typedef struct {
 	uint32_t tunnel;
@@ -45,6 +48,7 @@ typedef struct {
 typedef struct iks_tunnel {
 	uint64_t ispi, rspi; /* ispi first: it is the hash key */
 	struct iks_tunnel *next_same_ispi;
+	struct iks_tunnel *prev_same_pair; /* the IKE SA before it between the same addresses */
 	uint32_t index;
 	uint16_t attempt;
 	uint32_t rekey_of;    /* index of the IKE SA it replaces (up when this one started), 0 = none */
@@ -59,6 +63,10 @@ typedef struct iks_tunnel {
 	uint8_t qm_stall;      /* iks_fsm_finish: stall of one of its unfinished quick modes */
 	uint32_t qm_failed;    /* iks_fsm_finish: quick modes never completed */
 	uint8_t unanswered[2]; /* per direction: encrypted Informationals since the other side last spoke */
+	int64_t unanswered_ns; /* when the current run of unanswered Informationals began */
+	bool run_answers;      /* ... and it began right after an Informational of the other side (DPD ACK) */
+	bool deleted;          /* a Delete of the IKE SA was seen (IKEv1 or IKEv2) */
+	bool deleted_inferred; /* iks_fsm_finish: IKEv1, from the last Informationals and what follows */
 	uint8_t version;
 	uint8_t roles;        /* ROLES_* */
 	uint8_t mode;         /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE, 0 = not seen */
@@ -80,6 +88,9 @@ typedef struct iks_tunnel {
 	bool v2_auth_big;     /* IKE_AUTH request large enough to be IP-fragmented */
 	bool v2_resp_resent;  /* the responder re-sent its SA_INIT / AUTH response */
 	uint32_t child_failed;
+	uint64_t esp_packets[2]; /* ESP sent by the initiator / the responder (first sender / peer if unknown) */
+	int64_t esp_last_ns;
+	uint32_t esp_one_way, keepalives;
 	int64_t first_ns, p1_start_ns, progress_ns;
 	iks_exchange *pending_qm; /* quick mode waiting for QM2 */
 	iks_result *tail;         /* last packet, resends included */
@@ -88,7 +99,8 @@ typedef struct iks_tunnel {
 
 typedef struct {
 	iks_result *res;
-	uint8_t stalled, hint, flags;
+	uint16_t flags;
+	uint8_t stalled, hint, state;
 } iks_saved_verdict;
 
 struct iks_fsm {
@@ -101,6 +113,9 @@ struct iks_fsm {
 	unsigned used;         /* results used in the head block */
 	int64_t last_ns;       /* newest packet time: the capture end for final verdicts */
 	GArray *finals;        /* iks_saved_verdict: what iks_fsm_finish changed, to undo it */
+	GHashTable *esp_sas;   /* iks_esp_sa (src, dst, spi) -> itself; created with the first ESP packet */
+	GHashTable *esp_pairs; /* iks_esp_sa (src, dst, 0): ESP went from src to dst */
+	GHashTable *esp_spis;  /* iks_esp_sa (0, receiver, spi) announced in a decrypted message: tunnel, frame */
 };
 
 bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
@@ -118,5 +133,11 @@ void iks_diag_message(iks_fsm *fsm, iks_tunnel *t, iks_exchange *e, const iks_ms
 		      bool progressed, iks_result *r);
 void iks_diag_free(iks_fsm *fsm);
 iks_hint iks_v2_stall_hint(const iks_tunnel *t);
+const iks_tunnel *iks_diag_tunnel_between(const iks_fsm *fsm, const iks_addr *a, const iks_addr *b);
+
+/* ESP data plane (ike_esp.c). */
+void iks_esp_finish(iks_fsm *fsm);
+void iks_esp_note_spis(iks_fsm *fsm, const iks_msg *m, const iks_result *r);
+void iks_esp_free(iks_fsm *fsm);
 
 #endif

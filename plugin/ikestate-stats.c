@@ -23,10 +23,11 @@ typedef struct {
 	uint16_t failed;
 	uint8_t state, stalled;
 	bool placed; /* one of its messages could be placed (else verdict "?") */
+	bool esp_one_way;
 } tree_tunnel;
 
 typedef struct {
-	int total, by_state, by_verdict, by_pair, messages;
+	int total, by_state, by_verdict, by_pair, messages, lifecycle;
 	GHashTable *tunnels; /* index -> tree_tunnel */
 } tree_ctx;
 
@@ -37,10 +38,26 @@ static void count(stats_tree *st, const tree_ctx *c, const tree_tunnel *t, int d
 {
 	char v[96];
 	const char *state = iks_state_name(t->state);
-	ikestate_verdict(v, sizeof v, t->failed, t->stalled, t->placed);
+	ikestate_verdict(v, sizeof v, t->failed, t->stalled, t->placed, t->esp_one_way);
 	increase_stat_node(st, state && *state ? state : "(none)", c->by_state, false, delta);
 	increase_stat_node(st, v, c->by_verdict, false, delta);
 	increase_stat_node(st, v, t->pair_node, false, delta);
+}
+
+/* Tunnels that replace another, were deleted, carried ESP, had a one-way ESP SA (capture-end facts:
+ * after the first pass only). */
+static void lifecycle(stats_tree *st, const tree_ctx *c, const iks_tunnel_summary *s)
+{
+	if (s->rekey_of || s->deleted || s->esp_out || s->esp_in)
+		tick_stat_node(st, "Lifecycle", c->total, true);
+	if (s->rekey_of)
+		tick_stat_node(st, "Rekey of an IKE SA still up", c->lifecycle, false);
+	if (s->deleted)
+		tick_stat_node(st, "Deleted", c->lifecycle, false);
+	if (s->esp_out || s->esp_in)
+		tick_stat_node(st, "With ESP traffic", c->lifecycle, false);
+	if (s->esp_one_way)
+		tick_stat_node(st, "ESP one way", c->lifecycle, false);
 }
 
 static void tree_init(stats_tree *st)
@@ -50,6 +67,7 @@ static void tree_init(stats_tree *st)
 	c->by_state = stats_tree_create_node(st, "By final state", c->total, STAT_DT_INT, true);
 	c->by_verdict = stats_tree_create_node(st, "By verdict", c->total, STAT_DT_INT, true);
 	c->by_pair = stats_tree_create_node(st, "By peer pair", c->total, STAT_DT_INT, true);
+	c->lifecycle = stats_tree_create_node(st, "Lifecycle", c->total, STAT_DT_INT, true);
 	c->messages = stats_tree_create_node(st, "IKE messages", 0, STAT_DT_INT, true);
 	c->tunnels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	if (!trees)
@@ -106,8 +124,9 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_di
 		if (t || !iks_fsm_summary(ikestate_finished_fsm(), r->tunnel, &s))
 			return TAP_PACKET_REDRAW;
 		t = g_new0(tree_tunnel, 1);
-		*t = (tree_tunnel){ .failed = s.failed, .state = s.state,
-				    .stalled = s.stalled, .placed = s.state || s.qm_done };
+		*t = (tree_tunnel){ .failed = s.failed, .state = s.state, .stalled = s.stalled,
+				    .placed = s.state || s.qm_done, .esp_one_way = s.esp_one_way > 0 };
+		lifecycle(st, c, &s);
 	} else if (t) {
 		/* Single pass: what its packets said so far; the capture-end stall never comes. */
 		tree_tunnel was = *t;

@@ -6,6 +6,7 @@
 #define WS_BUILD_DLL
 #include "ws_compat.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -47,12 +48,14 @@ static const char *addr_str(const iks_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-const char *ikestate_verdict(char *buf, size_t len, unsigned failed, unsigned stalled, bool placed)
+const char *ikestate_verdict(char *buf, size_t len, unsigned failed, unsigned stalled, bool placed, bool esp_one_way)
 {
 	if (failed)
 		g_snprintf(buf, (gulong)len, "FAILED: %s", iks_failed_name(failed));
 	else if (stalled)
 		g_snprintf(buf, (gulong)len, "STALLED in %s", iks_stalled_name(stalled));
+	else if (esp_one_way)
+		g_strlcpy(buf, "ESP ONE-WAY", len);
 	else if (!placed)
 		g_strlcpy(buf, "?", len); /* no message of it could be placed */
 	else
@@ -85,19 +88,19 @@ static void summary_draw(void *tapdata)
 	g_array_sort(idx, by_index);
 	if (ctx->csv)
 		printf("tunnel,attempt,initiator,responder,ike,first_seen,setup_time,asa_state,ios_state,"
-		       "qm_completed,qm_failed,retransmissions,verdict,hint\n");
+		       "qm_completed,qm_failed,retransmissions,rekey_of,esp_out,esp_in,esp_one_way,keepalives,verdict,hint\n");
 	else
 		printf("==================================================================================\n"
 		       "IKE negotiations (ikestate)\n"
-		       "%-3s %-3s %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5s %s\n",
+		       "%-3s %-3s %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5s %-5s %-13s %s\n",
 		       "#", "Att", "Initiator", "Responder", "IKE", "First seen (UTC)", "Setup", "ASA state",
-		       "IOS state", "QM ok/", "Retr", "Verdict");
+		       "IOS state", "QM ok/", "Retr", "Rekey", "ESP out/in", "Verdict");
 	for (guint i = 0; i < idx->len; i++) {
 		iks_tunnel_summary s;
 		guint index = g_array_index(idx, guint, i);
 		if (!iks_fsm_summary(fsm, index, &s))
 			continue;
-		char ini[64], rsp[64], first[40], setup[24] = "", ike[8], v[64], qm[24];
+		char ini[64], rsp[64], first[40], setup[24] = "", ike[8], v[64], qm[24], rekey[16] = "", esp[48] = "";
 		time_t secs = (time_t)(s.first_ns / 1000000000);
 		struct tm tm;
 		strftime(first, sizeof first, "%Y-%m-%d %H:%M:%S", gmtime_r(&secs, &tm));
@@ -108,23 +111,28 @@ static void summary_draw(void *tapdata)
 		g_snprintf(ike, sizeof ike, "v%u%s", s.version,
 			   s.mode == IKS_EXCH_MAIN ? " MM" : s.mode == IKS_EXCH_AGGRESSIVE ? " AM" : "");
 		g_snprintf(qm, sizeof qm, "%u/%u", s.qm_done, s.qm_failed);
+		if (s.rekey_of)
+			g_snprintf(rekey, sizeof rekey, "#%u", s.rekey_of);
+		if (s.esp_out || s.esp_in)
+			g_snprintf(esp, sizeof esp, "%" PRIu64 "/%" PRIu64, s.esp_out, s.esp_in);
 		addr_str(&s.initiator, ini, sizeof ini);
 		addr_str(&s.responder, rsp, sizeof rsp);
 		if (!s.roles_known) { /* first sender / its peer: say so */
 			g_strlcat(ini, "?", sizeof ini);
 			g_strlcat(rsp, "?", sizeof rsp);
 		}
-		ikestate_verdict(v, sizeof v, s.failed, s.stalled, s.state || s.qm_done);
+		ikestate_verdict(v, sizeof v, s.failed, s.stalled, s.state || s.qm_done, s.esp_one_way > 0);
 		const char *hint = iks_hint_text(s.hint);
 		if (ctx->csv) {
 			/* The hints hold no double quote, so quoting them is enough for CSV. */
-			printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%s,\"%s\"\n", index, s.attempt, ini, rsp, ike, first,
-			       setup, or_dash(iks_state_name(s.state)), or_dash(iks_ios_state_name(s.ios_state)), s.qm_done,
-			       s.qm_failed, s.retrans, v, hint ? hint : "");
+			printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\"\n", index,
+			       s.attempt, ini, rsp, ike, first, setup, or_dash(iks_state_name(s.state)),
+			       or_dash(iks_ios_state_name(s.ios_state)), s.qm_done, s.qm_failed, s.retrans, s.rekey_of,
+			       s.esp_out, s.esp_in, s.esp_one_way, s.keepalives, v, hint ? hint : "");
 		} else {
-			printf("%-3u %-3u %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5u %s\n", index, s.attempt, ini,
-			       rsp, ike, first, or_dash(setup), or_dash(iks_state_name(s.state)),
-			       or_dash(iks_ios_state_name(s.ios_state)), qm, s.retrans, v);
+			printf("%-3u %-3u %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5u %-5s %-13s %s\n", index,
+			       s.attempt, ini, rsp, ike, first, or_dash(setup), or_dash(iks_state_name(s.state)),
+			       or_dash(iks_ios_state_name(s.ios_state)), qm, s.retrans, or_dash(rekey), or_dash(esp), v);
 			if (hint)
 				printf("      %s\n", hint);
 		}

@@ -24,7 +24,7 @@ void ikestate_register_summary(void);
 void ikestate_register_stats_tree(void);
 
 /* The verdict column of the summary and the stats tree: OK, STALLED in <state>, FAILED: <reason>,
- * "?" when none of its messages could be placed. */
-const char *ikestate_verdict(char *buf, size_t len, unsigned failed, unsigned stalled, bool placed);
+ * ESP ONE-WAY, "?" when none of its messages could be placed. */
+const char *ikestate_verdict(char *buf, size_t len, unsigned failed, unsigned stalled, bool placed, bool esp_one_way);
 
 #endif

@@ -26,6 +26,7 @@
 #include <epan/uat-int.h>
 
 #include <epan/tap.h>
+#include <epan/to_str.h>
 
 #include "ikestate.h"
 
@@ -59,6 +60,9 @@ static int hf_stalled = -1;
 static int hf_failed = -1;
 static int hf_hint = -1;
 static int hf_final = -1;
+static int hf_esp_one_way = -1;
+static int hf_deleted = -1;
+static int hf_esp_negotiated_in = -1;
 
 static int ett_ikestate = -1;
 
@@ -70,18 +74,24 @@ static expert_field ei_phase2_completed = EI_INIT;
 static expert_field ei_stalled = EI_INIT;
 static expert_field ei_failed = EI_INIT;
 static expert_field ei_reset = EI_INIT;
+static expert_field ei_esp_one_way = EI_INIT;
+static expert_field ei_deleted = EI_INIT;
+static expert_field ei_deleted_inferred = EI_INIT;
 
 static guint pref_stall_retransmissions = IKS_DEFAULT_STALL_RETRANSMISSIONS;
 static guint pref_stall_timeout = IKS_DEFAULT_STALL_TIMEOUT_S;
 
-/* Decrypted notifies: every isakmp.notify.msgtype (name shared by the IKEv1 and IKEv2 fields). */
-static GArray *hf_notify_types;
+/* Decrypted notifies, Deletes and proposal SPIs: every isakmp.notify.msgtype, isakmp.delete.protoid
+ * and isakmp.spi (names shared by IKEv1 and IKEv2 fields), in that order: hf_decrypted[0, n_notify_hf)
+ * are notify types, [n_notify_hf, n_delete_hf) delete protocols, the rest SPIs. */
+static GArray *hf_decrypted;
+static guint n_notify_hf, n_delete_hf;
 
 /* The hooked dissectors (resolved in handoff). Each hook handle carries the real protocol, so the
  * layer list (frame.protocols), "protocol disabled" and every output stay as without the plugin;
  * the real dissector is called through the private table "ikestate.real" with add_proto_name =
  * FALSE so that its layer is not added twice. */
-enum { REAL_ISAKMP = 1, REAL_UDPENCAP, REAL_ICMP, REAL_ICMPV6 };
+enum { REAL_ISAKMP = 1, REAL_UDPENCAP, REAL_ICMP, REAL_ICMPV6, REAL_ESP };
 static dissector_table_t real_table;
 static protocol_t *isakmp_protocol;
 static bool hooked;
@@ -99,6 +109,16 @@ static struct {
 	bool icmp_v6;
 	bool quoted; /* tvb[0] is an ISAKMP header quoted by that ICMP error */
 } seen;
+
+/* The frame's ESP packet or NAT-T keepalive (spi 0), noted on every pass: ESP frames keep no
+ * per-packet data, a later pass finds the SA again by its addresses and SPI. */
+static struct {
+	guint32 frame; /* 0: none */
+	guint32 spi, len;
+	bool udp;
+	iks_addr src, dst; /* outer addresses: after a decrypted ESP, pinfo's are the inner packet's */
+	guint32 icmp_frame; /* frame whose ICMP error is being dissected: its quoted ESP is not counted */
+} esp_seen;
 
 static iks_fsm *fsm;       /* one per open capture file */
 static bool fsm_finished; /* capture-end verdicts are up to date */
@@ -143,8 +163,8 @@ static void ikestate_init(void)
 	iks_config cfg = { pref_stall_retransmissions, (int64_t)pref_stall_timeout * 1000000000 };
 	fsm = iks_fsm_new(&cfg);
 	fsm_finished = false;
-	if (ike_decryption_configured() && hf_notify_types->len > 0)
-		set_postdissector_wanted_hfids(ikestate_handle, g_array_copy(hf_notify_types));
+	if (ike_decryption_configured() && hf_decrypted->len > 0)
+		set_postdissector_wanted_hfids(ikestate_handle, g_array_copy(hf_decrypted));
 }
 
 static void ikestate_cleanup(void)
@@ -224,15 +244,45 @@ static int hook_isakmp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void
 	return hook_call(REAL_ISAKMP, tvb, tvb, pinfo, tree, data);
 }
 
-/* UDP 4500: udpencap hands the bytes after a zero non-ESP marker to isakmp (RFC 3948). */
+static void to_iks_addr(const address *a, guint32 port, iks_addr *out);
+
+static void note_esp(packet_info *pinfo, guint32 spi, guint32 len, bool udp)
+{
+	if (fsm && esp_seen.icmp_frame != pinfo->num && esp_seen.frame != pinfo->num) {
+		esp_seen.frame = pinfo->num;
+		esp_seen.spi = spi;
+		esp_seen.len = len;
+		esp_seen.udp = udp;
+		to_iks_addr(&pinfo->src, 0, &esp_seen.src);
+		to_iks_addr(&pinfo->dst, 0, &esp_seen.dst);
+	}
+}
+
+/* UDP 4500 (RFC 3948): udpencap hands the bytes after a zero non-ESP marker to isakmp; else ESP
+ * (SPI first, never 0) or a one-byte 0xff NAT-T keepalive. */
 static int hook_udpencap(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-	bool ike = proto_is_protocol_enabled(isakmp_protocol) && tvb_captured_length(tvb) > 4 && tvb_get_ntohl(tvb, 0) == 0;
+	guint n = tvb_captured_length(tvb);
+	guint32 first = n >= 4 ? tvb_get_ntohl(tvb, 0) : 0;
+	bool ike = proto_is_protocol_enabled(isakmp_protocol) && n > 4 && first == 0;
+	if (first)
+		note_esp(pinfo, first, tvb_reported_length(tvb), true);
+	else if (n == 1 && tvb_get_uint8(tvb, 0) == 0xff)
+		note_esp(pinfo, 0, 1, true);
 	return hook_call(REAL_UDPENCAP, tvb, ike ? tvb_new_subset_remaining(tvb, 4) : NULL, pinfo, tree, data);
+}
+
+static int hook_esp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+	guint32 spi = tvb_captured_length(tvb) >= 4 ? tvb_get_ntohl(tvb, 0) : 0;
+	if (spi)
+		note_esp(pinfo, spi, tvb_reported_length(tvb), false);
+	return call_real(REAL_ESP, tvb, pinfo, tree, data);
 }
 
 static int hook_icmp_common(guint32 real, bool v6, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
+	esp_seen.icmp_frame = pinfo->num;
 	if (fsm && !PINFO_FD_VISITED(pinfo) && tvb_captured_length(tvb) > 0) {
 		seen.icmp_frame = pinfo->num;
 		seen.icmp_type = tvb_get_uint8(tvb, 0);
@@ -332,19 +382,33 @@ static int64_t ts_of(const packet_info *pinfo)
 	return secs * 1000000000 + pinfo->abs_ts.nsecs;
 }
 
-/* Decrypted notifies (Wireshark has the key) are only visible as fields; with one message in the
- * frame they are that message's. */
-static void add_decrypted_notifies(proto_tree *tree, iks_msg *m)
+/* Decrypted notifies, Deletes and SA proposals (Wireshark has the key) are only visible as fields;
+ * with one message in the frame they are that message's. A Delete of protocol 1 deletes the IKE SA;
+ * a 4-byte proposal SPI is an ESP (or AH) SPI the sender receives on. */
+static void add_decrypted(proto_tree *tree, iks_msg *m)
 {
-	for (guint h = 0; h < hf_notify_types->len; h++) {
-		GPtrArray *a = proto_get_finfo_ptr_array(tree, g_array_index(hf_notify_types, int, h));
-		for (guint i = 0; a && i < a->len && m->n_notify < IKS_MAX_NOTIFY; i++) {
-			const guint8 *p = finfo_bytes((field_info *)g_ptr_array_index(a, i), 2);
+	for (guint h = 0; h < hf_decrypted->len; h++) {
+		GPtrArray *a = proto_get_finfo_ptr_array(tree, g_array_index(hf_decrypted, int, h));
+		for (guint i = 0; a && i < a->len; i++) {
+			field_info *fi = (field_info *)g_ptr_array_index(a, i);
+			if (h >= n_delete_hf) {
+				const guint8 *p = fi->length == 4 ? finfo_bytes(fi, 4) : NULL;
+				if (p && m->n_spi < IKS_MAX_SPI)
+					m->spi[m->n_spi++] = (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+				continue;
+			}
+			if (h >= n_notify_hf) {
+				const guint8 *p = finfo_bytes(fi, 1);
+				if (p && *p == 1)
+					m->payloads |= UINT64_C(1) << (m->version == 1 ? IKS_PL_DELETE : IKS_PL2_DELETE);
+				continue;
+			}
+			const guint8 *p = finfo_bytes(fi, 2);
 			uint16_t type = p ? (uint16_t)(p[0] << 8 | p[1]) : 0;
 			bool seen = false;
 			for (unsigned k = 0; k < m->n_notify; k++)
 				seen |= m->notify[k] == type;
-			if (p && !seen)
+			if (p && !seen && m->n_notify < IKS_MAX_NOTIFY)
 				m->notify[m->n_notify++] = type;
 		}
 	}
@@ -377,7 +441,7 @@ static void ikestate_track(packet_info *pinfo, proto_tree *tree)
 		if (avail <= 0 || !iks_parse(tvb_get_ptr(seen.tvb[i], 0, avail), (size_t)avail, &m))
 			continue;
 		if (seen.n == 1 && tree)
-			add_decrypted_notifies(tree, &m);
+			add_decrypted(tree, &m);
 		m.frame = pinfo->num;
 		m.ts_ns = ts_of(pinfo);
 		to_iks_addr(&pinfo->src, pinfo->srcport, &m.src);
@@ -511,18 +575,76 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	if (r->flags & IKS_R_PHASE2_DONE)
 		expert_add_info_format(pinfo, ti, &ei_phase2_completed, "%s in %.3f s",
 				       v2 ? "Child SA created" : "Phase 2 (quick mode) completed", (double)r->setup_ns / 1e9);
-	if (r->failed)
+	if (r->failed == IKS_F_PEER_DEAD)
+		expert_add_info_format(pinfo, fl, &ei_failed, "Failed (%s): no answer for %.1f s. %s",
+				       iks_failed_name(r->failed), (double)r->setup_ns / 1e9, hint ? hint : "");
+	else if (r->failed)
 		expert_add_info_format(pinfo, fl, &ei_failed, "Failed (%s): %s", iks_failed_name(r->failed),
 				       hint ? hint : "");
+	if (r->flags & IKS_R_DELETED) {
+		proto_item *de = proto_tree_add_boolean(st, hf_deleted, tvb, 0, 0, TRUE);
+		proto_item_set_generated(de);
+		if (r->hint == IKS_H_DELETE_INFERRED)
+			expert_add_info_format(pinfo, de, &ei_deleted_inferred, "IKE SA deleted (inferred). %s", hint);
+		else
+			expert_add_info(pinfo, de, &ei_deleted);
+	}
 	if (r->stalled)
 		expert_add_info_format(pinfo, stl, &ei_stalled, "Stalled in %s%s: %s", iks_stalled_name(r->stalled),
 				       (r->flags & IKS_R_FINAL) ? " (at capture end)" : "", hint ? hint : "");
-	else if (hint && !r->failed)
+	else if (hint && !r->failed && !(r->flags & IKS_R_DELETED))
 		expert_add_info_format(pinfo, hi, &ei_reset, "%s", hint);
+}
+
+static const char *iks_addr_str(packet_info *pinfo, const iks_addr *a)
+{
+	address ad;
+	set_address(&ad, a->len == 16 ? AT_IPv6 : AT_IPv4, a->len == 16 || a->len == 4 ? a->len : 0, a->bytes);
+	return a->len == 16 || a->len == 4 ? address_to_str(pinfo->pool, &ad) : "?";
+}
+
+/* ESP and NAT-T keepalives: the SA's tunnel and sender role on every packet; the one-way verdict
+ * (capture end) flags all its packets, and its last one carries the expert item. */
+static int render_esp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+	const iks_esp_sa *sa = PINFO_FD_VISITED(pinfo)
+				       ? iks_fsm_esp_sa(fsm, &esp_seen.src, &esp_seen.dst, esp_seen.spi)
+				       : iks_fsm_esp(fsm, pinfo->num, ts_of(pinfo), &esp_seen.src, &esp_seen.dst,
+						     esp_seen.spi, esp_seen.len, esp_seen.udp);
+	if (!sa)
+		return 0;
+	proto_item *ti = proto_tree_add_item(tree, proto_ikestate, tvb, 0, 0, ENC_NA);
+	proto_item_set_generated(ti);
+	if (sa->tunnel)
+		proto_item_append_text(ti, ": tunnel %u", sa->tunnel);
+	else
+		proto_item_append_text(ti, ": no IKE SA between these peers in the capture");
+	if (sa->spi)
+		proto_item_append_text(ti, ", ESP SPI 0x%08x", sa->spi);
+	else
+		proto_item_append_text(ti, ", NAT-T keepalive");
+	proto_tree *st = proto_item_add_subtree(ti, ett_ikestate);
+	add_uint(st, hf_tunnel, tvb, sa->tunnel);
+	add_string(st, hf_role, tvb, iks_role_name(sa->role));
+	add_uint(st, hf_esp_negotiated_in, tvb, sa->negotiated_in);
+	if (sa->one_way) {
+		proto_item *ow = proto_tree_add_boolean(st, hf_esp_one_way, tvb, 0, 0, TRUE);
+		proto_item_set_generated(ow);
+		if (pinfo->num == sa->last_frame) {
+			proto_item_set_generated(proto_tree_add_boolean(st, hf_final, tvb, 0, 0, TRUE));
+			expert_add_info_format(pinfo, ow, &ei_esp_one_way,
+					       "ESP one way: %u packets (SPI 0x%08x) in %.1f s from %s to %s, none back. %s",
+					       sa->packets, sa->spi, (double)(sa->last_ns - sa->first_ns) / 1e9,
+					       iks_addr_str(pinfo, &sa->src), iks_addr_str(pinfo, &sa->dst),
+					       iks_hint_text(IKS_H_ESP_ONE_WAY));
+		}
+	}
+	return tvb_captured_length(tvb);
 }
 
 static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
+	bool esp = fsm && esp_seen.frame == pinfo->num;
 	if (!PINFO_FD_VISITED(pinfo)) {
 		/* First pass: only frames in which a hook saw a message can have labels. */
 		bool mine = fsm && seen.n > 0 && seen.frame == pinfo->num;
@@ -530,11 +652,13 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 			ikestate_track(pinfo, tree);
 		seen.n = 0;
 		seen.icmp_type = -1;
-		if (!mine)
+		if (!mine && !esp)
 			return 0;
 	} else {
 		ikestate_finished_fsm(); /* the first pass is over (or paused, in a live capture) */
 	}
+	if (esp)
+		return render_esp(tvb, pinfo, tree);
 	const iks_result *r;
 	guint32 key = 0;
 	while ((r = (const iks_result *)p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, key++))) {
@@ -601,7 +725,17 @@ void proto_register_ikestate(void)
 		{ &hf_hint, { "Hint", "ikestate.hint", FT_STRING, BASE_NONE, NULL, 0x0,
 			"Likely causes and what to check", HFILL } },
 		{ &hf_final, { "Verdict at capture end", "ikestate.final", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
-			"Last packet of a negotiation that never completed (needs two passes: GUI, tshark -2)", HFILL } },
+			"A verdict given at capture end on this packet (needs two passes: GUI, tshark -2): the last "
+			"packet of a negotiation that never completed, an inferred delete, the last packet of a one-way "
+			"ESP SA", HFILL } },
+		{ &hf_deleted, { "Deletes the IKE SA", "ikestate.deleted", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+			"This message deletes the IKE SA: a Delete payload (clear or decrypted), the IKEv2 delete "
+			"exchange, or inferred at capture end (see the hint)", HFILL } },
+		{ &hf_esp_negotiated_in, { "SPI negotiated in", "ikestate.esp.negotiated_in", FT_FRAMENUM, BASE_NONE,
+			NULL, 0x0, "ESP packets: the decrypted quick mode / CREATE_CHILD_SA / IKE_AUTH message that "
+			"announced this SPI (needs the IKE keys); its IKE SA is then the packet's tunnel", HFILL } },
+		{ &hf_esp_one_way, { "ESP one way", "ikestate.esp.one_way", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+			"ESP SA whose receiver never sent ESP back (needs two passes: GUI, tshark -2)", HFILL } },
 	};
 	static int *ett[] = { &ett_ikestate };
 	static ei_register_info ei[] = {
@@ -621,6 +755,12 @@ void proto_register_ikestate(void)
 			"The negotiation failed: refused by the peer, ICMP error or dead peer", EXPFILL } },
 		{ &ei_reset, { "ikestate.analysis.reset_after_phase2", PI_SEQUENCE, PI_NOTE,
 			"Phase 1 restarted after a phase-2 failure", EXPFILL } },
+		{ &ei_deleted, { "ikestate.analysis.deleted", PI_SEQUENCE, PI_NOTE,
+			"IKE SA deleted", EXPFILL } },
+		{ &ei_deleted_inferred, { "ikestate.analysis.deleted_inferred", PI_SEQUENCE, PI_NOTE,
+			"IKE SA deleted (inferred from encrypted Informationals and what follows)", EXPFILL } },
+		{ &ei_esp_one_way, { "ikestate.analysis.esp_one_way", PI_SEQUENCE, PI_WARN,
+			"ESP flows one way only (encaps without decaps)", EXPFILL } },
 	};
 
 	proto_ikestate = proto_register_protocol("IKE negotiation state", "IKE state", "ikestate");
@@ -658,12 +798,20 @@ void proto_reg_handoff_ikestate(void)
 		hook_entry("udp.port", 4500, "UDPENCAP", REAL_UDPENCAP, hook_udpencap, "ikestate_udpencap_hook");
 		hook_entry("ip.proto", 1, "ICMP", REAL_ICMP, hook_icmp, "ikestate_icmp_hook");
 		hook_entry("ip.proto", 58, "ICMPv6", REAL_ICMPV6, hook_icmpv6, "ikestate_icmpv6_hook");
+		hook_entry("ip.proto", 50, "ESP", REAL_ESP, hook_esp, "ikestate_esp_hook");
 	}
 	/* isakmp.notify.msgtype is registered twice (IKEv1 and IKEv2 value strings). */
-	hf_notify_types = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-	for (int id = proto_registrar_get_id_byname("isakmp.notify.msgtype"); id != -1;
-	     id = proto_registrar_get_nth(id)->same_name_prev_id)
-		g_array_append_val(hf_notify_types, id);
+	hf_decrypted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
+	static const char *const decrypted[] = { "isakmp.notify.msgtype", "isakmp.delete.protoid", "isakmp.spi" };
+	for (size_t f = 0; f < G_N_ELEMENTS(decrypted); f++) {
+		for (int id = proto_registrar_get_id_byname(decrypted[f]); id != -1;
+		     id = proto_registrar_get_nth(id)->same_name_prev_id)
+			g_array_append_val(hf_decrypted, id);
+		if (f == 0)
+			n_notify_hf = hf_decrypted->len;
+		if (f == 1)
+			n_delete_hf = hf_decrypted->len;
+	}
 	register_postdissector(ikestate_handle);
 	iks_register_conversation_filter("ikestate", "IKE negotiation", ikestate_filter_valid, ikestate_build_filter);
 	ikestate_register_stats_tree();

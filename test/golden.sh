@@ -4,7 +4,8 @@
 # is what is checked):
 #   1. two passes (-2) must print exactly EXPECTED (IKESTATE_UPDATE=1 rewrites it: review the diff);
 #   2. a single pass must print the same labels, except what needs the second pass: response_in
-#      (like dns.response_in) and the capture-end verdicts (rows with ikestate.final);
+#      (like dns.response_in), the capture-end verdicts (rows with ikestate.final) and the one-way
+#      flag of ESP packets;
 #   3. display filters on our fields (-Y) select the same frames in one and two passes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +14,7 @@ cap=$1 expected=$2 keys=${3:-}
 fields=(frame.number ikestate.tunnel ikestate.attempt ikestate.msg ikestate.role ikestate.state
 	ikestate.ios_state ikestate.qm_state ikestate.retransmission ikestate.retransmission_of
 	ikestate.response_to ikestate.response_in ikestate.elapsed ikestate.setup_time ikestate.stalled
-	ikestate.failed ikestate.final _ws.expert.message)
+	ikestate.failed ikestate.deleted ikestate.esp.one_way ikestate.final _ws.expert.message)
 args=(-T fields -E header=y -E separator=/t -E occurrence=a -E 'aggregator=|')
 for f in "${fields[@]}"; do args+=(-e "$f"); done
 if [ -n "$keys" ]; then
@@ -24,10 +25,11 @@ fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # What differs between Wireshark versions without being ours is left out: other dissectors'
 # expert messages (only ikestate's are kept), and how a boolean prints (1 on 4.0, True on 4.4+).
-ours='^(Retransmission [0-9]|Capture started|Unexpected |Phase [12] |IKE SA established|Child SA created|Stalled in |Failed \(|New phase 1)'
+ours='^(Retransmission [0-9]|Capture started|Unexpected |Phase [12] |IKE SA established|Child SA created|Stalled in |Failed \(|New phase 1|IKE SA deleted|ESP one way)'
 normalise() {
 	awk -F'\t' -v OFS='\t' -v ours="$ours" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; print; next }
-		{ f = col["ikestate.final"]; if ($f == "True") $f = 1; if ($f == "False") $f = 0
+		{ split("ikestate.final ikestate.deleted ikestate.esp.one_way", b, " ")
+		  for (k in b) { f = col[b[k]]; if ($f == "True") $f = 1; if ($f == "False") $f = 0 }
 		  e = col["_ws.expert.message"]; n = split($e, m, "|"); $e = ""
 		  for (i = 1; i <= n; i++) if (m[i] ~ ours) $e = $e ($e == "" ? "" : "|") m[i]
 		  print }'
@@ -49,9 +51,10 @@ fi
 idx() { head -1 "$tmp/two" | tr '\t' '\n' | grep -nx "$1" | cut -d: -f1; }
 one_pass_view() {
 	awk -F'\t' -v OFS='\t' -v ri="$(idx ikestate.response_in)" -v st="$(idx ikestate.stalled)" \
-		-v fi="$(idx ikestate.final)" -v ex="$(idx _ws.expert.message)" '
+		-v fi="$(idx ikestate.final)" -v ex="$(idx _ws.expert.message)" -v de="$(idx ikestate.deleted)" \
+		-v ow="$(idx ikestate.esp.one_way)" '
 		NR == FNR { if ($fi != "") final[FNR] = 1; next }
-		{ $ri = ""; if (final[FNR]) { $st = ""; $fi = ""; $ex = "" } print }' "$tmp/two" "$1"
+		{ $ri = ""; $ow = ""; if (final[FNR]) { $st = ""; $fi = ""; $ex = ""; $de = "" } print }' "$tmp/two" "$1"
 }
 if ! diff -u <(one_pass_view "$tmp/two") <(one_pass_view "$tmp/one"); then
 	echo "FAIL: single pass and two passes disagree" >&2; status=1

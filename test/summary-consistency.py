@@ -5,13 +5,16 @@ and the stats tree (`-2 -z ikestate,tree`) must count what the summary lists.
 For every tunnel of every capture, the summary row and the two-pass per-packet fields agree:
 retransmissions = packets with ikestate.retransmission, quick modes completed = QM3s, setup time =
 ikestate.setup_time, FAILED: X = the first ikestate.failed of the tunnel, STALLED in S = its
-capture-end ikestate.stalled, ? = no message of it could be placed, OK = none of these.
+capture-end ikestate.stalled, ESP ONE-WAY = one of its ESP packets has ikestate.esp.one_way, ? = no
+message of it could be placed, OK = none of these. DELETED in the state column = a packet with
+ikestate.deleted.
 """
 import collections, csv, io, os, re, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIELDS = ["ikestate.tunnel", "ikestate.retransmission", "ikestate.setup_time", "ikestate.failed",
-          "ikestate.stalled", "ikestate.final", "ikestate.state", "ikestate.msg"]
+          "ikestate.stalled", "ikestate.final", "ikestate.state", "ikestate.msg", "ikestate.esp.one_way",
+          "ikestate.deleted"]
 
 
 def tshark(cap, *args):
@@ -30,7 +33,8 @@ def check(cap):
         if not v["ikestate.tunnel"]:
             continue
         t = per.setdefault(v["ikestate.tunnel"], {"retr": 0, "qm": 0, "setup": "", "failed": "", "final": "",
-                                                          "placed": False, "unknown": False})
+                                                          "placed": False, "unknown": False,
+                                                          "one_way": False, "deleted": False})
         t["retr"] += bool(v["ikestate.retransmission"])
         t["qm"] += v["ikestate.msg"] == "QM3" and not v["ikestate.retransmission"]
         # IKEv2 child SAs: the one IKE_AUTH carries (READY, not refused), and each CREATE_CHILD_SA answer
@@ -42,6 +46,8 @@ def check(cap):
         t["failed"] = t["failed"] or v["ikestate.failed"]
         t["placed"] |= v["ikestate.state"] != ""
         t["unknown"] |= v["ikestate.msg"] == "?"
+        t["one_way"] |= v["ikestate.esp.one_way"] not in ("", "0", "False")
+        t["deleted"] |= v["ikestate.deleted"] not in ("", "0", "False")
         if v["ikestate.final"]:
             t["final"] = v["ikestate.stalled"]
     rows = list(csv.DictReader(io.StringIO(tshark(cap, "-q", "-z", "ikestate,tunnels,csv"))))
@@ -54,9 +60,11 @@ def check(cap):
             continue
         want_v = (f"FAILED: {t['failed']}" if t["failed"]
                   else f"STALLED in {t['final']}" if t["final"]
+                  else "ESP ONE-WAY" if t["one_way"]
                   else "?" if t["unknown"] and not t["placed"] else "OK")
-        got = (int(r["retransmissions"]), int(r["qm_completed"]), r["verdict"])
-        want = (t["retr"], t["qm"], want_v)
+        got = (int(r["retransmissions"]), int(r["qm_completed"]), r["verdict"],
+               r["asa_state"] in ("DELETED", "DELETE"))
+        want = (t["retr"], t["qm"], want_v, t["deleted"])
         if got != want or (t["setup"] and abs(float(r["setup_time"]) - float(t["setup"])) > 0.0005):
             bad.append(f"tunnel {r['tunnel']}: summary {got} setup {r['setup_time']}, packets {want} setup {t['setup']}")
     return bad + check_tree(cap, rows)
@@ -92,7 +100,15 @@ def check_tree(cap, rows):
                                  key=lambda a: tuple(int(x, 16 if ":" in a else 10) for x in re.split("[.:]", a) if x)))
         want[("By peer pair", pair)] += 1
         want[(pair, r["verdict"])] += 1
+        life = {"Rekey of an IKE SA still up": r["rekey_of"] != "0",
+                "Deleted": r["asa_state"] in ("DELETED", "DELETE"),
+                "With ESP traffic": r["esp_out"] != "0" or r["esp_in"] != "0",
+                "ESP one way": r["esp_one_way"] != "0"}
+        for item, yes in life.items():
+            want[("Lifecycle", item)] += yes
+        want[("IKE negotiations", "Lifecycle")] += any(life.values())
     got = {k: v for k, v in got.items() if k[0] != "IKE messages" and k[1] != "IKE messages"}
+    want = +want  # drop zero counts: the tree prints no empty node
     if got != dict(want):
         return [f"tree {sorted(got.items())} vs summary {sorted(want.items())}"]
     return []

@@ -6,7 +6,8 @@
  *   - a message built field by field (iks_msg), with values drawn mostly from small pools (so
  *     cookies, message IDs, digests and addresses collide and tunnels really progress) and
  *     sometimes absurd (any 64-bit cookie, length, payload bitmap, version, exchange, flags), or
- *   - an ICMP error quoting cookies, or a capture-end verdict (iks_fsm_finish) mid-stream.
+ *   - an ICMP error quoting cookies, an ESP packet or NAT-T keepalive, or a capture-end verdict
+ *     (iks_fsm_finish) mid-stream.
  * Every result is checked against the header's contract and kept: after the final
  * iks_fsm_finish all of them are read again (they must stay valid until iks_fsm_free).
  *
@@ -122,6 +123,23 @@ static void build_msg(src *s, iks_msg *m)
 	m->digest = dg < 0xc0 ? dg & 3 : take(s, 8); /* few digests: retransmissions happen */
 	addr(s, &m->src);
 	addr(s, &m->dst);
+	m->n_spi = u8(s) % (IKS_MAX_SPI + 1); /* decrypted proposal SPIs, few values: ESP links to them */
+	for (unsigned i = 0; i < m->n_spi; i++)
+		m->spi[i] = u8(s) & 3;
+}
+
+/* An ESP packet (spi != 0) or NAT-T keepalive (spi 0); SAs stay valid and are found again. */
+static void esp(src *s, iks_fsm *fsm, uint32_t frame, int64_t now)
+{
+	iks_addr a, b;
+	addr(s, &a);
+	addr(s, &b);
+	uint8_t sel = u8(s);
+	uint32_t spi = sel < 0xf0 ? sel & 3 : (uint32_t)take(s, 4);
+	const iks_esp_sa *sa = iks_fsm_esp(fsm, frame, now, &a, &b, spi, (uint32_t)take(s, 2), sel & 4);
+	CHECK(sa && sa->packets >= 1 && sa->tunnel <= iks_fsm_tunnel_count(fsm));
+	CHECK(sa->role <= IKS_ROLE_RESPONDER && sa->last_frame == frame);
+	CHECK(iks_fsm_esp_sa(fsm, &a, &b, spi) == sa);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -186,6 +204,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r = iks_fsm_feed(fsm, &m);
 			break;
 		case 6: {
+			if (op & 8) {
+				esp(&s, fsm, frame, now);
+				break;
+			}
 			uint64_t i = cookie(&s), rs = cookie(&s);
 			r = iks_fsm_icmp(fsm, now, i, rs);
 			break;
@@ -203,6 +225,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	iks_fsm_finish(fsm);
 	for (unsigned i = 0; i < n_kept; i++)
 		check_result(fsm, kept[i]);
+	for (uint32_t t = 1; t <= iks_fsm_tunnel_count(fsm); t++) {
+		iks_tunnel_summary sum;
+		CHECK(iks_fsm_summary(fsm, t, &sum));
+		CHECK(sum.state < IKS_S__COUNT && sum.hint < IKS_H__COUNT && sum.rekey_of < t);
+		CHECK(sum.esp_one_way == 0 || sum.esp_out + sum.esp_in >= IKS_ESP_ONE_WAY_MIN);
+	}
 	iks_fsm_free(fsm);
 	return 0;
 }

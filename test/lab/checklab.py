@@ -23,6 +23,9 @@ OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">=": lambda a, b: 
 NEG = {"==": "!=", "!=": "==", ">=": "<", "<": ">=", "<=": ">", ">": "<="}
 ROLES = ("initiator", "responder", "any")
 FIELDS = ("msg", "state", "ios_state", "qm_state")
+# Frame-count keywords -> (decrypt with the key tables, tshark -2: capture-end verdicts exist)
+COUNTS = {"frames": (False, False), "decrypted": (True, False),
+          "twopass": (False, True), "decrypted-twopass": (True, True)}
 
 
 class ExpectError(Exception):
@@ -59,6 +62,8 @@ def load_messages(cap):
             if not isinstance(st, dict):
                 continue
             g = lambda k: as_list(st.get("ikestate." + k))[0] if st.get("ikestate." + k) is not None else ""
+            if not g("msg"):
+                continue  # ESP / NAT-T keepalive: checked with display filters (frames, twopass)
             msgs.append({"frame": num, "tunnel": g("tunnel"), "msg": g("msg"), "role": g("role"),
                          "state": g("state"), "ios_state": g("ios_state"), "qm_state": g("qm_state"),
                          "retransmission": int(g("retransmission") or 0)})
@@ -88,10 +93,10 @@ class Capture:
         self.msgs = load_messages(path)
         self._filters = {}
 
-    def _count(self, flt, decrypt):
+    def _count(self, flt, decrypt, twopass=False):
         # load_messages() already proved that the plugin loads: skip that check (halves the cost)
-        out = tshark(self.path, (self.keys if decrypt else []) + ["-Y", flt, "-T", "fields", "-e", "frame.number"],
-                     check_loaded=False)
+        out = tshark(self.path, (self.keys if decrypt else []) + (["-2"] if twopass else []) +
+                     ["-Y", flt, "-T", "fields", "-e", "frame.number"], check_loaded=False)
         return len([l for l in out.splitlines() if l.strip()])
 
     def prefetch(self, lines):
@@ -102,20 +107,21 @@ class Capture:
                 toks = shlex.split(line)
             except ValueError:
                 continue
-            if len(toks) == 4 and toks[0] in ("frames", "decrypted"):
-                key = (toks[1], toks[0] == "decrypted")
+            if len(toks) == 4 and toks[0] in COUNTS:
+                key = (toks[1],) + COUNTS[toks[0]]
                 if key not in self._filters and key not in todo and (self.keys or not key[1]):
                     todo.append(key)
         with ThreadPoolExecutor(max_workers=3) as pool:
             for key, n in zip(todo, pool.map(lambda k: self._count(*k), todo)):
                 self._filters[key] = n
 
-    def count_filter(self, flt, decrypt=False):
+    def count_filter(self, flt, decrypt=False, twopass=False):
         if decrypt and not self.keys:
             raise ExpectError("no key table for this capture (test/captures/keys/lab-NAME.*)")
-        if (flt, decrypt) not in self._filters:
-            self._filters[(flt, decrypt)] = self._count(flt, decrypt)
-        return self._filters[(flt, decrypt)]
+        key = (flt, decrypt, twopass)
+        if key not in self._filters:
+            self._filters[key] = self._count(*key)
+        return self._filters[key]
 
     def sel(self, tunnel, role):
         return [m for m in self.msgs
@@ -143,12 +149,14 @@ def check_line(cap, line):
         op, n = parse_cmp(toks[1:], line)
         got = len({m["tunnel"] for m in cap.msgs if m["tunnel"]})
         return OPS[op](got, n), f"distinct tunnels: got {got}"
-    if kw in ("frames", "decrypted"):
+    if kw in COUNTS:
         if len(toks) != 4:
             raise ExpectError(f"usage: {kw} \"DISPLAY FILTER\" OP N: {line}")
         op, n = parse_cmp(toks[2:], line)
-        got = cap.count_filter(toks[1], decrypt=(kw == "decrypted"))
-        return OPS[op](got, n), f"frames matching {toks[1]!r}{' with the key table' if kw == 'decrypted' else ''}: got {got}"
+        decrypt, twopass = COUNTS[kw]
+        got = cap.count_filter(toks[1], decrypt, twopass)
+        how = (" with the key table" if decrypt else "") + (" in two passes" if twopass else "")
+        return OPS[op](got, n), f"frames matching {toks[1]!r}{how}: got {got}"
     if kw in ("seq", "last", "retransmissions", "count", "messages"):
         if len(toks) < 3:
             raise ExpectError(f"too short: {line}")

@@ -1238,6 +1238,208 @@ static void test_rekey_of(fx *f, gconstpointer d)
 	g_assert_cmpuint(iks_fsm_rekey_of(f->fsm, feed(f, MM1(C, B, 8), 1)->tunnel), ==, 0);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Lifecycle and ESP data plane (issue #9)
+ */
+static const iks_esp_sa *iks_esp_fed(fx *f, iks_addr src, iks_addr dst, uint32_t spi)
+{
+	f->now += SEC / 10;
+	return iks_fsm_esp(f->fsm, ++f->frame, f->now, &src, &dst, spi, 100, false);
+}
+
+static void main_mode_done(fx *f, iks_addr a, iks_addr b, uint64_t i, uint64_t r)
+{
+	main_mode_to_mm4(f, a, b, i, r);
+	feed(f, MM5(a, b, i, r), SEC / 100);
+	feed(f, MM6(b, a, i, r), SEC / 100);
+}
+
+/* Rule: a Delete of the IKE SA (clear, or marked by the glue when decrypted) moves both sides to
+ * DELETED from that message on; the summary says so. A Delete of an ESP SA changes nothing. */
+static void test_delete_seen(fx *f, gconstpointer d)
+{
+	(void)d;
+	main_mode_done(f, A, B, 1, 2);
+	iks_result *esp_del = feed(f, mk(A, B, 1, 2, IKS_EXCH_INFO, IKS_FLAG_ENCRYPTED, 0x10, 0, 76, 0), SEC);
+	g_assert_cmpstr(iks_state_name(esp_del->state), ==, "MM_ACTIVE");
+	iks_result *del = feed(f, mk(A, B, 1, 2, IKS_EXCH_INFO, IKS_FLAG_ENCRYPTED, 0x11, BIT(IKS_PL_DELETE), 92, 0), 1);
+	g_assert_cmpstr(iks_state_name(del->state), ==, "DELETED");
+	g_assert_true(del->flags & IKS_R_DELETED);
+	iks_result *after = feed(f, mk(B, A, 1, 2, IKS_EXCH_INFO, IKS_FLAG_ENCRYPTED, 0x12, 0, 92, 0), 1);
+	g_assert_cmpstr(iks_state_name(after->state), ==, "DELETED");
+	g_assert_false(after->flags & IKS_R_DELETED); /* only the deleting message carries the flag */
+	iks_fsm_finish(f->fsm);
+	iks_tunnel_summary s;
+	g_assert_true(iks_fsm_summary(f->fsm, 1, &s));
+	g_assert_true(s.deleted);
+	g_assert_cmpstr(iks_state_name(s.state), ==, "DELETED");
+}
+
+/* Rule: without keys, an IKE SA that ends with unanswered encrypted Informationals from one side,
+ * followed by a new IKE SA between the peers or by a stall timeout of silence, was deleted; not
+ * when the capture ends right after, when the last Informational answers the peer's (DPD ACK),
+ * nor when the tunnel's ESP goes on. Several at once are Deletes, not a dead peer. */
+static void test_delete_inferred(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_addr D = { 4, { 198, 51, 100, 30 }, 500 }, E = { 4, { 198, 51, 100, 31 }, 500 };
+	/* 1: three Deletes in the same millisecond, then a new main mode. */
+	main_mode_done(f, A, B, 1, 2);
+	iks_result *last = NULL;
+	for (uint32_t k = 0; k < 3; k++)
+		last = feed(f, INFO_ENC(A, B, 1, 2, 0x500 + k), SEC / 10000);
+	g_assert_cmpuint(last->failed, ==, 0);
+	feed(f, MM1(A, B, 3), SEC);
+	/* 2: R-U-THERE then its ACK, capture goes on for a long time. */
+	main_mode_done(f, C, B, 5, 6);
+	feed(f, INFO_ENC(C, B, 5, 6, 0x600), 10 * SEC);
+	iks_result *ack = feed(f, INFO_ENC(B, C, 5, 6, 0x601), SEC / 100);
+	/* 3: one Informational, then 40 s of silence (another pair's packet ends the capture). */
+	main_mode_done(f, D, B, 7, 8);
+	iks_result *del = feed(f, INFO_ENC(D, B, 7, 8, 0x700), SEC);
+	/* 4: one Informational, but its ESP goes on. */
+	main_mode_done(f, E, B, 9, 10);
+	iks_result *not_del = feed(f, INFO_ENC(E, B, 9, 10, 0x800), SEC);
+	f->now += 5 * SEC;
+	iks_fsm_esp(f->fsm, ++f->frame, f->now, &E, &B, 0x1234, 100, false);
+	f->now += 40 * SEC;
+	iks_result *end = feed(f, MM1(C, A, 11), 0);
+	iks_fsm_finish(f->fsm);
+	g_assert_true(last->flags & IKS_R_DELETED);
+	g_assert_true(last->flags & IKS_R_FINAL);
+	g_assert_cmpstr(iks_state_name(last->state), ==, "MM_ACTIVE"); /* a guess relabels no state */
+	g_assert_cmpuint(last->hint, ==, IKS_H_DELETE_INFERRED);
+	g_assert_false(ack->flags & IKS_R_DELETED);
+	g_assert_true(del->flags & IKS_R_DELETED);
+	g_assert_false(not_del->flags & IKS_R_DELETED);
+	iks_tunnel_summary s;
+	g_assert_true(iks_fsm_summary(f->fsm, del->tunnel, &s));
+	g_assert_true(s.deleted);
+	g_assert_cmpstr(iks_state_name(s.state), ==, "DELETED");
+	g_assert_true(iks_fsm_summary(f->fsm, ack->tunnel, &s));
+	g_assert_false(s.deleted);
+	/* Live capture: the ESP-linked tunnel speaks again; the previous verdicts are undone first. */
+	g_assert_cmpuint(end->tunnel, >, 0);
+	feed(f, INFO_ENC(B, D, 7, 8, 0x701), SEC);
+	iks_fsm_finish(f->fsm);
+	g_assert_false(del->flags & IKS_R_DELETED);
+	g_assert_cmpstr(iks_state_name(del->state), ==, "MM_ACTIVE");
+}
+
+/* Rule: a dead peer needs its unanswered Informationals spread over a second at least, and says
+ * for how long it went unanswered. */
+static void test_dead_peer_timing(fx *f, gconstpointer d)
+{
+	(void)d;
+	main_mode_done(f, A, B, 1, 2);
+	feed(f, INFO_ENC(A, B, 1, 2, 0x10), 30 * SEC);
+	feed(f, INFO_ENC(A, B, 1, 2, 0x11), 2 * SEC);
+	iks_result *dead = feed(f, INFO_ENC(A, B, 1, 2, 0x12), 2 * SEC);
+	g_assert_cmpstr(iks_failed_name(dead->failed), ==, "PEER_DEAD");
+	g_assert_cmpint(dead->setup_ns, ==, 4 * SEC);
+}
+
+/* Rule: iks_parse keeps the Delete bit only for a Delete of the ISAKMP SA (protocol 1). */
+static void test_parse_delete_protocol(void)
+{
+	for (uint8_t proto = 1; proto <= 3; proto += 2) {
+		uint8_t b[28 + 16] = { 0 };
+		b[0] = 1;                   /* initiator cookie */
+		b[16] = IKS_PL_DELETE;      /* first payload */
+		b[17] = 0x10;               /* version 1.0 */
+		b[18] = IKS_EXCH_INFO;
+		b[27] = sizeof b;           /* length */
+		b[28 + 3] = 16;             /* payload length */
+		b[28 + 7] = 1;              /* DOI IPsec */
+		b[28 + 8] = proto;          /* protocol */
+		b[28 + 9] = 4;              /* SPI size */
+		b[28 + 11] = 1;             /* one SPI */
+		iks_msg m;
+		memset(&m, 0, sizeof m);
+		g_assert_true(iks_parse(b, sizeof b, &m));
+		g_assert_cmpuint(!!(m.payloads & BIT(IKS_PL_DELETE)), ==, proto == 1);
+	}
+}
+
+/* Rule: ESP is counted per SA (addresses without ports, SPI) and linked to the IKE SA up between
+ * its addresses at its first packet, with the sender's role; spi 0 counts NAT-T keepalives. */
+static void test_esp_counting_and_link(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_addr a4500 = A, b4500 = B;
+	a4500.port = b4500.port = 4500;
+	main_mode_done(f, A, B, 1, 2);
+	feed(f, MM1(A, B, 3), SEC); /* a re-negotiation that never completes */
+	const iks_esp_sa *x = iks_fsm_esp(f->fsm, ++f->frame, f->now, &a4500, &b4500, 0xc001, 120, true);
+	const iks_esp_sa *y = iks_fsm_esp(f->fsm, ++f->frame, f->now, &A, &B, 0xc001, 100, true);
+	g_assert_true(x == y);
+	g_assert_cmpuint(x->packets, ==, 2);
+	g_assert_cmpuint(x->bytes, ==, 220);
+	g_assert_cmpuint(x->tunnel, ==, 1); /* the IKE SA up, not the failing newer one */
+	g_assert_cmpstr(iks_role_name(x->role), ==, "initiator");
+	const iks_esp_sa *back = iks_fsm_esp(f->fsm, ++f->frame, f->now, &B, &A, 0xc002, 100, true);
+	g_assert_cmpstr(iks_role_name(back->role), ==, "responder");
+	iks_fsm_esp(f->fsm, ++f->frame, f->now, &A, &B, 0, 1, true);
+	g_assert_true(iks_fsm_esp_sa(f->fsm, &A, &b4500, 0xc001) == x);
+	g_assert_null(iks_fsm_esp_sa(f->fsm, &A, &B, 0xdead));
+	/* No IKE SA between these two: tunnel 0, still counted. */
+	g_assert_cmpuint(iks_fsm_esp(f->fsm, ++f->frame, f->now, &C, &B, 0x77, 100, false)->tunnel, ==, 0);
+	iks_fsm_finish(f->fsm);
+	iks_tunnel_summary s;
+	g_assert_true(iks_fsm_summary(f->fsm, 1, &s));
+	g_assert_cmpuint(s.esp_out, ==, 2);
+	g_assert_cmpuint(s.esp_in, ==, 1);
+	g_assert_cmpuint(s.keepalives, ==, 1);
+	g_assert_cmpuint(s.esp_one_way, ==, 0);
+}
+
+/* Rule: an SA with IKS_ESP_ONE_WAY_MIN packets or more and no ESP at all coming back is one-way;
+ * fewer packets give no verdict; ESP coming back later (live capture) withdraws it. */
+static void test_esp_one_way(fx *f, gconstpointer d)
+{
+	(void)d;
+	main_mode_done(f, A, B, 1, 2);
+	const iks_esp_sa *sa = NULL;
+	for (uint32_t k = 0; k < IKS_ESP_ONE_WAY_MIN; k++)
+		sa = iks_esp_fed(f, A, B, 0xc001);
+	const iks_esp_sa *few = NULL;
+	for (uint32_t k = 0; k + 1 < IKS_ESP_ONE_WAY_MIN; k++)
+		few = iks_esp_fed(f, C, B, 0xc003);
+	iks_fsm_finish(f->fsm);
+	g_assert_true(sa->one_way);
+	g_assert_false(few->one_way);
+	iks_tunnel_summary s;
+	g_assert_true(iks_fsm_summary(f->fsm, 1, &s));
+	g_assert_cmpuint(s.esp_one_way, ==, 1);
+	g_assert_cmpuint(s.hint, ==, IKS_H_ESP_ONE_WAY);
+	iks_esp_fed(f, B, A, 0xc002);
+	iks_fsm_finish(f->fsm);
+	g_assert_false(sa->one_way);
+	g_assert_true(iks_fsm_summary(f->fsm, 1, &s));
+	g_assert_cmpuint(s.esp_one_way, ==, 0);
+}
+
+/* Rule: an SPI announced in a decrypted message links its ESP to that message's IKE SA, even when
+ * a newer IKE SA is up between the same peers; the address fallback would pick the newer one. */
+static void test_esp_link_by_spi(fx *f, gconstpointer d)
+{
+	(void)d;
+	main_mode_done(f, A, B, 1, 2);
+	iks_msg qm1 = QM(A, B, 1, 2, 0x77, 300, 0);
+	qm1.spi[0] = 0xaaaa0001;
+	qm1.n_spi = 1;
+	g_assert_cmpuint(feed(f, qm1, SEC)->tunnel, ==, 1);
+	uint32_t qm1_frame = f->frame;
+	main_mode_done(f, A, B, 3, 4);
+	const iks_esp_sa *to_a = iks_esp_fed(f, B, A, 0xaaaa0001);
+	g_assert_cmpuint(to_a->tunnel, ==, 1);
+	g_assert_cmpuint(to_a->negotiated_in, ==, qm1_frame);
+	g_assert_cmpstr(iks_role_name(to_a->role), ==, "responder");
+	const iks_esp_sa *to_b = iks_esp_fed(f, A, B, 0xbbbb0001);
+	g_assert_cmpuint(to_b->tunnel, ==, 2);
+	g_assert_cmpuint(to_b->negotiated_in, ==, 0);
+}
+
 #define ADD(name, fn) g_test_add(name, fx, NULL, fx_setup, fn, fx_teardown)
 
 int main(int argc, char **argv)
@@ -1274,6 +1476,13 @@ int main(int argc, char **argv)
 	ADD("/diag/final-verdicts", test_final_verdicts);
 	ADD("/diag/summary", test_summary);
 	ADD("/diag/dead-peer", test_dead_peer);
+	ADD("/diag/dead-peer-timing", test_dead_peer_timing);
+	ADD("/lifecycle/delete-seen", test_delete_seen);
+	ADD("/lifecycle/delete-inferred", test_delete_inferred);
+	ADD("/esp/counting-and-link", test_esp_counting_and_link);
+	ADD("/esp/one-way", test_esp_one_way);
+	ADD("/esp/link-by-spi", test_esp_link_by_spi);
+	g_test_add_func("/parse/delete-protocol", test_parse_delete_protocol);
 	g_test_add_func("/parse/payload-chain", test_parse_payload_chain);
 	g_test_add_func("/parse/ikev2", test_parse_ikev2);
 	g_test_add_func("/parse/hostile", test_parse_hostile);

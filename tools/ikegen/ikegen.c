@@ -923,7 +923,8 @@ static void natt_keepalive(Neg *n)
     emit_udp(n->ini, n->rsp, n->iport, n->rport, &ff, 1);
 }
 
-static void esp_udp(Neg *n, int from_ini)
+/* One ESP packet (RFC 4303): in UDP 4500 when udp, else IP protocol 50. */
+static void esp_packet(Neg *n, int from_ini, int udp)
 {
     GByteArray *b = g_byte_array_new();
     if (!n->esp_spi_i) {
@@ -933,8 +934,17 @@ static void esp_udp(Neg *n, int from_ini)
     ba_u32(b, from_ini ? n->esp_spi_r : n->esp_spi_i); /* SPI of the receiver */
     ba_u32(b, from_ini ? ++n->esp_seq_i : ++n->esp_seq_r);
     ba_rand(b, 16 + 16 * rnd_range(3, 8) + 12); /* IV, ciphertext, ICV */
-    emit_udp(from_ini ? n->ini : n->rsp, from_ini ? n->rsp : n->ini, 4500, 4500, b->data, b->len);
+    Ep *src = from_ini ? n->ini : n->rsp, *dst = from_ini ? n->rsp : n->ini;
+    if (udp)
+        emit_udp(src, dst, 4500, 4500, b->data, b->len);
+    else
+        emit_ip(src, dst, 50, b->data, b->len, 0, 0);
     g_byte_array_free(b, TRUE);
+}
+
+static void esp_udp(Neg *n, int from_ini)
+{
+    esp_packet(n, from_ini, 1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -990,6 +1000,26 @@ static void sc_natt(void)
     natt_keepalive(n);
     wait_s(5);
     step(n, S_INFO_I);
+}
+
+/* ESP data plane (issue #9): two-way ESP on one tunnel; one-way ESP ("encaps, no decaps") on a
+ * second; two-way ESP between peers whose IKE SA is not in the capture. */
+static void sc_esp(void)
+{
+    Neg *a = neg_new(ep_new("192.0.2.60"), ep_new("203.0.113.60"));
+    Neg *b = neg_new(ep_new("192.0.2.61"), ep_new("203.0.113.61"));
+    Neg *c = neg_new(ep_new("192.0.2.62"), ep_new("203.0.113.62"));
+    run(a, MM_ALL);
+    run(a, QM_ALL);
+    run(b, MM_ALL);
+    run(b, QM_ALL);
+    for (int i = 0; i < 8; i++) {
+        wait_ms(100, 300);
+        esp_packet(a, 1, 0);
+        esp_packet(a, 0, 0);
+        esp_packet(b, 1, 0);
+        esp_packet(c, i % 2, 0);
+    }
 }
 
 /* 4. retransmissions: MM1 x3, MM3/MM4 pair resent, QM1 resent */
@@ -1805,6 +1835,7 @@ static const Scenario scenarios[] = {
     { "commit-bit", "quick mode with commit bit and QM4 (CONNECTED)", sc_commit_bit },
     { "modecfg", "aggressive mode, XAUTH + Mode-Config transactions (type 6), quick mode", sc_modecfg },
     { "p1-refused", "MM1 answered by clear N(NO-PROPOSAL-CHOSEN), MM1 retried twice", sc_p1_refused },
+    { "esp", "ESP both ways on one tunnel, one way only on a second, ESP without IKE SA on a third pair", sc_esp },
     { "ikev2", "IKEv2 beside IKEv1: COOKIE retry, fragmented IKE_AUTH re-sent, responder CHILD/INFO with MID 0/1 and delete; no answer; AUTH refused; NO_PROPOSAL_CHOSEN", sc_ikev2 },
 };
 

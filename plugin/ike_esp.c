@@ -1,0 +1,149 @@
+/* ike_esp.c — the ESP data plane after the negotiation: packets and bytes per SPI and direction,
+ * each SA linked to the IKE SA between its two addresses, and the one-way verdict (the
+ * `show crypto ipsec sa` picture "encaps rising, decaps zero" on the sending side).
+ *
+ * Without keys an ESP packet names only its SPI and addresses: an SA is linked to the IKE SA up
+ * between those addresses when its first packet is seen, and keeps that link for its life.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "ike_fsm_int.h"
+
+#include <string.h>
+
+/* Keys of both tables are iks_esp_sa (ports cleared: NAT-T moves them); the pair table's have
+ * spi 0 and count nothing, they only say "ESP went this way". */
+static guint esp_hash(gconstpointer k)
+{
+	const iks_esp_sa *s = k;
+	guint h = 2166136261u ^ s->spi;
+	for (unsigned i = 0; i < s->src.len; i++)
+		h = (h ^ s->src.bytes[i]) * 16777619u;
+	for (unsigned i = 0; i < s->dst.len; i++)
+		h = (h ^ s->dst.bytes[i]) * 16777619u;
+	return h;
+}
+
+static gboolean esp_equal(gconstpointer a, gconstpointer b)
+{
+	const iks_esp_sa *x = a, *y = b;
+	return x->spi == y->spi && iks_addr_eq(&x->src, &y->src) && iks_addr_eq(&x->dst, &y->dst);
+}
+
+static iks_esp_sa esp_key(const iks_addr *src, const iks_addr *dst, uint32_t spi)
+{
+	iks_esp_sa k;
+	memset(&k, 0, sizeof k);
+	k.src = *src;
+	k.dst = *dst;
+	k.src.port = k.dst.port = 0;
+	k.spi = spi;
+	return k;
+}
+
+void iks_esp_free(iks_fsm *fsm)
+{
+	if (fsm->esp_sas) {
+		g_hash_table_destroy(fsm->esp_sas);
+		g_hash_table_destroy(fsm->esp_pairs);
+	}
+	if (fsm->esp_spis)
+		g_hash_table_destroy(fsm->esp_spis);
+}
+
+/* A decrypted SA proposal names the SPI its sender will receive ESP on: the exact link of the ESP
+ * SA to its IKE SA and to the message, whatever other IKE SAs the two peers have. */
+void iks_esp_note_spis(iks_fsm *fsm, const iks_msg *m, const iks_result *r)
+{
+	if (!r->tunnel || r->retrans)
+		return;
+	if (!fsm->esp_spis)
+		fsm->esp_spis = g_hash_table_new_full(esp_hash, esp_equal, g_free, NULL);
+	for (unsigned i = 0; i < m->n_spi && i < IKS_MAX_SPI; i++) {
+		iks_addr none;
+		memset(&none, 0, sizeof none);
+		iks_esp_sa k = esp_key(&none, &m->src, m->spi[i]);
+		if (!k.spi || g_hash_table_contains(fsm->esp_spis, &k))
+			continue;
+		iks_esp_sa *s = g_memdup2(&k, sizeof k);
+		s->tunnel = r->tunnel;
+		s->negotiated_in = m->frame;
+		g_hash_table_add(fsm->esp_spis, s);
+	}
+}
+
+const iks_esp_sa *iks_fsm_esp_sa(const iks_fsm *fsm, const iks_addr *src, const iks_addr *dst, uint32_t spi)
+{
+	iks_esp_sa k = esp_key(src, dst, spi);
+	return fsm->esp_sas ? g_hash_table_lookup(fsm->esp_sas, &k) : NULL;
+}
+
+const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const iks_addr *src, const iks_addr *dst,
+			      uint32_t spi, uint32_t len, bool udp)
+{
+	if (!fsm->esp_sas) {
+		fsm->esp_sas = g_hash_table_new_full(esp_hash, esp_equal, g_free, NULL);
+		fsm->esp_pairs = g_hash_table_new_full(esp_hash, esp_equal, g_free, NULL);
+	}
+	iks_esp_sa k = esp_key(src, dst, spi);
+	iks_esp_sa *sa = g_hash_table_lookup(fsm->esp_sas, &k);
+	if (!sa) {
+		sa = g_memdup2(&k, sizeof k);
+		sa->first_ns = ts_ns;
+		sa->first_frame = frame;
+		sa->udp = udp;
+		iks_addr none;
+		memset(&none, 0, sizeof none);
+		iks_esp_sa nk = esp_key(&none, dst, spi);
+		const iks_esp_sa *neg = fsm->esp_spis ? g_hash_table_lookup(fsm->esp_spis, &nk) : NULL;
+		const iks_tunnel *t = neg ? g_ptr_array_index(fsm->all_tunnels, neg->tunnel - 1)
+					  : iks_diag_tunnel_between(fsm, src, dst);
+		sa->negotiated_in = neg ? neg->negotiated_in : 0;
+		if (t) {
+			sa->tunnel = t->index;
+			sa->role = (uint8_t)iks_role_of(t, iks_addr_eq(src, &t->ref) ? DIR_REF : DIR_OTHER);
+		}
+		g_hash_table_add(fsm->esp_sas, sa);
+		if (spi && !g_hash_table_contains(fsm->esp_pairs, &k)) {
+			iks_esp_sa *p = g_memdup2(&k, sizeof k);
+			p->spi = 0;
+			g_hash_table_add(fsm->esp_pairs, p);
+		}
+	}
+	if (sa->packets < UINT32_MAX)
+		sa->packets++;
+	sa->bytes += len;
+	sa->last_ns = ts_ns;
+	sa->last_frame = frame;
+	if (sa->tunnel) {
+		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, sa->tunnel - 1);
+		t->esp_last_ns = ts_ns;
+		if (!spi)
+			t->keepalives++;
+		else if (sa->role)
+			t->esp_packets[sa->role == IKS_ROLE_RESPONDER]++;
+		else /* roles unknown: the summary reports first sender and peer */
+			t->esp_packets[!iks_addr_eq(src, &t->ref)]++;
+	}
+	return sa;
+}
+
+/* Capture end: an SA is one-way when it carried enough packets and no ESP at all went from its
+ * receiver back to its sender (any SPI: a rekey changes SPIs, not the picture). */
+void iks_esp_finish(iks_fsm *fsm)
+{
+	for (guint i = 0; i < fsm->all_tunnels->len; i++)
+		((iks_tunnel *)g_ptr_array_index(fsm->all_tunnels, i))->esp_one_way = 0;
+	if (!fsm->esp_sas)
+		return;
+	GHashTableIter it;
+	gpointer k;
+	g_hash_table_iter_init(&it, fsm->esp_sas);
+	while (g_hash_table_iter_next(&it, &k, NULL)) {
+		iks_esp_sa *sa = k;
+		iks_esp_sa back = esp_key(&sa->dst, &sa->src, 0);
+		sa->one_way = sa->spi && sa->packets >= IKS_ESP_ONE_WAY_MIN && !g_hash_table_contains(fsm->esp_pairs, &back);
+		if (sa->one_way && sa->tunnel)
+			((iks_tunnel *)g_ptr_array_index(fsm->all_tunnels, sa->tunnel - 1))->esp_one_way++;
+	}
+}
