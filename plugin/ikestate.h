@@ -6,6 +6,7 @@
 #define IKESTATE_H
 
 #include "ike_fsm.h"
+#include "ike_frames.h"
 
 /* The machine of the open capture, with its capture-end verdicts up to date; NULL if none. */
 iks_fsm *ikestate_finished_fsm(void);

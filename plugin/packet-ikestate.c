@@ -22,7 +22,6 @@
 #include <epan/conversation_filter.h>
 #include <epan/prefs.h>
 #include <epan/prefs-int.h>
-#include <epan/proto_data.h>
 #include <epan/uat-int.h>
 
 #include <epan/tap.h>
@@ -121,6 +120,8 @@ static struct {
 } esp_seen;
 
 static iks_fsm *fsm;       /* one per open capture file */
+static iks_frames *labels; /* frame -> its iks_results, in message order (not per-packet proto data:
+			    * a quarter of the memory, and one bit test for frames without) */
 static bool fsm_finished; /* capture-end verdicts are up to date */
 int ikestate_tap = -1;
 
@@ -162,6 +163,7 @@ static void ikestate_init(void)
 		return;
 	iks_config cfg = { pref_stall_retransmissions, (int64_t)pref_stall_timeout * 1000000000 };
 	fsm = iks_fsm_new(&cfg);
+	labels = iks_frames_new();
 	fsm_finished = false;
 	if (ike_decryption_configured() && hf_decrypted->len > 0)
 		set_postdissector_wanted_hfids(ikestate_handle, g_array_copy(hf_decrypted));
@@ -172,6 +174,8 @@ static void ikestate_cleanup(void)
 	set_postdissector_wanted_hfids(ikestate_handle, NULL);
 	iks_fsm_free(fsm);
 	fsm = NULL;
+	iks_frames_free(labels);
+	labels = NULL;
 }
 
 /* --- Hooks ---------------------------------------------------------------------------------- */
@@ -422,7 +426,7 @@ static iks_result *track_icmp(packet_info *pinfo, tvbuff_t *quoted)
 	return iks_fsm_icmp(fsm, ts_of(pinfo), tvb_get_ntoh64(quoted, 0), tvb_get_ntoh64(quoted, 8));
 }
 
-/* First pass: one result per ISAKMP message of the frame, in order, kept as per-packet data. */
+/* First pass: one result per ISAKMP message of the frame, in order, kept in `labels`. */
 static void ikestate_track(packet_info *pinfo, proto_tree *tree)
 {
 	fsm_finished = false;
@@ -430,10 +434,9 @@ static void ikestate_track(packet_info *pinfo, proto_tree *tree)
 	if (seen.quoted) {
 		iks_result *r = track_icmp(pinfo, seen.tvb[0]);
 		if (r)
-			p_add_proto_data(wmem_file_scope(), pinfo, proto_ikestate, 0, r);
+			iks_frames_add(labels, pinfo->num, r);
 		return;
 	}
-	guint32 key = 0;
 	for (guint i = 0; i < seen.n; i++) {
 		int avail = (int)tvb_captured_length(seen.tvb[i]);
 		iks_msg m;
@@ -448,7 +451,7 @@ static void ikestate_track(packet_info *pinfo, proto_tree *tree)
 		to_iks_addr(&pinfo->dst, pinfo->destport, &m.dst);
 		iks_result *r = iks_fsm_feed(fsm, &m);
 		if (r)
-			p_add_proto_data(wmem_file_scope(), pinfo, proto_ikestate, key++, r);
+			iks_frames_add(labels, pinfo->num, r);
 	}
 }
 
@@ -661,23 +664,36 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 		return render_esp(tvb, pinfo, tree);
 	const iks_result *r;
 	guint32 key = 0;
-	while ((r = (const iks_result *)p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, key++))) {
+	while ((r = (const iks_result *)iks_frames_get(labels, pinfo->num, key++))) {
 		ikestate_render(tvb, pinfo, tree, r);
 		tap_queue_packet(ikestate_tap, pinfo, r);
 	}
 	return key > 1 ? tvb_captured_length(tvb) : 0;
 }
 
-/* Right-click › Conversation Filter › IKE negotiation: the whole negotiation of this packet. */
+/* The tunnel of a dissected packet (its first message, or its ESP SA), 0 for none. */
+static guint32 tunnel_of(packet_info *pinfo)
+{
+	const iks_result *r = fsm ? (const iks_result *)iks_frames_get(labels, pinfo->num, 0) : NULL;
+	if (r)
+		return r->tunnel;
+	const iks_esp_sa *sa = fsm && esp_seen.frame == pinfo->num
+				       ? iks_fsm_esp_sa(fsm, &esp_seen.src, &esp_seen.dst, esp_seen.spi)
+				       : NULL;
+	return sa ? sa->tunnel : 0;
+}
+
+/* Right-click › Conversation Filter › IKE negotiation: the whole negotiation of this packet (ESP
+ * and NAT-T keepalives included). */
 static iks_conv_bool ikestate_filter_valid(IKS_CONV_FILTER_ARGS)
 {
-	return p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, 0) != NULL;
+	return tunnel_of(pinfo) != 0;
 }
 
 static char *ikestate_build_filter(IKS_CONV_FILTER_ARGS)
 {
-	const iks_result *r = p_get_proto_data(wmem_file_scope(), pinfo, proto_ikestate, 0);
-	return r ? g_strdup_printf("ikestate.tunnel == %u", r->tunnel) : NULL;
+	guint32 t = tunnel_of(pinfo);
+	return t ? g_strdup_printf("ikestate.tunnel == %u", t) : NULL;
 }
 
 void proto_register_ikestate(void);

@@ -1,6 +1,7 @@
 /* Unit tests of the state machine and the ISAKMP header parser (GLib g_test).
  * Each test names the rule of issue #2 §4 it guards. */
 #include "ike_fsm.h"
+#include "ike_frames.h"
 
 #include <glib.h>
 #include <string.h>
@@ -1440,6 +1441,35 @@ static void test_esp_link_by_spi(fx *f, gconstpointer d)
 	g_assert_cmpuint(to_b->negotiated_in, ==, 0);
 }
 
+/* Rule: the frame index gives back each frame's items in order, nothing for other frames, across
+ * block boundaries; frames out of capture order (and frame 0) are refused, not misfiled. */
+static void test_frame_index(void)
+{
+	iks_frames *x = iks_frames_new();
+	static int items[10000];
+	g_assert_false(iks_frames_add(x, 0, &items[0]));
+	g_assert_true(iks_frames_add(x, 3, &items[1]));
+	g_assert_true(iks_frames_add(x, 3, &items[2]));
+	for (uint32_t f = 10; f < 9000; f++)
+		g_assert_true(iks_frames_add(x, f * 3, &items[f]));
+	g_assert_true(iks_frames_add(x, 5000000, &items[9999]));
+	g_assert_false(iks_frames_add(x, 4, &items[3])); /* before the last one added */
+	g_assert_true(iks_frames_get(x, 3, 0) == &items[1]);
+	g_assert_true(iks_frames_get(x, 3, 1) == &items[2]);
+	g_assert_null(iks_frames_get(x, 3, 2));
+	g_assert_null(iks_frames_get(x, 4, 0));
+	g_assert_null(iks_frames_get(x, 31, 0));
+	for (uint32_t f = 10; f < 9000; f++) {
+		g_assert_true(iks_frames_get(x, f * 3, 0) == &items[f]);
+		g_assert_null(iks_frames_get(x, f * 3, 1));
+		g_assert_null(iks_frames_get(x, f * 3 + 1, 0));
+	}
+	g_assert_true(iks_frames_get(x, 5000000, 0) == &items[9999]);
+	g_assert_null(iks_frames_get(x, 4999999, 0));
+	g_assert_null(iks_frames_get(x, UINT32_MAX, 0));
+	iks_frames_free(x);
+}
+
 #define ADD(name, fn) g_test_add(name, fx, NULL, fx_setup, fn, fx_teardown)
 
 int main(int argc, char **argv)
@@ -1483,6 +1513,7 @@ int main(int argc, char **argv)
 	ADD("/esp/one-way", test_esp_one_way);
 	ADD("/esp/link-by-spi", test_esp_link_by_spi);
 	g_test_add_func("/parse/delete-protocol", test_parse_delete_protocol);
+	g_test_add_func("/frames/index", test_frame_index);
 	g_test_add_func("/parse/payload-chain", test_parse_payload_chain);
 	g_test_add_func("/parse/ikev2", test_parse_ikev2);
 	g_test_add_func("/parse/hostile", test_parse_hostile);
