@@ -4,7 +4,7 @@
  *
  *   ikegen SCENARIO OUT.pcap        write one named scenario
  *   ikegen --list                   list scenarios with a one-line description
- *   ikegen --mix N [--seed S] [--ike-percent P] OUT.pcap
+ *   ikegen --mix N [--seed S] [--ike-percent P] [--esp-packets K] OUT.pcap
  *                                   ~N packets of interleaved negotiations
  *                                   plus background non-IKE UDP/TCP traffic
  *                                   (P % of the packets in IKE flows, default 60)
@@ -1393,6 +1393,8 @@ static double ss_retx(int k)
     return t;
 }
 
+static guint esp_packets; /* --esp-packets: plain ESP after each main mode + quick mode of the mix */
+
 static void mix_negotiation(void)
 {
     int v6 = rnd_range(0, 99) < 5;
@@ -1401,9 +1403,13 @@ static void mix_negotiation(void)
     Neg *n = neg_new(i, r);
     n->tsel = (int)rnd_range(0, 2);
     guint32 kind = rnd_range(0, 99);
-    if (kind < 40) { /* main mode + QM (+ DPD / rekey QM) */
+    if (kind < 40) { /* main mode + QM (+ ESP, DPD / rekey QM) */
         run(n, MM_ALL);
         run(n, QM_ALL);
+        for (guint k = 0; k < esp_packets; k++) { /* plain ESP, both ways */
+            wait_ms(1, 50);
+            esp_packet(n, (int)(k % 2), 0);
+        }
         if (rnd_range(0, 1)) {
             wait_s(rnd_range(10, 30));
             step(n, S_INFO_I);
@@ -1847,7 +1853,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: ikegen SCENARIO OUT.pcap\n"
                     "       ikegen --list\n"
-                    "       ikegen --mix N [--seed S] [--ike-percent P] OUT.pcap\n"
+                    "       ikegen --mix N [--seed S] [--ike-percent P] [--esp-packets K] OUT.pcap\n"
                     "       ikegen --flood N [--seed S] OUT.pcap\n");
 }
 
@@ -1904,6 +1910,8 @@ int main(int argc, char **argv)
                 seed = v;
             } else if (!is_flood && strcmp(argv[a], "--ike-percent") == 0 && v >= 1 && v <= 100) {
                 ike_percent = (guint)v;
+            } else if (!is_flood && strcmp(argv[a], "--esp-packets") == 0 && v <= 100000) {
+                esp_packets = (guint)v;
             } else {
                 usage();
                 return 2;
