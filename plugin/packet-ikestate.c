@@ -614,7 +614,8 @@ static int render_esp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 				       ? iks_fsm_esp_sa(fsm, &esp_seen.src, &esp_seen.dst, esp_seen.spi)
 				       : iks_fsm_esp(fsm, pinfo->num, ts_of(pinfo), &esp_seen.src, &esp_seen.dst,
 						     esp_seen.spi, esp_seen.len, esp_seen.udp);
-	if (!sa)
+	bool expert = sa && sa->one_way && pinfo->num == sa->last_frame;
+	if (!sa || (!tree && !expert)) /* most ESP: tree calls cost even without a tree (callgrind) */
 		return 0;
 	proto_item *ti = proto_tree_add_item(tree, proto_ikestate, tvb, 0, 0, ENC_NA);
 	proto_item_set_generated(ti);
@@ -633,7 +634,7 @@ static int render_esp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 	if (sa->one_way) {
 		proto_item *ow = proto_tree_add_boolean(st, hf_esp_one_way, tvb, 0, 0, TRUE);
 		proto_item_set_generated(ow);
-		if (pinfo->num == sa->last_frame) {
+		if (expert) {
 			proto_item_set_generated(proto_tree_add_boolean(st, hf_final, tvb, 0, 0, TRUE));
 			expert_add_info_format(pinfo, ow, &ei_esp_one_way,
 					       "ESP one way: %u packets (SPI 0x%08x) in %.1f s from %s to %s, none back. %s",
