@@ -661,15 +661,14 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	} else {
 		ikestate_finished_fsm(); /* the first pass is over (or paused, in a live capture) */
 	}
-	if (esp)
-		return render_esp(tvb, pinfo, tree);
+	int done = esp ? render_esp(tvb, pinfo, tree) : 0;
 	const iks_result *r;
-	guint32 key = 0;
+	guint32 key = 0; /* ISAKMP too: ESP decrypted with Wireshark's keys can carry IKE inside */
 	while ((r = (const iks_result *)iks_frames_get(labels, pinfo->num, key++))) {
 		ikestate_render(tvb, pinfo, tree, r);
 		tap_queue_packet(ikestate_tap, pinfo, r);
 	}
-	return key > 1 ? tvb_captured_length(tvb) : 0;
+	return key > 1 ? (int)tvb_captured_length(tvb) : done;
 }
 
 /* The tunnel of a dissected packet (its first message, or its ESP SA), 0 for none. */
