@@ -184,12 +184,7 @@ typedef struct {
 static guint pair_hash(gconstpointer k)
 {
 	const iks_pair *p = k;
-	guint h = 2166136261u;
-	for (unsigned i = 0; i < p->a.len; i++)
-		h = (h ^ p->a.bytes[i]) * 16777619u;
-	for (unsigned i = 0; i < p->b.len; i++)
-		h = (h ^ p->b.bytes[i]) * 16777619u;
-	return h;
+	return iks_addr_pair_hash(2166136261u, &p->a, &p->b);
 }
 
 static gboolean pair_equal(gconstpointer x, gconstpointer y)

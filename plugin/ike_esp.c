@@ -16,12 +16,7 @@
 static guint esp_hash(gconstpointer k)
 {
 	const iks_esp_sa *s = k;
-	guint h = 2166136261u ^ s->spi;
-	for (unsigned i = 0; i < s->src.len; i++)
-		h = (h ^ s->src.bytes[i]) * 16777619u;
-	for (unsigned i = 0; i < s->dst.len; i++)
-		h = (h ^ s->dst.bytes[i]) * 16777619u;
-	return h;
+	return iks_addr_pair_hash(2166136261u ^ s->spi, &s->src, &s->dst);
 }
 
 static gboolean esp_equal(gconstpointer a, gconstpointer b)

@@ -153,6 +153,17 @@ bool iks_addr_eq(const iks_addr *a, const iks_addr *b)
 	return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
 }
 
+/* FNV-1a over two addresses' bytes (ports left out, as in iks_addr_eq). */
+guint iks_addr_pair_hash(guint seed, const iks_addr *a, const iks_addr *b)
+{
+	guint h = seed;
+	for (unsigned i = 0; i < a->len; i++)
+		h = (h ^ a->bytes[i]) * 16777619u;
+	for (unsigned i = 0; i < b->len; i++)
+		h = (h ^ b->bytes[i]) * 16777619u;
+	return h;
+}
+
 static guint exchange_hash(gconstpointer k)
 {
 	const iks_exchange *e = k;

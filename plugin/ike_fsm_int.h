@@ -119,6 +119,7 @@ struct iks_fsm {
 };
 
 bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
+guint iks_addr_pair_hash(guint seed, const iks_addr *a, const iks_addr *b);
 bool iks_has_notify(const iks_msg *m, unsigned type);
 bool iks_completes_phase1(uint8_t pos);
 bool iks_v2_child_error(unsigned type);
