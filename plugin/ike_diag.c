@@ -160,8 +160,8 @@ static const char *const hints[IKS_H__COUNT] = {
 	[IKS_H_V2_INVALID_SPI] = "The peer has no IKE SA for these SPIs: it rebooted or deleted it.",
 	[IKS_H_V2_PEER_DEAD] = "Requests under the IKE SA go unanswered (liveness check / DPD): peer down, path "
 		"broken or its SA gone; the SA will be deleted.",
-	[IKS_H_DELETE_INFERRED] = "Inferred delete: the IKE SA ends with encrypted Informationals from one side, "
-		"unanswered, then a new IKE SA or silence; with the keys the Delete payload makes it exact.",
+	[IKS_H_DELETE_INFERRED] = "The IKE SA ends with encrypted Informationals from one side, unanswered, then a "
+		"new IKE SA or silence: most likely Deletes. With the keys the Delete payload makes it exact.",
 	[IKS_H_ESP_ONE_WAY] = "The sender encrypts (encaps) but nothing comes back (decaps stay 0): on the far side "
 		"check the route back into the tunnel, NAT exemption, a filter dropping ESP or UDP 4500, and that its "
 		"IPsec SA is installed. Traffic that is one-way by nature (syslog, SNMP traps) looks the same.",
@@ -600,8 +600,8 @@ void iks_fsm_finish(iks_fsm *fsm)
 			iks_result *r = t->tail;
 			iks_saved_verdict saved = { r, r->flags, r->stalled, r->hint, r->state };
 			g_array_append_val(fsm->finals, saved);
-			/* The packet's state stays what its sending showed: a guess must not relabel it. */
 			r->flags |= IKS_R_DELETED | IKS_R_FINAL;
+			r->state = IKS_S_DELETED;
 			r->hint = IKS_H_DELETE_INFERRED;
 		}
 		if (t->mode && t->p1_pos && t->tail && !iks_completes_phase1(t->p1_pos)) {

@@ -105,6 +105,8 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
 			g_hash_table_add(fsm->esp_pairs, p);
 		}
 	}
+	if (ts_ns > fsm->last_ns)
+		fsm->last_ns = ts_ns; /* the capture end for the final verdicts: ESP says time went on */
 	if (sa->packets < UINT32_MAX)
 		sa->packets++;
 	sa->bytes += len;

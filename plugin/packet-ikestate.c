@@ -588,7 +588,7 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 		proto_item *de = proto_tree_add_boolean(st, hf_deleted, tvb, 0, 0, TRUE);
 		proto_item_set_generated(de);
 		if (r->hint == IKS_H_DELETE_INFERRED)
-			expert_add_info_format(pinfo, de, &ei_deleted_inferred, "IKE SA deleted (inferred). %s", hint);
+			expert_add_info_format(pinfo, de, &ei_deleted_inferred, "IKE SA deleted (inferred): %s", hint);
 		else
 			expert_add_info(pinfo, de, &ei_deleted);
 	}

@@ -1308,7 +1308,7 @@ static void test_delete_inferred(fx *f, gconstpointer d)
 	iks_fsm_finish(f->fsm);
 	g_assert_true(last->flags & IKS_R_DELETED);
 	g_assert_true(last->flags & IKS_R_FINAL);
-	g_assert_cmpstr(iks_state_name(last->state), ==, "MM_ACTIVE"); /* a guess relabels no state */
+	g_assert_cmpstr(iks_state_name(last->state), ==, "DELETED");
 	g_assert_cmpuint(last->hint, ==, IKS_H_DELETE_INFERRED);
 	g_assert_false(ack->flags & IKS_R_DELETED);
 	g_assert_true(del->flags & IKS_R_DELETED);

@@ -1022,6 +1022,43 @@ static void sc_esp(void)
     }
 }
 
+/* Lifecycle without keys (issue #9): two Deletes then a new main mode between the same peers
+ * (an inferred delete, and a rekey_of); DPD answered by its ACK, then silence (no delete); DPD
+ * unanswered three times, 2 s apart (a dead peer); an Informational then 40 s of silence (an
+ * inferred delete). */
+static void sc_lifecycle(void)
+{
+    Neg *a = neg_new(ep_new("192.0.2.70"), ep_new("203.0.113.70"));
+    Neg *b = neg_new(ep_new("192.0.2.71"), ep_new("203.0.113.71"));
+    Neg *c = neg_new(ep_new("192.0.2.72"), ep_new("203.0.113.72"));
+    Neg *d = neg_new(ep_new("192.0.2.73"), ep_new("203.0.113.73"));
+    Neg *all[] = { a, b, c, d };
+    for (int k = 0; k < 4; k++) {
+        run(all[k], MM_ALL);
+        run(all[k], QM_ALL);
+    }
+    for (int k = 0; k < 4; k++) {
+        esp_packet(all[k], 1, 0);
+        esp_packet(all[k], 0, 0);
+    }
+    wait_s(5);
+    step(a, S_INFO_I); /* delete of the IPsec SA, then of the ISAKMP SA */
+    step(a, S_INFO_I);
+    step(b, S_INFO_I); /* R-U-THERE */
+    step(b, S_INFO_R); /* R-U-THERE-ACK */
+    step(d, S_INFO_R);
+    for (int k = 0; k < 3; k++) {
+        wait_s(2);
+        step(c, S_INFO_I);
+    }
+    wait_s(2);
+    Neg *a2 = neg_new(a->ini, a->rsp);
+    run(a2, MM_ALL);
+    run(a2, QM_ALL);
+    wait_s(40);
+    esp_packet(a2, 1, 0);
+}
+
 /* 4. retransmissions: MM1 x3, MM3/MM4 pair resent, QM1 resent */
 static void sc_retrans(void)
 {
@@ -1841,6 +1878,7 @@ static const Scenario scenarios[] = {
     { "commit-bit", "quick mode with commit bit and QM4 (CONNECTED)", sc_commit_bit },
     { "modecfg", "aggressive mode, XAUTH + Mode-Config transactions (type 6), quick mode", sc_modecfg },
     { "p1-refused", "MM1 answered by clear N(NO-PROPOSAL-CHOSEN), MM1 retried twice", sc_p1_refused },
+    { "lifecycle", "deletes then a new main mode, DPD answered, DPD unanswered (dead peer), Informational then silence", sc_lifecycle },
     { "esp", "ESP both ways on one tunnel, one way only on a second, ESP without IKE SA on a third pair", sc_esp },
     { "ikev2", "IKEv2 beside IKEv1: COOKIE retry, fragmented IKE_AUTH re-sent, responder CHILD/INFO with MID 0/1 and delete; no answer; AUTH refused; NO_PROPOSAL_CHOSEN", sc_ikev2 },
 };
