@@ -242,10 +242,9 @@ void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m)
 	 * keys a delete of the old one is not seen, so a re-negotiation after it also counts. An IKEv2
 	 * SA rekeyed by CREATE_CHILD_SA shows up without IKE_SA_INIT, often after the old one's delete. */
 	const iks_tunnel *prev = p->last;
-	if (prev && prev->version == m->version && !prev->failed &&
-	    (m->version == 1 ? iks_completes_phase1(prev->p1_pos)
-			     : prev->v2_state == IKS_S_READY ||
-				       (prev->v2_state == IKS_S_DELETE && m->exch != IKS_EXCH_IKE_SA_INIT)))
+	if (prev && prev->version == m->version &&
+	    (is_up(prev) || (m->version == 2 && !prev->failed && prev->v2_state == IKS_S_DELETE &&
+			     m->exch != IKS_EXCH_IKE_SA_INIT)))
 		t->rekey_of = prev->index;
 	t->reset_after_p2 = p->last && p->last->p2_failed && m->rspi == 0 &&
 			    (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE);

@@ -36,6 +36,14 @@ static iks_esp_sa esp_key(const iks_addr *src, const iks_addr *dst, uint32_t spi
 	return k;
 }
 
+/* Key of the SPI table: the receiver that announced the SPI (src left empty). */
+static iks_esp_sa spi_key(const iks_addr *receiver, uint32_t spi)
+{
+	iks_addr none;
+	memset(&none, 0, sizeof none);
+	return esp_key(&none, receiver, spi);
+}
+
 void iks_esp_free(iks_fsm *fsm)
 {
 	if (fsm->esp_sas) {
@@ -55,9 +63,7 @@ void iks_esp_note_spis(iks_fsm *fsm, const iks_msg *m, const iks_result *r)
 	if (!fsm->esp_spis)
 		fsm->esp_spis = g_hash_table_new_full(esp_hash, esp_equal, g_free, NULL);
 	for (unsigned i = 0; i < m->n_spi && i < IKS_MAX_SPI; i++) {
-		iks_addr none;
-		memset(&none, 0, sizeof none);
-		iks_esp_sa k = esp_key(&none, &m->src, m->spi[i]);
+		iks_esp_sa k = spi_key(&m->src, m->spi[i]);
 		if (!k.spi || g_hash_table_contains(fsm->esp_spis, &k))
 			continue;
 		iks_esp_sa *s = g_memdup2(&k, sizeof k);
@@ -87,9 +93,7 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
 		sa->first_ns = ts_ns;
 		sa->first_frame = frame;
 		sa->udp = udp;
-		iks_addr none;
-		memset(&none, 0, sizeof none);
-		iks_esp_sa nk = esp_key(&none, dst, spi);
+		iks_esp_sa nk = spi_key(dst, spi);
 		const iks_esp_sa *neg = fsm->esp_spis ? g_hash_table_lookup(fsm->esp_spis, &nk) : NULL;
 		const iks_tunnel *t = neg ? g_ptr_array_index(fsm->all_tunnels, neg->tunnel - 1)
 					  : iks_diag_tunnel_between(fsm, src, dst);
