@@ -19,7 +19,7 @@ void iks_frames_free(iks_frames *x);
  * frame before the last one added is refused (false). Frame 0 is refused too. */
 bool iks_frames_add(iks_frames *x, uint32_t frame, const void *item);
 
-/* The key-th item added for `frame` (0-based), NULL if there is none. */
-const void *iks_frames_get(const iks_frames *x, uint32_t frame, unsigned key);
+/* The key-th item added for `frame` (0-based), NULL if there is none. Fastest in frame order. */
+const void *iks_frames_get(iks_frames *x, uint32_t frame, unsigned key);
 
 #endif

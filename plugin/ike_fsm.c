@@ -85,6 +85,22 @@ static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) << 32 | rd32(p + 4); }
 
+/* Retransmission check: equal bytes give equal digests. Eight bytes per step (byte-wise FNV-1a was
+ * a fifth of the plugin's cost per message); the multiply is a bijection, so messages that differ
+ * in one word always differ, and the rotation carries high-bit differences into later words' mix. */
+static uint64_t content_hash(const uint8_t *buf, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL, w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, buf + i, 8);
+		h = ((h << 27 | h >> 37) ^ w) * 0x100000001b3ULL;
+	}
+	for (; i < len; i++)
+		h = (h ^ buf[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 {
 	if (caplen < IKS_ISAKMP_HDR_LEN)
@@ -106,10 +122,7 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 	size_t end = m->length < caplen ? m->length : caplen;
 	if (end < IKS_ISAKMP_HDR_LEN)
 		end = caplen;
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-	for (size_t i = 0; i < end; i++)
-		h = (h ^ buf[i]) * 0x100000001b3ULL;
-	m->digest = h ^ m->length;
+	m->digest = content_hash(buf, end) ^ m->length;
 
 	bool v1 = m->version == 1;
 	if (v1 && (m->flags & IKS_FLAG_ENCRYPTED))

@@ -794,6 +794,12 @@ static void test_parse_payload_chain(void)
 	b[60] ^= 1;
 	g_assert_true(iks_parse(b, o, &m2));
 	g_assert_cmphex(m.digest, !=, m2.digest);
+	/* The same high bit flipped in two consecutive 8-byte words must not cancel out. */
+	b[60] ^= 1;
+	b[31] ^= 0x80;
+	b[39] ^= 0x80;
+	g_assert_true(iks_parse(b, o, &m2));
+	g_assert_cmphex(m.digest, !=, m2.digest);
 }
 
 /* IKEv2: clear notifies before SK; the SK payload's next-payload names the first encrypted
@@ -1464,6 +1470,9 @@ static void test_frame_index(void)
 		g_assert_null(iks_frames_get(x, f * 3, 1));
 		g_assert_null(iks_frames_get(x, f * 3 + 1, 0));
 	}
+	for (uint32_t f = 8999; f >= 10; f -= 7) /* backwards and in jumps: GUI random access */
+		g_assert_true(iks_frames_get(x, f * 3, 0) == &items[f]);
+	g_assert_true(iks_frames_get(x, 3, 1) == &items[2]);
 	g_assert_true(iks_frames_get(x, 5000000, 0) == &items[9999]);
 	g_assert_null(iks_frames_get(x, 4999999, 0));
 	g_assert_null(iks_frames_get(x, UINT32_MAX, 0));
