@@ -123,6 +123,7 @@ static iks_fsm *fsm;       /* one per open capture file */
 static iks_frames *labels; /* frame -> its iks_results, in message order (not per-packet proto data:
 			    * a quarter of the memory, and one bit test for frames without) */
 static bool fsm_finished; /* capture-end verdicts are up to date */
+static int expert_tap_id = -1; /* Wireshark's "expert" tap (its listeners read expert texts) */
 int ikestate_tap = -1;
 
 iks_fsm *ikestate_finished_fsm(void)
@@ -159,6 +160,7 @@ static void ikestate_init(void)
 {
 	seen.n = 0;
 	seen.icmp_type = -1;
+	expert_tap_id = find_tap_id("expert");
 	if (!proto_is_protocol_enabled(find_protocol_by_id(proto_ikestate)) || !hooked)
 		return;
 	iks_config cfg = { pref_stall_retransmissions, (int64_t)pref_stall_timeout * 1000000000 };
@@ -485,36 +487,71 @@ static proto_item *add_time(proto_tree *t, int hf, tvbuff_t *tvb, int64_t ns)
 	return pi;
 }
 
-/* " [Retransmission 2, MM1 MM_WAIT_MSG2, STALLED]"-style Info suffix. Plain appends: this runs
- * for every ISAKMP message on every pass, and printf was the largest part of rendering (callgrind). */
+/* The Info suffix, built on the stack: it runs for every ISAKMP message on every pass, and printf
+ * and wmem string buffers were the larger part of rendering (callgrind). */
+typedef struct {
+	char s[160];
+	size_t n;
+} info_buf;
+
+static void info_put(info_buf *b, const char *t)
+{
+	size_t l = strlen(t);
+	if (l > sizeof b->s - 1 - b->n)
+		l = sizeof b->s - 1 - b->n;
+	memcpy(b->s + b->n, t, l);
+	b->n += l;
+	b->s[b->n] = '\0';
+}
+
+/* " [Retransmission 2, MM1 MM_WAIT_MSG2, STALLED in MM_WAIT_MSG2]"-style Info suffix. */
 static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg, const char *state)
 {
-	wmem_strbuf_t *b = wmem_strbuf_new(pinfo->pool, " [");
-	if (r->retrans)
-		wmem_strbuf_append_printf(b, "Retransmission %u, ", r->retrans);
+	info_buf b = { " [", 2 };
+	if (r->retrans) {
+		char num[8];
+		size_t k = sizeof num;
+		num[--k] = '\0';
+		for (unsigned v = r->retrans; v && k; v /= 10)
+			num[--k] = (char)('0' + v % 10);
+		info_put(&b, "Retransmission ");
+		info_put(&b, num + k);
+		info_put(&b, ", ");
+	}
 	if (msg) {
-		wmem_strbuf_append(b, msg);
+		info_put(&b, msg);
 		if (state) {
-			wmem_strbuf_append_c(b, ' ');
-			wmem_strbuf_append(b, state);
+			info_put(&b, " ");
+			info_put(&b, state);
 		}
-		wmem_strbuf_append(b, ", ");
+		info_put(&b, ", ");
 	}
 	if (r->stalled) {
-		wmem_strbuf_append(b, "STALLED in ");
-		wmem_strbuf_append(b, iks_stalled_name(r->stalled));
-		wmem_strbuf_append(b, ", ");
+		info_put(&b, "STALLED in ");
+		info_put(&b, iks_stalled_name(r->stalled));
+		info_put(&b, ", ");
 	}
 	if (r->failed) {
-		wmem_strbuf_append(b, "FAILED: ");
-		wmem_strbuf_append(b, iks_failed_name(r->failed));
-		wmem_strbuf_append(b, ", ");
+		info_put(&b, "FAILED: ");
+		info_put(&b, iks_failed_name(r->failed));
+		info_put(&b, ", ");
 	}
-	if (wmem_strbuf_get_len(b) == 2)
+	if (b.n == 2)
 		return;
-	wmem_strbuf_truncate(b, wmem_strbuf_get_len(b) - 2);
-	wmem_strbuf_append_c(b, ']');
-	col_append_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(b));
+	b.s[b.n - 2] = ']';
+	b.s[b.n - 1] = '\0';
+	col_append_str(pinfo->cinfo, COL_INFO, b.s);
+}
+
+/* Without a tree and without an expert tap nobody reads an expert item's text: add the item with
+ * its registered summary only (the severity still reaches the Expert column and the status bar),
+ * and skip the formatting, which was a third of rendering (callgrind). */
+#define IKS_EXPERT(text, pinfo, pi, ei, ...) \
+	((text) ? expert_add_info_format(pinfo, pi, ei, __VA_ARGS__) : expert_add_info(pinfo, pi, ei))
+
+static bool expert_text_wanted(const proto_tree *tree)
+{
+	return tree || (expert_tap_id >= 0 && have_tap_listener(expert_tap_id));
 }
 
 /* Every pass: tree, Info column and expert items from the stored labels. */
@@ -522,81 +559,85 @@ static void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 {
 	const char *msg = iks_msg_name(r->msg);
 	const char *state = r->qm_state ? iks_qm_state_name(r->qm_state) : iks_state_name(r->state);
-	const char *hint = iks_hint_text(r->hint);
-	if (hint && (r->flags & IKS_R_FINAL_SOON))
-		hint = wmem_strdup_printf(pinfo->pool, "Capture ends soon after: may still go on. %s", hint);
-
 	info_suffix(pinfo, r, msg, state);
 
-	proto_item *ti = proto_tree_add_item(tree, proto_ikestate, tvb, 0, 0, ENC_NA);
-	proto_item_set_generated(ti);
-	proto_item_append_text(ti, ": tunnel %u%s%s%s%s", r->tunnel, msg ? ", " : "", msg ? msg : "",
-			       state ? ", " : "", state ? state : "");
-	proto_tree *st = proto_item_add_subtree(ti, ett_ikestate);
+	bool text = expert_text_wanted(tree);
+	const char *hint = iks_hint_text(r->hint);
+	if (text && hint && (r->flags & IKS_R_FINAL_SOON))
+		hint = wmem_strdup_printf(pinfo->pool, "Capture ends soon after: may still go on. %s", hint);
 
-	add_uint(st, hf_tunnel, tvb, r->tunnel);
-	add_uint(st, hf_attempt, tvb, r->attempt);
-	if (fsm && iks_fsm_rekey_of(fsm, r->tunnel))
-		add_uint(st, hf_rekey_of, tvb, iks_fsm_rekey_of(fsm, r->tunnel));
-	add_string(st, hf_msg, tvb, msg);
-	add_string(st, hf_role, tvb, iks_role_name(r->role));
-	add_string(st, hf_state, tvb, iks_state_name(r->state));
-	add_string(st, hf_ios_state, tvb, iks_ios_state_name(r->ios_state));
-	add_string(st, hf_qm_state, tvb, iks_qm_state_name(r->qm_state));
-	proto_item *rt = add_uint(st, hf_retransmission, tvb, r->retrans);
-	add_uint(st, hf_retransmission_of, tvb, r->retrans_of);
-	add_uint(st, hf_response_to, tvb, r->response_to);
-	add_uint(st, hf_response_in, tvb, r->response_in);
-	add_time(st, hf_elapsed, tvb, r->elapsed_ns);
-	proto_item *stl = add_string(st, hf_stalled, tvb, iks_stalled_name(r->stalled));
-	proto_item *fl = add_string(st, hf_failed, tvb, iks_failed_name(r->failed));
-	proto_item *hi = add_string(st, hf_hint, tvb, hint);
-	if (r->flags & IKS_R_FINAL)
-		proto_item_set_generated(proto_tree_add_boolean(st, hf_final, tvb, 0, 0, TRUE));
+	/* Tree calls cost even without a tree (callgrind): none when there is none. */
+	proto_item *ti = NULL, *rt = NULL, *stl = NULL, *fl = NULL, *hi = NULL;
+	proto_tree *st = NULL;
+	if (tree) {
+		ti = proto_tree_add_item(tree, proto_ikestate, tvb, 0, 0, ENC_NA);
+		proto_item_set_generated(ti);
+		proto_item_append_text(ti, ": tunnel %u%s%s%s%s", r->tunnel, msg ? ", " : "", msg ? msg : "",
+				       state ? ", " : "", state ? state : "");
+		st = proto_item_add_subtree(ti, ett_ikestate);
+
+		add_uint(st, hf_tunnel, tvb, r->tunnel);
+		add_uint(st, hf_attempt, tvb, r->attempt);
+		if (fsm)
+			add_uint(st, hf_rekey_of, tvb, iks_fsm_rekey_of(fsm, r->tunnel));
+		add_string(st, hf_msg, tvb, msg);
+		add_string(st, hf_role, tvb, iks_role_name(r->role));
+		add_string(st, hf_state, tvb, iks_state_name(r->state));
+		add_string(st, hf_ios_state, tvb, iks_ios_state_name(r->ios_state));
+		add_string(st, hf_qm_state, tvb, iks_qm_state_name(r->qm_state));
+		rt = add_uint(st, hf_retransmission, tvb, r->retrans);
+		add_uint(st, hf_retransmission_of, tvb, r->retrans_of);
+		add_uint(st, hf_response_to, tvb, r->response_to);
+		add_uint(st, hf_response_in, tvb, r->response_in);
+		add_time(st, hf_elapsed, tvb, r->elapsed_ns);
+		stl = add_string(st, hf_stalled, tvb, iks_stalled_name(r->stalled));
+		fl = add_string(st, hf_failed, tvb, iks_failed_name(r->failed));
+		hi = add_string(st, hf_hint, tvb, hint);
+		if (r->flags & IKS_R_FINAL)
+			proto_item_set_generated(proto_tree_add_boolean(st, hf_final, tvb, 0, 0, TRUE));
+	}
 
 	if (r->retrans)
-		expert_add_info_format(pinfo, rt ? rt : ti, &ei_retransmission,
-				       "Retransmission %u of %s (original in frame %u)", r->retrans, msg ? msg : "message",
-				       r->retrans_of);
+		IKS_EXPERT(text, pinfo, rt ? rt : ti, &ei_retransmission, "Retransmission %u of %s (original in frame %u)",
+			   r->retrans, msg ? msg : "message", r->retrans_of);
 	if (r->flags & IKS_R_MID_NEGOTIATION)
 		expert_add_info(pinfo, ti, &ei_mid_negotiation);
 	if ((r->flags & IKS_R_UNEXPECTED) && r->msg != IKS_M_UNKNOWN)
-		expert_add_info_format(pinfo, ti, &ei_unexpected, "Unexpected %s: out of sequence for this negotiation", msg);
+		IKS_EXPERT(text, pinfo, ti, &ei_unexpected, "Unexpected %s: out of sequence for this negotiation", msg);
 	else if (r->flags & IKS_R_UNEXPECTED)
-		expert_add_info_format(pinfo, ti, &ei_unexpected,
-				       "Unexpected message: does not fit this negotiation, state not changed");
+		IKS_EXPERT(text, pinfo, ti, &ei_unexpected,
+			   "Unexpected message: does not fit this negotiation, state not changed");
 	bool v2 = r->msg >= IKS_M_SA_INIT_REQ;
 	if (r->flags & IKS_R_PHASE1_DONE) {
-		proto_item *su = r->setup_ns >= 0 ? add_time(st, hf_setup_time, tvb, r->setup_ns) : ti;
+		proto_item *su = r->setup_ns >= 0 && tree ? add_time(st, hf_setup_time, tvb, r->setup_ns) : ti;
 		const char *done = v2 ? "IKE SA established" : "Phase 1 completed";
 		if (r->setup_ns >= 0)
-			expert_add_info_format(pinfo, su, &ei_phase1_completed, "%s (%s) in %.3f s", done,
-					       iks_state_name(r->state), (double)r->setup_ns / 1e9);
+			IKS_EXPERT(text, pinfo, su, &ei_phase1_completed, "%s (%s) in %.3f s", done, iks_state_name(r->state),
+				   (double)r->setup_ns / 1e9);
 		else
-			expert_add_info_format(pinfo, su, &ei_phase1_completed, "%s (%s)", done, iks_state_name(r->state));
+			IKS_EXPERT(text, pinfo, su, &ei_phase1_completed, "%s (%s)", done, iks_state_name(r->state));
 	}
 	if (r->flags & IKS_R_PHASE2_DONE)
-		expert_add_info_format(pinfo, ti, &ei_phase2_completed, "%s in %.3f s",
-				       v2 ? "Child SA created" : "Phase 2 (quick mode) completed", (double)r->setup_ns / 1e9);
+		IKS_EXPERT(text, pinfo, ti, &ei_phase2_completed, "%s in %.3f s",
+			   v2 ? "Child SA created" : "Phase 2 (quick mode) completed", (double)r->setup_ns / 1e9);
 	if (r->failed == IKS_F_PEER_DEAD)
-		expert_add_info_format(pinfo, fl, &ei_failed, "Failed (%s): no answer for %.1f s. %s",
-				       iks_failed_name(r->failed), (double)r->setup_ns / 1e9, hint ? hint : "");
+		IKS_EXPERT(text, pinfo, fl, &ei_failed, "Failed (%s): no answer for %.1f s. %s", iks_failed_name(r->failed),
+			   (double)r->setup_ns / 1e9, hint ? hint : "");
 	else if (r->failed)
-		expert_add_info_format(pinfo, fl, &ei_failed, "Failed (%s): %s", iks_failed_name(r->failed),
-				       hint ? hint : "");
+		IKS_EXPERT(text, pinfo, fl, &ei_failed, "Failed (%s): %s", iks_failed_name(r->failed), hint ? hint : "");
 	if (r->flags & IKS_R_DELETED) {
-		proto_item *de = proto_tree_add_boolean(st, hf_deleted, tvb, 0, 0, TRUE);
+		proto_item *de = tree ? proto_tree_add_boolean(st, hf_deleted, tvb, 0, 0, TRUE) : NULL;
 		proto_item_set_generated(de);
 		if (r->hint == IKS_H_DELETE_INFERRED)
-			expert_add_info_format(pinfo, de, &ei_deleted_inferred, "IKE SA deleted (inferred): %s", hint);
+			IKS_EXPERT(text, pinfo, de, &ei_deleted_inferred, "IKE SA deleted (inferred): %s", hint);
 		else
 			expert_add_info(pinfo, de, &ei_deleted);
 	}
 	if (r->stalled)
-		expert_add_info_format(pinfo, stl, &ei_stalled, "Stalled in %s%s: %s", iks_stalled_name(r->stalled),
-				       (r->flags & IKS_R_FINAL) ? " (at capture end)" : "", hint ? hint : "");
+		IKS_EXPERT(text, pinfo, stl, &ei_stalled, "Stalled in %s%s: %s", iks_stalled_name(r->stalled),
+			   (r->flags & IKS_R_FINAL) ? " (at capture end)" : "", hint ? hint : "");
 	else if (hint && !r->failed && !(r->flags & IKS_R_DELETED))
-		expert_add_info_format(pinfo, hi, &ei_reset, "%s", hint);
+		IKS_EXPERT(text, pinfo, hi, &ei_reset, "%s", hint);
 }
 
 static const char *iks_addr_str(packet_info *pinfo, const iks_addr *a)
@@ -648,10 +689,12 @@ static int render_esp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 
 static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-	bool esp = fsm && esp_seen.frame == pinfo->num;
+	if (!fsm) /* disabled, or nothing hooked */
+		return 0;
+	bool esp = esp_seen.frame == pinfo->num;
 	if (!PINFO_FD_VISITED(pinfo)) {
 		/* First pass: only frames in which a hook saw a message can have labels. */
-		bool mine = fsm && seen.n > 0 && seen.frame == pinfo->num;
+		bool mine = seen.n > 0 && seen.frame == pinfo->num;
 		if (mine)
 			ikestate_track(pinfo, tree);
 		seen.n = 0;
@@ -783,7 +826,10 @@ void proto_register_ikestate(void)
 	proto_register_field_array(proto_ikestate, hf, array_length(hf));
 	proto_register_subtree_array(ett, array_length(ett));
 	expert_register_field_array(expert_register_protocol(proto_ikestate), ei, array_length(ei));
-	ikestate_handle = register_dissector("ikestate", dissect_ikestate, proto_ikestate);
+	/* No protocol on the post-dissector's handle: Wireshark then skips the enabled check and the
+	 * layer-list bookkeeping it does for every frame and every post-dissector (half of what being
+	 * a post-dissector costs per frame, callgrind). ikestate_init checks "enabled" instead. */
+	ikestate_handle = register_dissector("ikestate", dissect_ikestate, -1);
 	ikestate_tap = register_tap("ikestate");
 	ikestate_register_summary();
 
