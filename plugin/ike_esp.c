@@ -13,10 +13,20 @@
 
 /* Keys of both tables are iks_esp_sa (ports cleared: NAT-T moves them); the pair table's have
  * spi 0 and count nothing, they only say "ESP went this way". */
+static uint32_t addr_word(const iks_addr *a)
+{
+	uint32_t w = 0;
+	if (a->len >= 4)
+		memcpy(&w, a->bytes + a->len - 4, 4);
+	return w;
+}
+
+/* Runs for every ESP packet: the SPI (random) and the last four bytes of each address, mixed by
+ * multiplication, instead of a byte-wise hash over both addresses. */
 static guint esp_hash(gconstpointer k)
 {
 	const iks_esp_sa *s = k;
-	return iks_addr_pair_hash(2166136261u ^ s->spi, &s->src, &s->dst);
+	return (s->spi * 2654435761u) ^ (addr_word(&s->src) * 0x85ebca6bu) ^ (addr_word(&s->dst) * 0xc2b2ae35u);
 }
 
 static gboolean esp_equal(gconstpointer a, gconstpointer b)
@@ -87,7 +97,9 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
 		fsm->esp_pairs = g_hash_table_new_full(esp_hash, esp_equal, g_free, NULL);
 	}
 	iks_esp_sa k = esp_key(src, dst, spi);
-	iks_esp_sa *sa = g_hash_table_lookup(fsm->esp_sas, &k);
+	/* Packets of one SA often come in a row (bursts, one big transfer): try the last one first. */
+	iks_esp_sa *sa = fsm->esp_last && esp_equal(fsm->esp_last, &k) ? fsm->esp_last
+									: g_hash_table_lookup(fsm->esp_sas, &k);
 	if (!sa) {
 		sa = g_memdup2(&k, sizeof k);
 		sa->first_ns = ts_ns;
@@ -109,6 +121,7 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
 			g_hash_table_add(fsm->esp_pairs, p);
 		}
 	}
+	fsm->esp_last = sa;
 	if (ts_ns > fsm->last_ns)
 		fsm->last_ns = ts_ns; /* the capture end for the final verdicts: ESP says time went on */
 	if (sa->packets < UINT32_MAX)

@@ -116,6 +116,7 @@ struct iks_fsm {
 	GHashTable *esp_sas;   /* iks_esp_sa (src, dst, spi) -> itself; created with the first ESP packet */
 	GHashTable *esp_pairs; /* iks_esp_sa (src, dst, 0): ESP went from src to dst */
 	GHashTable *esp_spis;  /* iks_esp_sa (0, receiver, spi) announced in a decrypted message: tunnel, frame */
+	iks_esp_sa *esp_last;  /* SA of the latest ESP packet */
 };
 
 bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
