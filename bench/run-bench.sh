@@ -8,7 +8,9 @@
 #
 # Environment: IKESTATE_SO (default: a Release build of this checkout in a scratch dir), IKEGEN
 # (default: the ikegen of that build), BENCH_SEED (ikegen --mix seed, default 1), BENCH_IKE_PERCENT
-# (ikegen --mix --ike-percent: share of packets in IKE flows, default 60 = about 50 % ISAKMP frames).
+# (ikegen --mix --ike-percent: share of packets in IKE flows, default 60 = about 50 % ISAKMP frames),
+# BENCH_ESP_PACKETS (ikegen --mix --esp-packets: ESP packets per established tunnel), BENCH_FLOOD=1
+# (the capture is `ikegen --flood N` instead: N MM1 with distinct cookies, the cookie flood).
 #
 # Every variant runs tshark 4.0 as nobody with the same environment (WIRESHARK_PLUGIN_DIR set for
 # all, an empty plugin dir for stock and Lua), on the same world-readable copy of the capture,
@@ -76,7 +78,7 @@ done
 # Workload arguments per variant. Stock has no ikestate fields, so its filter/fields workloads use
 # isakmp fields with the same shape: a filter that needs the tree and matches (almost) nothing, and
 # one text column on ISAKMP frames.
-# (issue #6 names -Y ikestate.stalled: that field does not exist yet; ikestate.retransmission stands in.)
+# The Lua peer labels no stalls: its filter is on its retransmission field (also needs the tree).
 args_for() { # variant workload cap
 	local v=$1 w=$2 cap=$3 f
 	case $v in stock) f=isakmp ;; lua) f=ikelua ;; *) f=ikestate ;; esac
@@ -86,7 +88,8 @@ args_for() { # variant workload cap
 	plain) echo "${pre[*]} -r $cap" ;;
 	two) echo "${pre[*]} -2 -r $cap" ;;
 	filter) if [ "$v" = stock ]; then echo "-r $cap -Y isakmp.ispi==00:00:00:00:00:00:00:01"
-		else echo "${pre[*]} -r $cap -Y $f.retransmission"; fi ;;
+		elif [ "$v" = lua ]; then echo "${pre[*]} -r $cap -Y $f.retransmission"
+		else echo "-r $cap -Y $f.stalled"; fi ;;
 	fields) if [ "$v" = stock ]; then echo "-r $cap -T fields -e frame.number -e isakmp.exchangetype"
 		else echo "${pre[*]} -r $cap -T fields -e frame.number -e $f.state"; fi ;;
 	esac
@@ -99,7 +102,12 @@ i=0
 for size in $sizes; do
 	r=${repv[$i]:-${repv[-1]}}; i=$((i + 1))
 	cap="$work/mix-$size.pcap"
-	"$IKEGEN" --mix "$size" --seed "${BENCH_SEED:-1}" ${BENCH_IKE_PERCENT:+--ike-percent "$BENCH_IKE_PERCENT"} "$cap" >/dev/null
+	if [ "${BENCH_FLOOD:-0}" = 1 ]; then
+		"$IKEGEN" --flood "$size" --seed "${BENCH_SEED:-1}" "$cap" >/dev/null
+	else
+		"$IKEGEN" --mix "$size" --seed "${BENCH_SEED:-1}" ${BENCH_IKE_PERCENT:+--ike-percent "$BENCH_IKE_PERCENT"} \
+			${BENCH_ESP_PACKETS:+--esp-packets "$BENCH_ESP_PACKETS"} "$cap" >/dev/null
+	fi
 	chmod a+r "$cap"
 	cat "$cap" >/dev/null # page cache: no run pays the first read
 	for w in $workloads; do
