@@ -590,8 +590,8 @@ void iks_fsm_finish(iks_fsm *fsm)
 	}
 	g_array_set_size(fsm->finals, 0);
 
-	for (guint i = 0; i < fsm->all_tunnels->len; i++) {
-		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, i);
+	for (uint32_t i = 1; i <= fsm->n_tunnels; i++) {
+		iks_tunnel *t = iks_tunnel_at(fsm, i);
 		t->final_stalled = t->qm_stall = 0;
 		t->qm_failed = 0;
 		t->deleted_inferred = delete_inferred(fsm, t);
@@ -618,7 +618,7 @@ void iks_fsm_finish(iks_fsm *fsm)
 		const iks_exchange *e = v;
 		if (e->exch != IKS_EXCH_QUICK || (e->step != IKS_M_QM1 && e->step != IKS_M_QM2))
 			continue;
-		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, e->tunnel - 1);
+		iks_tunnel *t = iks_tunnel_at(fsm, e->tunnel);
 		uint8_t stall = stalled_qm(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3);
 		t->qm_failed++; /* counted here so that a summary costs O(1) per tunnel */
 		t->qm_stall = stall;
@@ -633,9 +633,9 @@ void iks_fsm_finish(iks_fsm *fsm)
  */
 bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out)
 {
-	if (index == 0 || index > fsm->all_tunnels->len)
+	if (index == 0 || index > fsm->n_tunnels)
 		return false;
-	const iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, index - 1);
+	const iks_tunnel *t = iks_tunnel_at(fsm, index);
 	memset(out, 0, sizeof *out);
 	out->attempt = t->attempt;
 	out->version = t->version;

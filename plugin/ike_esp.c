@@ -95,8 +95,7 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
 		sa->udp = udp;
 		iks_esp_sa nk = spi_key(dst, spi);
 		const iks_esp_sa *neg = fsm->esp_spis ? g_hash_table_lookup(fsm->esp_spis, &nk) : NULL;
-		const iks_tunnel *t = neg ? g_ptr_array_index(fsm->all_tunnels, neg->tunnel - 1)
-					  : iks_diag_tunnel_between(fsm, src, dst);
+		const iks_tunnel *t = neg ? iks_tunnel_at(fsm, neg->tunnel) : iks_diag_tunnel_between(fsm, src, dst);
 		sa->negotiated_in = neg ? neg->negotiated_in : 0;
 		if (t) {
 			sa->tunnel = t->index;
@@ -117,7 +116,7 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
 	sa->last_ns = ts_ns;
 	sa->last_frame = frame;
 	if (sa->tunnel) {
-		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, sa->tunnel - 1);
+		iks_tunnel *t = iks_tunnel_at(fsm, sa->tunnel);
 		t->esp_last_ns = ts_ns;
 		if (!spi)
 			t->keepalives++;
@@ -133,8 +132,8 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
  * receiver back to its sender (any SPI: a rekey changes SPIs, not the picture). */
 void iks_esp_finish(iks_fsm *fsm)
 {
-	for (guint i = 0; i < fsm->all_tunnels->len; i++)
-		((iks_tunnel *)g_ptr_array_index(fsm->all_tunnels, i))->esp_one_way = 0;
+	for (uint32_t i = 1; i <= fsm->n_tunnels; i++)
+		iks_tunnel_at(fsm, i)->esp_one_way = 0;
 	if (!fsm->esp_sas)
 		return;
 	GHashTableIter it;
@@ -145,6 +144,6 @@ void iks_esp_finish(iks_fsm *fsm)
 		iks_esp_sa back = esp_key(&sa->dst, &sa->src, 0);
 		sa->one_way = sa->spi && sa->packets >= IKS_ESP_ONE_WAY_MIN && !g_hash_table_contains(fsm->esp_pairs, &back);
 		if (sa->one_way && sa->tunnel)
-			((iks_tunnel *)g_ptr_array_index(fsm->all_tunnels, sa->tunnel - 1))->esp_one_way++;
+			iks_tunnel_at(fsm, sa->tunnel)->esp_one_way++;
 	}
 }

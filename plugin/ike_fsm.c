@@ -15,6 +15,8 @@
 #define IKS_QM_HASH_ONLY_MAX_LEN 112
 
 #define RESULTS_PER_BLOCK 1024
+#define TUNNELS_PER_BLOCK 256
+#define ARENA_BLOCK (64 * 1024)
 
 /* ---------------------------------------------------------------------------------------------
  * Names
@@ -184,8 +186,8 @@ iks_fsm *iks_fsm_new(const iks_config *cfg)
 	if (cfg)
 		fsm->cfg = *cfg;
 	fsm->tunnels = g_hash_table_new(g_int64_hash, g_int64_equal);
-	fsm->exchanges = g_hash_table_new_full(exchange_hash, exchange_equal, NULL, g_free);
-	fsm->all_tunnels = g_ptr_array_new_with_free_func(g_free);
+	fsm->exchanges = g_hash_table_new(exchange_hash, exchange_equal);
+	fsm->tunnel_blocks = g_ptr_array_new_with_free_func(g_free);
 	fsm->finals = g_array_new(FALSE, FALSE, sizeof(iks_saved_verdict));
 	fsm->used = RESULTS_PER_BLOCK;
 	return fsm;
@@ -198,22 +200,45 @@ void iks_fsm_free(iks_fsm *fsm)
 	iks_diag_free(fsm);
 	g_hash_table_destroy(fsm->tunnels);
 	g_hash_table_destroy(fsm->exchanges);
-	g_ptr_array_free(fsm->all_tunnels, TRUE);
+	g_ptr_array_free(fsm->tunnel_blocks, TRUE);
 	g_array_free(fsm->finals, TRUE);
 	g_slist_free_full(fsm->blocks, g_free);
+	g_slist_free_full(fsm->arena, g_free);
 	g_free(fsm);
 }
 
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
 {
-	return fsm->all_tunnels->len;
+	return fsm->n_tunnels;
+}
+
+/* Tunnels and exchanges live as long as the machine: they come from blocks it owns and frees at
+ * once, without an allocator header each (issue #6: memory per tunnel). Tunnels fill blocks of a
+ * fixed count, so that the 1-based index finds one. */
+iks_tunnel *iks_tunnel_at(const iks_fsm *fsm, uint32_t index)
+{
+	uint32_t i = index - 1;
+	return (iks_tunnel *)g_ptr_array_index(fsm->tunnel_blocks, i / TUNNELS_PER_BLOCK) + i % TUNNELS_PER_BLOCK;
+}
+
+/* Zeroed memory for the life of the machine. */
+void *iks_alloc(iks_fsm *fsm, size_t size)
+{
+	size = (size + 7) & ~(size_t)7; /* nothing stored is aligned wider than int64_t and pointers */
+	if (size > fsm->arena_left) {
+		fsm->arena = g_slist_prepend(fsm->arena, g_malloc0(ARENA_BLOCK));
+		fsm->arena_left = ARENA_BLOCK;
+	}
+	void *p = (char *)fsm->arena->data + (ARENA_BLOCK - fsm->arena_left);
+	fsm->arena_left -= size;
+	return p;
 }
 
 uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t index)
 {
-	if (index == 0 || index > fsm->all_tunnels->len)
+	if (index == 0 || index > fsm->n_tunnels)
 		return 0;
-	return ((const iks_tunnel *)g_ptr_array_index(fsm->all_tunnels, index - 1))->rekey_of;
+	return iks_tunnel_at(fsm, index)->rekey_of;
 }
 
 iks_result *iks_new_result(iks_fsm *fsm)
@@ -252,16 +277,17 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 			match->rspi = m->rspi;
 		return match;
 	}
-	t = g_new0(iks_tunnel, 1);
+	if (fsm->n_tunnels % TUNNELS_PER_BLOCK == 0)
+		g_ptr_array_add(fsm->tunnel_blocks, g_new0(iks_tunnel, TUNNELS_PER_BLOCK));
+	t = iks_tunnel_at(fsm, ++fsm->n_tunnels);
 	t->ispi = m->ispi;
 	t->rspi = m->rspi;
-	t->index = fsm->all_tunnels->len + 1;
+	t->index = fsm->n_tunnels;
 	t->ref = m->src;
 	t->peer = m->dst;
 	t->first_ns = t->progress_ns = m->ts_ns;
 	t->setup_ns = -1;
 	t->p1.tunnel = t->index;
-	g_ptr_array_add(fsm->all_tunnels, t);
 	if (!head) {
 		g_hash_table_insert(fsm->tunnels, &t->ispi, t);
 	} else {
@@ -283,7 +309,7 @@ static iks_exchange *find_exchange(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m
 		key.exch |= IKS_EXCH_BY_RESPONDER;
 	iks_exchange *e = g_hash_table_lookup(fsm->exchanges, &key);
 	if (!e) {
-		e = g_new0(iks_exchange, 1);
+		e = iks_alloc(fsm, sizeof *e);
 		*e = key;
 		g_hash_table_insert(fsm->exchanges, e, e);
 		*created = true;

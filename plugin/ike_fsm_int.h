@@ -108,9 +108,12 @@ struct iks_fsm {
 	GHashTable *tunnels;   /* ispi -> first iks_tunnel with that ispi */
 	GHashTable *exchanges; /* (tunnel, msgid, exch) -> iks_exchange */
 	GHashTable *pairs;     /* address pair -> iks_pair */
-	GPtrArray *all_tunnels;
+	GPtrArray *tunnel_blocks; /* iks_tunnel[TUNNELS_PER_BLOCK]: see iks_tunnel_at */
+	uint32_t n_tunnels;
 	GSList *blocks;        /* iks_result[RESULTS_PER_BLOCK] */
 	unsigned used;         /* results used in the head block */
+	GSList *arena;         /* blocks of iks_alloc, the newest first */
+	size_t arena_left;     /* bytes left in the newest */
 	int64_t last_ns;       /* newest packet time: the capture end for final verdicts */
 	GArray *finals;        /* iks_saved_verdict: what iks_fsm_finish changed, to undo it */
 	GHashTable *esp_sas;   /* iks_esp_sa (src, dst, spi) -> itself; created with the first ESP packet */
@@ -126,6 +129,8 @@ bool iks_v2_child_error(unsigned type);
 uint8_t iks_state_after(uint8_t pos);
 uint8_t iks_ios_after(uint8_t pos);
 iks_result *iks_new_result(iks_fsm *fsm);
+void *iks_alloc(iks_fsm *fsm, size_t size);
+iks_tunnel *iks_tunnel_at(const iks_fsm *fsm, uint32_t index);
 iks_role iks_role_of(const iks_tunnel *t, unsigned dir);
 
 /* Diagnosis (ike_diag.c), called by the tracking. */
