@@ -175,33 +175,22 @@ const char *iks_hint_text(unsigned h)
 /* ---------------------------------------------------------------------------------------------
  * Attempts: IKE SAs between the same two addresses
  */
-typedef struct {
-	iks_addr a, b; /* ordered, ports cleared */
-	uint16_t count;
-	iks_tunnel *last;
-} iks_pair;
-
+/* The pair table holds the latest IKE SA between two addresses, itself the key: the addresses of
+ * its first message (ref, peer, which never change) in either order, ports left out. Its attempt
+ * number is the count of the pair. */
 static guint pair_hash(gconstpointer k)
 {
-	const iks_pair *p = k;
-	return iks_addr_pair_hash(2166136261u, &p->a, &p->b);
+	const iks_tunnel *t = k;
+	const iks_addr *a = &t->ref, *b = &t->peer;
+	bool swap = a->len != b->len ? a->len > b->len : memcmp(a->bytes, b->bytes, a->len) > 0;
+	return iks_addr_pair_hash(2166136261u, swap ? b : a, swap ? a : b);
 }
 
 static gboolean pair_equal(gconstpointer x, gconstpointer y)
 {
-	const iks_pair *p = x, *q = y;
-	return iks_addr_eq(&p->a, &q->a) && iks_addr_eq(&p->b, &q->b);
-}
-
-static iks_pair pair_key(const iks_addr *src, const iks_addr *dst)
-{
-	iks_pair key;
-	memset(&key, 0, sizeof key);
-	bool swap = src->len != dst->len ? src->len > dst->len : memcmp(src->bytes, dst->bytes, src->len) > 0;
-	key.a = swap ? *dst : *src;
-	key.b = swap ? *src : *dst;
-	key.a.port = key.b.port = 0;
-	return key;
+	const iks_tunnel *p = x, *q = y;
+	return (iks_addr_eq(&p->ref, &q->ref) && iks_addr_eq(&p->peer, &q->peer)) ||
+	       (iks_addr_eq(&p->ref, &q->peer) && iks_addr_eq(&p->peer, &q->ref));
 }
 
 static bool is_up(const iks_tunnel *t)
@@ -213,43 +202,35 @@ static bool is_up(const iks_tunnel *t)
  * re-negotiation does not take the ESP of the SA still up), else the latest one. */
 const iks_tunnel *iks_diag_tunnel_between(const iks_fsm *fsm, const iks_addr *a, const iks_addr *b)
 {
-	iks_pair key = pair_key(a, b);
-	const iks_pair *p = fsm->pairs ? g_hash_table_lookup(fsm->pairs, &key) : NULL;
-	if (!p)
-		return NULL;
-	const iks_tunnel *t = p->last;
+	iks_tunnel key; /* only its addresses are read */
+	key.ref = *a;
+	key.peer = *b;
+	const iks_tunnel *last = fsm->pairs ? g_hash_table_lookup(fsm->pairs, &key) : NULL, *t = last;
 	for (unsigned i = 0; t && i < 8; i++, t = t->prev_same_pair) /* bounded: O(1) per new SA */
 		if (is_up(t))
 			return t;
-	return p->last;
+	return last;
 }
 
 void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m)
 {
 	if (!fsm->pairs)
-		fsm->pairs = g_hash_table_new_full(pair_hash, pair_equal, g_free, NULL);
-	iks_pair key = pair_key(&m->src, &m->dst);
-	iks_pair *p = g_hash_table_lookup(fsm->pairs, &key);
-	if (!p) {
-		p = g_new(iks_pair, 1);
-		*p = key;
-		g_hash_table_insert(fsm->pairs, p, p);
-	}
-	if (p->count < UINT16_MAX)
-		p->count++;
-	t->attempt = p->count;
+		fsm->pairs = g_hash_table_new(pair_hash, pair_equal);
+	iks_tunnel *prev = g_hash_table_lookup(fsm->pairs, t); /* t's addresses are m's */
+	t->attempt = prev ? prev->attempt : 0;
+	if (t->attempt < UINT16_MAX)
+		t->attempt++;
 	/* ASA's "Rekey: yes" SA: a new IKE SA while the previous one between the peers is up. Without
 	 * keys a delete of the old one is not seen, so a re-negotiation after it also counts. An IKEv2
 	 * SA rekeyed by CREATE_CHILD_SA shows up without IKE_SA_INIT, often after the old one's delete. */
-	const iks_tunnel *prev = p->last;
 	if (prev && prev->version == m->version &&
 	    (is_up(prev) || (m->version == 2 && !prev->failed && prev->v2_state == IKS_S_DELETE &&
 			     m->exch != IKS_EXCH_IKE_SA_INIT)))
 		t->rekey_of = prev->index;
-	t->reset_after_p2 = p->last && p->last->p2_failed && m->rspi == 0 &&
+	t->reset_after_p2 = prev && prev->p2_failed && m->rspi == 0 &&
 			    (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE);
-	t->prev_same_pair = p->last;
-	p->last = t;
+	t->prev_same_pair = prev;
+	g_hash_table_add(fsm->pairs, t); /* replaces prev */
 }
 
 void iks_diag_free(iks_fsm *fsm)

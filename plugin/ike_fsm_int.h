@@ -107,7 +107,7 @@ struct iks_fsm {
 	iks_config cfg;
 	GHashTable *tunnels;   /* ispi -> first iks_tunnel with that ispi */
 	GHashTable *exchanges; /* (tunnel, msgid, exch) -> iks_exchange */
-	GHashTable *pairs;     /* address pair -> iks_pair */
+	GHashTable *pairs;     /* the latest iks_tunnel between each two addresses (ike_diag.c) */
 	GPtrArray *tunnel_blocks; /* iks_tunnel[TUNNELS_PER_BLOCK]: see iks_tunnel_at */
 	uint32_t n_tunnels;
 	GSList *blocks;        /* iks_result[RESULTS_PER_BLOCK] */
