@@ -675,7 +675,7 @@ static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir
 		if (!theirs->res->response_in)
 			theirs->res->response_in = m->frame;
 	}
-	*mine = (iks_last){ .digest = m->digest, .length = m->length, .frame = m->frame, .res = r,
+	*mine = (iks_last){ .digest = m->digest, .frame = m->frame, .res = r,
 			    .prev_digest = m->digest, .prev_ns = m->ts_ns };
 	if (m->frag_num)
 		mine->frag_copies[(m->frag_num - 1) % 16] = 1;
@@ -748,7 +748,7 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 			(*copies)++;
 		if (r->retrans > mine->count)
 			mine->count = r->retrans;
-	} else if (v2_repeat || (mine->res && mine->digest == m->digest && mine->length == m->length)) {
+	} else if (v2_repeat || (mine->res && mine->digest == m->digest)) {
 		/* Resend (IKEv1: byte-identical): same labels as the original, state does not advance. */
 		const iks_result *o = mine->res;
 		r->msg = o->msg;

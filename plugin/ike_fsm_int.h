@@ -14,8 +14,7 @@ enum { DIR_REF = 0, DIR_OTHER = 1 }; /* direction relative to the tunnel's first
 enum { ROLES_UNKNOWN = 0, INIT_IS_REF, INIT_IS_OTHER };
 
 typedef struct {
-	uint64_t digest;
-	uint32_t length;
+	uint64_t digest;  /* its length included (iks_parse) */
 	uint32_t frame;   /* of the original */
 	uint16_t count;   /* resends seen of it */
 	uint8_t frag_copies[16]; /* IKEv2 SKF: copies seen per fragment number (mod 16) */
