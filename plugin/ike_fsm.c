@@ -675,11 +675,28 @@ static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir
 		if (!theirs->res->response_in)
 			theirs->res->response_in = m->frame;
 	}
-	*mine = (iks_last){ .digest = m->digest, .frame = m->frame, .res = r,
-			    .prev_digest = m->digest, .prev_ns = m->ts_ns };
+	*mine = (iks_last){ .digest = m->digest, .frame = m->frame, .res = r };
+	if (e->v2)
+		e->v2[dir] = (iks_v2_last){ .prev_digest = m->digest, .prev_ns = m->ts_ns };
 	if (m->frag_num)
-		mine->frag_copies[(m->frag_num - 1) % 16] = 1;
+		e->v2[dir].frag_copies[(m->frag_num - 1) % 16] = 1; /* allocated by iks_fsm_feed */
 	return progressed;
+}
+
+/* Until an exchange has its iks_v2_last, the latest packet of a direction is the original in
+ * iks_last (its result gives the time) and no fragment was seen: what it starts with. */
+static iks_v2_last *v2_last(iks_fsm *fsm, const iks_tunnel *t, iks_exchange *e)
+{
+	if (!e->v2) {
+		e->v2 = iks_alloc(fsm, 2 * sizeof *e->v2);
+		for (unsigned d = 0; d < 2; d++) {
+			if (e->last[d].res) {
+				e->v2[d].prev_digest = e->last[d].digest;
+				e->v2[d].prev_ns = t->first_ns + e->last[d].res->elapsed_ns;
+			}
+		}
+	}
+	return e->v2;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -714,18 +731,22 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	if (m->version == 2 && m->exch == IKS_EXCH_IKE_SA_INIT && !(m->flags & IKS_FLAG_V2_RESPONSE) &&
 	    t->v2_retry_pending && mine->res && mine->digest != m->digest) {
 		memset(e->last, 0, sizeof e->last);
+		if (e->v2)
+			memset(e->v2, 0, 2 * sizeof *e->v2);
 		mine = &e->last[dir];
 	}
 	bool progressed = false;
+	/* IKEv2 resends, fragments and duplicates look further back. */
+	iks_v2_last *mine_v2 = (m->version == 2 && mine->res) || m->frag_num ? &v2_last(fsm, t, e)[dir] : NULL;
 	/* A message ID is used once per direction: a request again is a resend even with other bytes
 	 * (a new IV); a responder re-sends its cached answer byte for byte. */
 	bool v2_repeat = m->version == 2 && mine->res &&
 			 (!(m->flags & IKS_FLAG_V2_RESPONSE) || mine->digest == m->digest);
-	bool dup = m->version == 2 && mine->res && mine->prev_digest == m->digest && m->ts_ns >= mine->prev_ns &&
-		   m->ts_ns - mine->prev_ns < 1000000;
+	bool dup = m->version == 2 && mine->res && mine_v2->prev_digest == m->digest && m->ts_ns >= mine_v2->prev_ns &&
+		   m->ts_ns - mine_v2->prev_ns < 1000000;
 	if (m->version == 2 && mine->res) {
-		mine->prev_digest = m->digest;
-		mine->prev_ns = m->ts_ns;
+		mine_v2->prev_digest = m->digest;
+		mine_v2->prev_ns = m->ts_ns;
 	}
 	if (dup) {
 		/* The same packet captured twice (two interfaces, a bridge): the labels of the message,
@@ -737,7 +758,7 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	} else if (m->version == 2 && mine->res && m->frag_num) {
 		/* IKEv2 fragments (SKF): the k-th copy of a fragment number is the k-th resend of the
 		 * message; a first copy is the next piece of a sending, no resend. */
-		uint8_t *copies = &mine->frag_copies[(m->frag_num - 1) % 16];
+		uint8_t *copies = &mine_v2->frag_copies[(m->frag_num - 1) % 16];
 		const iks_result *o = mine->res;
 		r->msg = o->msg;
 		r->role = o->role;

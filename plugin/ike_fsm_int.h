@@ -17,11 +17,16 @@ typedef struct {
 	uint64_t digest;  /* its length included (iks_parse) */
 	uint32_t frame;   /* of the original */
 	uint16_t count;   /* resends seen of it */
-	uint8_t frag_copies[16]; /* IKEv2 SKF: copies seen per fragment number (mod 16) */
-	uint64_t prev_digest;    /* IKEv2: the latest packet in this direction, to spot capture */
-	int64_t prev_ns;         /* duplicates (same bytes within 1 ms: no peer resends that fast) */
 	iks_result *res;  /* its labels */
 } iks_last;
+
+/* IKEv2 looks further back, for the resends of fragments and the packets captured twice. Most
+ * exchanges need none of it: allocated with the first message that does (v2_last in ike_fsm.c). */
+typedef struct {
+	uint8_t frag_copies[16]; /* SKF: copies seen per fragment number (mod 16) */
+	uint64_t prev_digest;    /* the latest packet in this direction, to spot capture */
+	int64_t prev_ns;         /* duplicates (same bytes within 1 ms: no peer resends that fast) */
+} iks_v2_last;
 
 /* IKEv2 exchanges are keyed with this bit on the exchange type when the original responder
  * started them: both sides count message IDs from 0 (a responder's INFORMATIONAL can be ID 0). */
@@ -41,6 +46,7 @@ typedef struct {
 	bool v2_delete;      /* IKEv2 INFORMATIONAL request opening with a Delete (or VID) payload */
 	int64_t start_ns, progress_ns;
 	iks_result *tail;    /* last packet, resends included */
+	iks_v2_last *v2;     /* [2], per direction; NULL until needed */
 	iks_last last[2];    /* per direction */
 } iks_exchange;
 
