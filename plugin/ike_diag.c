@@ -367,7 +367,7 @@ static bool delete_inferred(const iks_fsm *fsm, const iks_tunnel *t)
 	    (!t->unanswered[0] && !t->unanswered[1]) || t->run_answers)
 		return false;
 	int64_t end = t->first_ns + r->elapsed_ns;
-	if (t->esp_last_ns > end + IKS_ANSWER_NS)
+	if ((t->esp ? t->esp->last_ns : 0) > end + IKS_ANSWER_NS)
 		return false; /* its ESP went on */
 	const iks_tunnel *next = iks_diag_tunnel_between(fsm, &t->ref, &t->peer);
 	bool replaced = next && next->index > t->index;
@@ -631,10 +631,12 @@ bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out
 	out->failed = t->failed;
 	out->rekey_of = t->rekey_of;
 	out->deleted = t->deleted || t->deleted_inferred;
-	out->esp_out = t->esp_packets[0];
-	out->esp_in = t->esp_packets[1];
-	out->esp_one_way = t->esp_one_way;
-	out->keepalives = t->keepalives;
+	if (t->esp) {
+		out->esp_out = t->esp->packets[0];
+		out->esp_in = t->esp->packets[1];
+		out->esp_one_way = t->esp->one_way;
+		out->keepalives = t->esp->keepalives;
+	}
 	if (t->version == 1 && t->p1_pos) {
 		out->state = iks_state_after(t->p1_pos);
 		out->ios_state = iks_ios_after(t->p1_pos);
@@ -650,7 +652,7 @@ bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out
 		out->stalled = t->qm_stall;
 	if (out->stalled || out->failed)
 		out->hint = (uint8_t)(t->fail_hint ? t->fail_hint : hint_for_stall(t, out->stalled));
-	else if (t->esp_one_way)
+	else if (t->esp && t->esp->one_way)
 		out->hint = IKS_H_ESP_ONE_WAY;
 	return true;
 }

@@ -117,13 +117,15 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
 	sa->last_frame = frame;
 	if (sa->tunnel) {
 		iks_tunnel *t = iks_tunnel_at(fsm, sa->tunnel);
-		t->esp_last_ns = ts_ns;
+		if (!t->esp)
+			t->esp = iks_alloc(fsm, sizeof *t->esp);
+		t->esp->last_ns = ts_ns;
 		if (!spi)
-			t->keepalives++;
+			t->esp->keepalives++;
 		else if (sa->role)
-			t->esp_packets[sa->role == IKS_ROLE_RESPONDER]++;
+			t->esp->packets[sa->role == IKS_ROLE_RESPONDER]++;
 		else /* roles unknown: the summary reports first sender and peer */
-			t->esp_packets[!iks_addr_eq(src, &t->ref)]++;
+			t->esp->packets[!iks_addr_eq(src, &t->ref)]++;
 	}
 	return sa;
 }
@@ -132,10 +134,13 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
  * receiver back to its sender (any SPI: a rekey changes SPIs, not the picture). */
 void iks_esp_finish(iks_fsm *fsm)
 {
-	for (uint32_t i = 1; i <= fsm->n_tunnels; i++)
-		iks_tunnel_at(fsm, i)->esp_one_way = 0;
 	if (!fsm->esp_sas)
-		return;
+		return; /* and no tunnel has ESP */
+	for (uint32_t i = 1; i <= fsm->n_tunnels; i++) {
+		iks_tunnel *t = iks_tunnel_at(fsm, i);
+		if (t->esp)
+			t->esp->one_way = 0;
+	}
 	GHashTableIter it;
 	gpointer k;
 	g_hash_table_iter_init(&it, fsm->esp_sas);
@@ -144,6 +149,6 @@ void iks_esp_finish(iks_fsm *fsm)
 		iks_esp_sa back = esp_key(&sa->dst, &sa->src, 0);
 		sa->one_way = sa->spi && sa->packets >= IKS_ESP_ONE_WAY_MIN && !g_hash_table_contains(fsm->esp_pairs, &back);
 		if (sa->one_way && sa->tunnel)
-			iks_tunnel_at(fsm, sa->tunnel)->esp_one_way++;
+			iks_tunnel_at(fsm, sa->tunnel)->esp->one_way++; /* esp: from the SA's first packet */
 	}
 }

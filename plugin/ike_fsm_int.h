@@ -50,6 +50,13 @@ typedef struct {
 	iks_last last[2];    /* per direction */
 } iks_exchange;
 
+/* A tunnel's ESP (ike_esp.c), allocated with its first ESP packet or NAT-T keepalive. */
+typedef struct {
+	uint64_t packets[2]; /* sent by the initiator / the responder (first sender / peer if unknown) */
+	int64_t last_ns;
+	uint32_t one_way, keepalives;
+} iks_tunnel_esp;
+
 typedef struct iks_tunnel {
 	uint64_t ispi, rspi; /* ispi first: it is the hash key */
 	struct iks_tunnel *next_same_ispi;
@@ -93,9 +100,7 @@ typedef struct iks_tunnel {
 	bool v2_auth_big;     /* IKE_AUTH request large enough to be IP-fragmented */
 	bool v2_resp_resent;  /* the responder re-sent its SA_INIT / AUTH response */
 	uint32_t child_failed;
-	uint64_t esp_packets[2]; /* ESP sent by the initiator / the responder (first sender / peer if unknown) */
-	int64_t esp_last_ns;
-	uint32_t esp_one_way, keepalives;
+	iks_tunnel_esp *esp;  /* NULL until ESP is seen */
 	int64_t first_ns, p1_start_ns, progress_ns;
 	iks_exchange *pending_qm; /* quick mode waiting for QM2 */
 	iks_result *tail;         /* last packet, resends included */
