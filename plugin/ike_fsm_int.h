@@ -57,53 +57,53 @@ typedef struct {
 	uint32_t one_way, keepalives;
 } iks_tunnel_esp;
 
+/* Fields by size (issue #6: no padding), 1-bit flags last. */
 typedef struct iks_tunnel {
 	uint64_t ispi, rspi; /* ispi first: it is the hash key */
 	struct iks_tunnel *next_same_ispi;
 	struct iks_tunnel *prev_same_pair; /* the IKE SA before it between the same addresses */
-	uint32_t index;
-	uint16_t attempt;
-	uint32_t rekey_of;    /* index of the IKE SA it replaces (up when this one started), 0 = none */
-	uint16_t failed;      /* first refusal seen (ikestate.failed) */
-	uint8_t fail_hint;    /* and its hint */
-	iks_addr ref;         /* address of the first sender seen: direction reference */
-	iks_addr peer;        /* the other address */
-	iks_addr by_role[2];  /* latest address:port of initiator / responder (after NAT-T) */
-	uint32_t retrans, qm_done;
-	int64_t setup_ns;     /* phase-1 setup time, -1 until seen */
-	uint8_t final_stalled; /* set by iks_fsm_finish */
-	uint8_t qm_stall;      /* iks_fsm_finish: stall of one of its unfinished quick modes */
-	uint32_t qm_failed;    /* iks_fsm_finish: quick modes never completed */
-	uint8_t unanswered[2]; /* per direction: encrypted Informationals since the other side last spoke */
-	int64_t unanswered_ns; /* when the current run of unanswered Informationals began */
-	bool run_answers;      /* ... and it began right after an Informational of the other side (DPD ACK) */
-	bool deleted;          /* a Delete of the IKE SA was seen (IKEv1 or IKEv2) */
-	bool deleted_inferred; /* iks_fsm_finish: IKEv1, from the last Informationals and what follows */
-	uint8_t version;
-	uint8_t roles;        /* ROLES_* */
-	uint8_t mode;         /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE, 0 = not seen */
-	uint8_t p1_pos;       /* furthest phase-1 position seen */
-	uint8_t side_pos[2];  /* per role (0 initiator, 1 responder): position that sets its state */
-	uint8_t pending_dir;  /* mid-capture: direction of the first KE/encrypted main-mode message */
-	uint8_t pending_kind; /* 0, IKS_PL_KE or IKS_FLAG_ENCRYPTED */
-	bool p1_start_seen;
-	bool natt;            /* a message on UDP 4500 */
-	bool icmp;            /* an ICMP unreachable quoted one of its messages */
-	bool p2_failed;       /* a quick mode was refused */
-	bool reset_after_p2;  /* started right after a phase-2 failure between the same peers */
-	/* IKEv2 */
-	uint8_t v2_state;     /* IKS_S_IN_NEG / READY / DELETE; 0 until a message is placed */
-	uint8_t v2_pos;       /* furthest IKE SA setup message (SA_INIT_REQ..AUTH_RESP) */
-	uint8_t v2_retries;   /* IKE_SA_INIT answered with COOKIE / INVALID_KE_PAYLOAD */
-	bool v2_retry_pending; /* ... and the initiator's next different SA_INIT request is the retry */
-	bool v2_auth_frag;    /* IKE_AUTH request sent as IKEv2 fragments (SKF) */
-	bool v2_auth_big;     /* IKE_AUTH request large enough to be IP-fragmented */
-	bool v2_resp_resent;  /* the responder re-sent its SA_INIT / AUTH response */
-	uint32_t child_failed;
-	iks_tunnel_esp *esp;  /* NULL until ESP is seen */
-	int64_t first_ns, p1_start_ns, progress_ns;
 	iks_exchange *pending_qm; /* quick mode waiting for QM2 */
 	iks_result *tail;         /* last packet, resends included */
+	iks_tunnel_esp *esp;      /* NULL until ESP is seen */
+	int64_t first_ns, p1_start_ns, progress_ns;
+	int64_t setup_ns;      /* phase-1 setup time, -1 until seen */
+	int64_t unanswered_ns; /* when the current run of unanswered Informationals began */
+	uint32_t index;
+	uint32_t rekey_of;     /* index of the IKE SA it replaces (up when this one started), 0 = none */
+	uint32_t retrans, qm_done;
+	uint32_t qm_failed;    /* iks_fsm_finish: quick modes never completed */
+	uint32_t child_failed;
+	iks_addr ref;          /* address of the first sender seen: direction reference */
+	iks_addr peer;         /* the other address */
+	iks_addr by_role[2];   /* latest address:port of initiator / responder (after NAT-T) */
+	uint16_t attempt;
+	uint16_t failed;       /* first refusal seen (ikestate.failed) */
+	uint8_t fail_hint;     /* and its hint */
+	uint8_t final_stalled; /* set by iks_fsm_finish */
+	uint8_t qm_stall;      /* iks_fsm_finish: stall of one of its unfinished quick modes */
+	uint8_t unanswered[2]; /* per direction: encrypted Informationals since the other side last spoke */
+	uint8_t version;
+	uint8_t roles;         /* ROLES_* */
+	uint8_t mode;          /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE, 0 = not seen */
+	uint8_t p1_pos;        /* furthest phase-1 position seen */
+	uint8_t side_pos[2];   /* per role (0 initiator, 1 responder): position that sets its state */
+	uint8_t pending_dir;   /* mid-capture: direction of the first KE/encrypted main-mode message */
+	uint8_t pending_kind;  /* 0, IKS_PL_KE or IKS_FLAG_ENCRYPTED */
+	uint8_t v2_state;      /* IKEv2: IKS_S_IN_NEG / READY / DELETE; 0 until a message is placed */
+	uint8_t v2_pos;        /* IKEv2: furthest IKE SA setup message (SA_INIT_REQ..AUTH_RESP) */
+	uint8_t v2_retries;    /* IKE_SA_INIT answered with COOKIE / INVALID_KE_PAYLOAD */
+	bool run_answers : 1;  /* the unanswered run began right after an Informational of the other side (DPD ACK) */
+	bool deleted : 1;      /* a Delete of the IKE SA was seen (IKEv1 or IKEv2) */
+	bool deleted_inferred : 1; /* iks_fsm_finish: IKEv1, from the last Informationals and what follows */
+	bool p1_start_seen : 1;
+	bool natt : 1;         /* a message on UDP 4500 */
+	bool icmp : 1;         /* an ICMP unreachable quoted one of its messages */
+	bool p2_failed : 1;    /* a quick mode was refused */
+	bool reset_after_p2 : 1; /* started right after a phase-2 failure between the same peers */
+	bool v2_retry_pending : 1; /* the initiator's next different SA_INIT request is the retry (v2_retries) */
+	bool v2_auth_frag : 1; /* IKE_AUTH request sent as IKEv2 fragments (SKF) */
+	bool v2_auth_big : 1;  /* IKE_AUTH request large enough to be IP-fragmented */
+	bool v2_resp_resent : 1; /* the responder re-sent its SA_INIT / AUTH response */
 	iks_exchange p1;
 } iks_tunnel;
 
