@@ -287,7 +287,6 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 	t->peer = m->dst;
 	t->first_ns = t->progress_ns = m->ts_ns;
 	t->setup_ns = -1;
-	t->p1.tunnel = t->index;
 	if (!head) {
 		g_hash_table_insert(fsm->tunnels, &t->ispi, t);
 	} else {
@@ -301,8 +300,13 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 static iks_exchange *find_exchange(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m, bool *created)
 {
 	*created = false;
-	if (m->msgid == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE))
-		return &t->p1;
+	if (m->msgid == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE)) {
+		if (!t->p1) {
+			t->p1 = iks_alloc(fsm, sizeof *t->p1);
+			t->p1->tunnel = t->index;
+		}
+		return t->p1;
+	}
 	iks_exchange key = { .tunnel = t->index, .msgid = m->msgid, .exch = m->exch };
 	/* IKEv2: the exchange's initiator is the original initiator iff I differs from R. */
 	if (m->version == 2 && !(m->flags & IKS_FLAG_V2_INITIATOR) == !(m->flags & IKS_FLAG_V2_RESPONSE))

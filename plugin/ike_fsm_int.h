@@ -62,6 +62,7 @@ typedef struct iks_tunnel {
 	uint64_t ispi, rspi; /* ispi first: it is the hash key */
 	struct iks_tunnel *next_same_ispi;
 	struct iks_tunnel *prev_same_pair; /* the IKE SA before it between the same addresses */
+	iks_exchange *p1;         /* main / aggressive mode, allocated with its first message (IKEv2: none) */
 	iks_exchange *pending_qm; /* quick mode waiting for QM2 */
 	iks_result *tail;         /* last packet, resends included */
 	iks_tunnel_esp *esp;      /* NULL until ESP is seen */
@@ -104,7 +105,6 @@ typedef struct iks_tunnel {
 	bool v2_auth_frag : 1; /* IKE_AUTH request sent as IKEv2 fragments (SKF) */
 	bool v2_auth_big : 1;  /* IKE_AUTH request large enough to be IP-fragmented */
 	bool v2_resp_resent : 1; /* the responder re-sent its SA_INIT / AUTH response */
-	iks_exchange p1;
 } iks_tunnel;
 
 typedef struct {
