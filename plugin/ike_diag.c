@@ -206,7 +206,7 @@ const iks_tunnel *iks_diag_tunnel_between(const iks_fsm *fsm, const iks_addr *a,
 	key.ref = *a;
 	key.peer = *b;
 	const iks_tunnel *last = fsm->pairs ? g_hash_table_lookup(fsm->pairs, &key) : NULL, *t = last;
-	for (unsigned i = 0; t && i < 8; i++, t = t->prev_same_pair) /* bounded: O(1) per new SA */
+	for (unsigned i = 0; t && i < 8; i++, t = iks_tunnel_at(fsm, t->prev_same_pair)) /* bounded: O(1) per new SA */
 		if (is_up(t))
 			return t;
 	return last;
@@ -229,7 +229,7 @@ void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m)
 		t->rekey_of = prev->index;
 	t->reset_after_p2 = prev && prev->p2_failed && m->rspi == 0 &&
 			    (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE);
-	t->prev_same_pair = prev;
+	t->prev_same_pair = prev ? prev->index : 0;
 	g_hash_table_add(fsm->pairs, t); /* replaces prev */
 }
 
@@ -527,7 +527,7 @@ void iks_diag_message(iks_fsm *fsm, iks_tunnel *t, iks_exchange *e, const iks_ms
 iks_result *iks_fsm_icmp(iks_fsm *fsm, int64_t ts_ns, uint64_t ispi, uint64_t rspi)
 {
 	iks_tunnel *t = g_hash_table_lookup(fsm->tunnels, &ispi), *match = NULL;
-	for (; t; t = t->next_same_ispi)
+	for (; t; t = iks_tunnel_at(fsm, t->next_same_ispi))
 		if (t->rspi == rspi || rspi == 0 || t->rspi == 0)
 			match = t;
 	if (!match)

@@ -214,9 +214,11 @@ uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
 
 /* Tunnels and exchanges live as long as the machine: they come from blocks it owns and frees at
  * once, without an allocator header each (issue #6: memory per tunnel). Tunnels fill blocks of a
- * fixed count, so that the 1-based index finds one. */
+ * fixed count, so that the 1-based index finds one (0: none). */
 iks_tunnel *iks_tunnel_at(const iks_fsm *fsm, uint32_t index)
 {
+	if (!index)
+		return NULL;
 	uint32_t i = index - 1;
 	return (iks_tunnel *)g_ptr_array_index(fsm->tunnel_blocks, i / TUNNELS_PER_BLOCK) + i % TUNNELS_PER_BLOCK;
 }
@@ -257,7 +259,7 @@ iks_result *iks_new_result(iks_fsm *fsm)
 static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 {
 	iks_tunnel *head = g_hash_table_lookup(fsm->tunnels, &m->ispi), *match = NULL, *t;
-	for (t = head; t; t = t->next_same_ispi) {
+	for (t = head; t; t = iks_tunnel_at(fsm, t->next_same_ispi)) {
 		if (t->rspi == m->rspi)
 			match = t; /* exact: the latest one wins */
 		else if ((t->rspi == 0 || m->rspi == 0) && (!match || match->rspi != m->rspi))
@@ -291,8 +293,8 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 		g_hash_table_insert(fsm->tunnels, &t->ispi, t);
 	} else {
 		while (head->next_same_ispi)
-			head = head->next_same_ispi;
-		head->next_same_ispi = t;
+			head = iks_tunnel_at(fsm, head->next_same_ispi);
+		head->next_same_ispi = t->index;
 	}
 	return t;
 }

@@ -58,10 +58,8 @@ typedef struct {
 } iks_tunnel_esp;
 
 /* Fields by size (issue #6: no padding), 1-bit flags last. */
-typedef struct iks_tunnel {
+typedef struct {
 	uint64_t ispi, rspi; /* ispi first: it is the hash key */
-	struct iks_tunnel *next_same_ispi;
-	struct iks_tunnel *prev_same_pair; /* the IKE SA before it between the same addresses */
 	iks_exchange *p1;         /* main / aggressive mode, allocated with its first message (IKEv2: none) */
 	iks_exchange *pending_qm; /* quick mode waiting for QM2 */
 	iks_result *tail;         /* last packet, resends included */
@@ -70,6 +68,8 @@ typedef struct iks_tunnel {
 	int64_t setup_ns;      /* phase-1 setup time, -1 until seen */
 	int64_t unanswered_ns; /* when the current run of unanswered Informationals began */
 	uint32_t index;
+	uint32_t next_same_ispi; /* tunnels by index (iks_tunnel_at), 0 = none: 4 bytes a link */
+	uint32_t prev_same_pair; /* the IKE SA before it between the same addresses */
 	uint32_t rekey_of;     /* index of the IKE SA it replaces (up when this one started), 0 = none */
 	uint32_t retrans, qm_done;
 	uint32_t qm_failed;    /* iks_fsm_finish: quick modes never completed */
