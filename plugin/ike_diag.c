@@ -622,8 +622,8 @@ bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out
 	out->version = t->version;
 	out->mode = t->mode;
 	out->roles_known = t->roles != ROLES_UNKNOWN;
-	out->initiator = out->roles_known ? t->by_role[0] : t->ref;
-	out->responder = out->roles_known ? t->by_role[1] : t->peer;
+	out->initiator = out->roles_known ? iks_role_addr(t, 0) : t->ref;
+	out->responder = out->roles_known ? iks_role_addr(t, 1) : t->peer;
 	out->first_ns = t->first_ns;
 	out->setup_ns = t->setup_ns;
 	out->qm_done = t->qm_done;

@@ -333,6 +333,44 @@ iks_role iks_role_of(const iks_tunnel *t, unsigned dir)
 	return (dir == DIR_REF) == (t->roles == INIT_IS_REF) ? IKS_ROLE_INITIATOR : IKS_ROLE_RESPONDER;
 }
 
+/* The latest address:port of a role (0 initiator, 1 responder), for the summary. The address is
+ * nearly always ref's or peer's, and only the port moves (NAT-T): then only the port is kept. */
+static void set_role_addr(iks_fsm *fsm, iks_tunnel *t, unsigned role, const iks_addr *a)
+{
+	t->role_port[role] = a->port;
+	/* All 16 bytes compared: the address given back is the one set. */
+	if (a->len == t->ref.len && memcmp(a->bytes, t->ref.bytes, sizeof a->bytes) == 0) {
+		t->role_at[role] = ROLE_AT_REF;
+	} else if (a->len == t->peer.len && memcmp(a->bytes, t->peer.bytes, sizeof a->bytes) == 0) {
+		t->role_at[role] = ROLE_AT_PEER;
+	} else {
+		if (!t->role_own)
+			t->role_own = iks_alloc(fsm, 2 * sizeof *t->role_own);
+		t->role_own[role] = *a;
+		t->role_at[role] = ROLE_AT_OWN;
+	}
+}
+
+iks_addr iks_role_addr(const iks_tunnel *t, unsigned role)
+{
+	iks_addr a;
+	switch (t->role_at[role]) {
+	case ROLE_AT_REF:
+		a = t->ref;
+		break;
+	case ROLE_AT_PEER:
+		a = t->peer;
+		break;
+	case ROLE_AT_OWN:
+		return t->role_own[role];
+	default:
+		memset(&a, 0, sizeof a); /* never set */
+		return a;
+	}
+	a.port = t->role_port[role];
+	return a;
+}
+
 static void set_sender_role(iks_tunnel *t, unsigned dir, iks_role r)
 {
 	if (t->roles == ROLES_UNKNOWN)
@@ -800,8 +838,8 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	/* IKEv2: IKE_AUTH carries the first child SA, unless its answer refused it. */
 	t->qm_done += m->version == 2 && (r->flags & IKS_R_PHASE1_DONE) && !r->failed ? 1 : 0;
 	if (r->role != IKS_ROLE_UNKNOWN) {
-		t->by_role[r->role == IKS_ROLE_RESPONDER] = m->src;
-		t->by_role[r->role == IKS_ROLE_INITIATOR] = m->dst;
+		set_role_addr(fsm, t, r->role == IKS_ROLE_RESPONDER, &m->src);
+		set_role_addr(fsm, t, r->role == IKS_ROLE_INITIATOR, &m->dst);
 	}
 	if (progressed)
 		t->progress_ns = m->ts_ns;

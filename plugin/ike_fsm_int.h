@@ -12,6 +12,7 @@
 
 enum { DIR_REF = 0, DIR_OTHER = 1 }; /* direction relative to the tunnel's first sender */
 enum { ROLES_UNKNOWN = 0, INIT_IS_REF, INIT_IS_OTHER };
+enum { ROLE_AT_NONE = 0, ROLE_AT_REF, ROLE_AT_PEER, ROLE_AT_OWN }; /* iks_tunnel.role_at */
 
 typedef struct {
 	uint64_t digest;  /* its length included (iks_parse) */
@@ -64,6 +65,7 @@ typedef struct {
 	iks_exchange *pending_qm; /* quick mode waiting for QM2 */
 	iks_result *tail;         /* last packet, resends included */
 	iks_tunnel_esp *esp;      /* NULL until ESP is seen */
+	iks_addr *role_own;       /* [2], see role_at */
 	int64_t first_ns, p1_start_ns, progress_ns;
 	int64_t setup_ns;      /* phase-1 setup time, -1 until seen */
 	int64_t unanswered_ns; /* when the current run of unanswered Informationals began */
@@ -76,7 +78,7 @@ typedef struct {
 	uint32_t child_failed;
 	iks_addr ref;          /* address of the first sender seen: direction reference */
 	iks_addr peer;         /* the other address */
-	iks_addr by_role[2];   /* latest address:port of initiator / responder (after NAT-T) */
+	uint16_t role_port[2]; /* per role (0 initiator, 1 responder): latest port (after NAT-T) */
 	uint16_t attempt;
 	uint16_t failed;       /* first refusal seen (ikestate.failed) */
 	uint8_t fail_hint;     /* and its hint */
@@ -88,6 +90,7 @@ typedef struct {
 	uint8_t mode;          /* IKS_EXCH_MAIN / IKS_EXCH_AGGRESSIVE, 0 = not seen */
 	uint8_t p1_pos;        /* furthest phase-1 position seen */
 	uint8_t side_pos[2];   /* per role (0 initiator, 1 responder): position that sets its state */
+	uint8_t role_at[2];    /* per role: its latest address is ref's, peer's or in role_own (NAT, MOBIKE) */
 	uint8_t pending_dir;   /* mid-capture: direction of the first KE/encrypted main-mode message */
 	uint8_t pending_kind;  /* 0, IKS_PL_KE or IKS_FLAG_ENCRYPTED */
 	uint8_t v2_state;      /* IKEv2: IKS_S_IN_NEG / READY / DELETE; 0 until a message is placed */
@@ -142,6 +145,7 @@ iks_result *iks_new_result(iks_fsm *fsm);
 void *iks_alloc(iks_fsm *fsm, size_t size);
 iks_tunnel *iks_tunnel_at(const iks_fsm *fsm, uint32_t index);
 iks_role iks_role_of(const iks_tunnel *t, unsigned dir);
+iks_addr iks_role_addr(const iks_tunnel *t, unsigned role);
 
 /* Diagnosis (ike_diag.c), called by the tracking. */
 void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m);
