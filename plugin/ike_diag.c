@@ -571,7 +571,7 @@ void iks_fsm_finish(iks_fsm *fsm)
 	}
 	g_array_set_size(fsm->finals, 0);
 
-	for (uint32_t i = 1; i <= fsm->n_tunnels; i++) {
+	for (uint32_t i = 1; i <= fsm->tunnel_pool.n; i++) {
 		iks_tunnel *t = iks_tunnel_at(fsm, i);
 		t->final_stalled = t->qm_stall = 0;
 		t->qm_failed = 0;
@@ -614,7 +614,7 @@ void iks_fsm_finish(iks_fsm *fsm)
  */
 bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out)
 {
-	if (index == 0 || index > fsm->n_tunnels)
+	if (index == 0 || index > fsm->tunnel_pool.n)
 		return false;
 	const iks_tunnel *t = iks_tunnel_at(fsm, index);
 	memset(out, 0, sizeof *out);

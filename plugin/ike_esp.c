@@ -136,7 +136,7 @@ void iks_esp_finish(iks_fsm *fsm)
 {
 	if (!fsm->esp_sas)
 		return; /* and no tunnel has ESP */
-	for (uint32_t i = 1; i <= fsm->n_tunnels; i++) {
+	for (uint32_t i = 1; i <= fsm->tunnel_pool.n; i++) {
 		iks_tunnel *t = iks_tunnel_at(fsm, i);
 		if (t->esp)
 			t->esp->one_way = 0;

@@ -15,7 +15,7 @@
 #define IKS_QM_HASH_ONLY_MAX_LEN 112
 
 #define RESULTS_PER_BLOCK 1024
-#define TUNNELS_PER_BLOCK 256
+#define POOL_BLOCK 256 /* items */
 #define ARENA_BLOCK (64 * 1024)
 
 /* ---------------------------------------------------------------------------------------------
@@ -178,6 +178,32 @@ static gboolean exchange_equal(gconstpointer a, gconstpointer b)
 	return x->tunnel == y->tunnel && x->msgid == y->msgid && x->exch == y->exch;
 }
 
+/* Tunnels, exchanges and what they add on demand live as long as the machine: they come from
+ * blocks it owns and frees at once, without an allocator header each (issue #6: memory per
+ * tunnel). Pools for what is found by index, the arena (iks_alloc) for the rest. */
+static void pool_init(iks_pool *p, size_t size)
+{
+	p->blocks = g_ptr_array_new_with_free_func(g_free);
+	p->n = 0;
+	p->size = (uint32_t)size;
+}
+
+/* A new zeroed item: its index. */
+static uint32_t pool_add(iks_pool *p)
+{
+	if (p->n % POOL_BLOCK == 0)
+		g_ptr_array_add(p->blocks, g_malloc0((size_t)p->size * POOL_BLOCK));
+	return ++p->n;
+}
+
+static void *pool_at(const iks_pool *p, uint32_t index)
+{
+	if (!index)
+		return NULL;
+	uint32_t i = index - 1;
+	return (char *)g_ptr_array_index(p->blocks, i / POOL_BLOCK) + (size_t)(i % POOL_BLOCK) * p->size;
+}
+
 iks_fsm *iks_fsm_new(const iks_config *cfg)
 {
 	iks_fsm *fsm = g_new0(iks_fsm, 1);
@@ -187,7 +213,8 @@ iks_fsm *iks_fsm_new(const iks_config *cfg)
 		fsm->cfg = *cfg;
 	fsm->tunnels = g_hash_table_new(g_int64_hash, g_int64_equal);
 	fsm->exchanges = g_hash_table_new(exchange_hash, exchange_equal);
-	fsm->tunnel_blocks = g_ptr_array_new_with_free_func(g_free);
+	pool_init(&fsm->tunnel_pool, sizeof(iks_tunnel));
+	pool_init(&fsm->v2_pool, 2 * sizeof(iks_v2_last));
 	fsm->finals = g_array_new(FALSE, FALSE, sizeof(iks_saved_verdict));
 	fsm->used = RESULTS_PER_BLOCK;
 	return fsm;
@@ -200,7 +227,8 @@ void iks_fsm_free(iks_fsm *fsm)
 	iks_diag_free(fsm);
 	g_hash_table_destroy(fsm->tunnels);
 	g_hash_table_destroy(fsm->exchanges);
-	g_ptr_array_free(fsm->tunnel_blocks, TRUE);
+	g_ptr_array_free(fsm->tunnel_pool.blocks, TRUE);
+	g_ptr_array_free(fsm->v2_pool.blocks, TRUE);
 	g_array_free(fsm->finals, TRUE);
 	g_slist_free_full(fsm->blocks, g_free);
 	g_slist_free_full(fsm->arena, g_free);
@@ -209,18 +237,12 @@ void iks_fsm_free(iks_fsm *fsm)
 
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
 {
-	return fsm->n_tunnels;
+	return fsm->tunnel_pool.n;
 }
 
-/* Tunnels and exchanges live as long as the machine: they come from blocks it owns and frees at
- * once, without an allocator header each (issue #6: memory per tunnel). Tunnels fill blocks of a
- * fixed count, so that the 1-based index finds one (0: none). */
 iks_tunnel *iks_tunnel_at(const iks_fsm *fsm, uint32_t index)
 {
-	if (!index)
-		return NULL;
-	uint32_t i = index - 1;
-	return (iks_tunnel *)g_ptr_array_index(fsm->tunnel_blocks, i / TUNNELS_PER_BLOCK) + i % TUNNELS_PER_BLOCK;
+	return pool_at(&fsm->tunnel_pool, index);
 }
 
 /* Zeroed memory for the life of the machine. */
@@ -238,7 +260,7 @@ void *iks_alloc(iks_fsm *fsm, size_t size)
 
 uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t index)
 {
-	if (index == 0 || index > fsm->n_tunnels)
+	if (index == 0 || index > fsm->tunnel_pool.n)
 		return 0;
 	return iks_tunnel_at(fsm, index)->rekey_of;
 }
@@ -279,12 +301,10 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 			match->rspi = m->rspi;
 		return match;
 	}
-	if (fsm->n_tunnels % TUNNELS_PER_BLOCK == 0)
-		g_ptr_array_add(fsm->tunnel_blocks, g_new0(iks_tunnel, TUNNELS_PER_BLOCK));
-	t = iks_tunnel_at(fsm, ++fsm->n_tunnels);
+	t = iks_tunnel_at(fsm, pool_add(&fsm->tunnel_pool));
 	t->ispi = m->ispi;
 	t->rspi = m->rspi;
-	t->index = fsm->n_tunnels;
+	t->index = fsm->tunnel_pool.n;
 	t->ref = m->src;
 	t->peer = m->dst;
 	t->first_ns = t->progress_ns = m->ts_ns;
@@ -675,7 +695,7 @@ static bool v2_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, bool new_e
 
 /* Labels of a message that is neither a resend nor a fragment; true if it moved things on. */
 static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
-		  bool new_tunnel, iks_result *r)
+		  bool new_tunnel, iks_v2_last *mine_v2, iks_result *r)
 {
 	bool progressed = false;
 	if (m->version == 2) {
@@ -720,10 +740,11 @@ static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir
 			theirs->res->response_in = m->frame;
 	}
 	*mine = (iks_last){ .digest = m->digest, .frame = m->frame, .res = r };
-	if (e->v2)
-		e->v2[dir] = (iks_v2_last){ .prev_digest = m->digest, .prev_ns = m->ts_ns };
-	if (m->frag_num)
-		e->v2[dir].frag_copies[(m->frag_num - 1) % 16] = 1; /* allocated by iks_fsm_feed */
+	if (mine_v2) {
+		*mine_v2 = (iks_v2_last){ .prev_digest = m->digest, .prev_ns = m->ts_ns };
+		if (m->frag_num)
+			mine_v2->frag_copies[(m->frag_num - 1) % 16] = 1;
+	}
 	return progressed;
 }
 
@@ -731,16 +752,17 @@ static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir
  * iks_last (its result gives the time) and no fragment was seen: what it starts with. */
 static iks_v2_last *v2_last(iks_fsm *fsm, const iks_tunnel *t, iks_exchange *e)
 {
-	if (!e->v2) {
-		e->v2 = iks_alloc(fsm, 2 * sizeof *e->v2);
-		for (unsigned d = 0; d < 2; d++) {
-			if (e->last[d].res) {
-				e->v2[d].prev_digest = e->last[d].digest;
-				e->v2[d].prev_ns = t->first_ns + e->last[d].res->elapsed_ns;
-			}
+	if (e->v2)
+		return pool_at(&fsm->v2_pool, e->v2);
+	e->v2 = pool_add(&fsm->v2_pool);
+	iks_v2_last *v = pool_at(&fsm->v2_pool, e->v2);
+	for (unsigned d = 0; d < 2; d++) {
+		if (e->last[d].res) {
+			v[d].prev_digest = e->last[d].digest;
+			v[d].prev_ns = t->first_ns + e->last[d].res->elapsed_ns;
 		}
 	}
-	return e->v2;
+	return v;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -776,12 +798,14 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	    t->v2_retry_pending && mine->res && mine->digest != m->digest) {
 		memset(e->last, 0, sizeof e->last);
 		if (e->v2)
-			memset(e->v2, 0, 2 * sizeof *e->v2);
+			memset(v2_last(fsm, t, e), 0, 2 * sizeof(iks_v2_last));
 		mine = &e->last[dir];
 	}
 	bool progressed = false;
 	/* IKEv2 resends, fragments and duplicates look further back. */
-	iks_v2_last *mine_v2 = (m->version == 2 && mine->res) || m->frag_num ? &v2_last(fsm, t, e)[dir] : NULL;
+	iks_v2_last *mine_v2 = NULL;
+	if (e->v2 || (m->version == 2 && mine->res) || m->frag_num)
+		mine_v2 = &v2_last(fsm, t, e)[dir];
 	/* A message ID is used once per direction: a request again is a resend even with other bytes
 	 * (a new IV); a responder re-sends its cached answer byte for byte. */
 	bool v2_repeat = m->version == 2 && mine->res &&
@@ -829,7 +853,7 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 		r->msg = IKS_M_UNKNOWN;
 		r->role = (uint8_t)iks_role_of(t, dir);
 	} else {
-		progressed = track(t, e, m, dir, new_exchange, new_tunnel, r);
+		progressed = track(t, e, m, dir, new_exchange, new_tunnel, mine_v2, r);
 	}
 	iks_diag_message(fsm, t, e, m, dir, progressed, r);
 	t->version = m->version;

@@ -43,11 +43,11 @@ typedef struct {
 	uint8_t exch;
 	uint8_t qm_init_dir; /* direction of the quick-mode initiator */
 	uint8_t step;        /* last quick-mode position (IKS_M_QM1..QM4), IKS_M_UNKNOWN if lost */
-	bool commit;
-	bool v2_delete;      /* IKEv2 INFORMATIONAL request opening with a Delete (or VID) payload */
+	bool commit : 1;
+	bool v2_delete : 1;  /* IKEv2 INFORMATIONAL request opening with a Delete (or VID) payload */
+	uint32_t v2;         /* iks_v2_last[2] (per direction) in fsm->v2_pool, 0 until needed */
 	int64_t start_ns, progress_ns;
 	iks_result *tail;    /* last packet, resends included */
-	iks_v2_last *v2;     /* [2], per direction; NULL until needed */
 	iks_last last[2];    /* per direction */
 } iks_exchange;
 
@@ -116,13 +116,21 @@ typedef struct {
 	uint8_t stalled, hint, state;
 } iks_saved_verdict;
 
+/* Items of one size in blocks, found by their 1-based index (0: none): 4 bytes where a pointer
+ * takes 8. They live as long as the machine. */
+typedef struct {
+	GPtrArray *blocks;
+	uint32_t n; /* items so far */
+	uint32_t size;
+} iks_pool;
+
 struct iks_fsm {
 	iks_config cfg;
 	GHashTable *tunnels;   /* ispi -> first iks_tunnel with that ispi */
 	GHashTable *exchanges; /* (tunnel, msgid, exch) -> iks_exchange */
 	GHashTable *pairs;     /* the latest iks_tunnel between each two addresses (ike_diag.c) */
-	GPtrArray *tunnel_blocks; /* iks_tunnel[TUNNELS_PER_BLOCK]: see iks_tunnel_at */
-	uint32_t n_tunnels;
+	iks_pool tunnel_pool;  /* iks_tunnel, by index (iks_tunnel_at) */
+	iks_pool v2_pool;      /* iks_v2_last[2] (iks_exchange.v2) */
 	GSList *blocks;        /* iks_result[RESULTS_PER_BLOCK] */
 	unsigned used;         /* results used in the head block */
 	GSList *arena;         /* blocks of iks_alloc, the newest first */
