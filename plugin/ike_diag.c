@@ -175,33 +175,22 @@ const char *iks_hint_text(unsigned h)
 /* ---------------------------------------------------------------------------------------------
  * Attempts: IKE SAs between the same two addresses
  */
-typedef struct {
-	iks_addr a, b; /* ordered, ports cleared */
-	uint16_t count;
-	iks_tunnel *last;
-} iks_pair;
-
+/* The pair table holds the latest IKE SA between two addresses, itself the key: the addresses of
+ * its first message (ref, peer, which never change) in either order, ports left out. Its attempt
+ * number is the count of the pair. */
 static guint pair_hash(gconstpointer k)
 {
-	const iks_pair *p = k;
-	return iks_addr_pair_hash(2166136261u, &p->a, &p->b);
+	const iks_tunnel *t = k;
+	const iks_addr *a = &t->ref, *b = &t->peer;
+	bool swap = a->len != b->len ? a->len > b->len : memcmp(a->bytes, b->bytes, a->len) > 0;
+	return iks_addr_pair_hash(2166136261u, swap ? b : a, swap ? a : b);
 }
 
 static gboolean pair_equal(gconstpointer x, gconstpointer y)
 {
-	const iks_pair *p = x, *q = y;
-	return iks_addr_eq(&p->a, &q->a) && iks_addr_eq(&p->b, &q->b);
-}
-
-static iks_pair pair_key(const iks_addr *src, const iks_addr *dst)
-{
-	iks_pair key;
-	memset(&key, 0, sizeof key);
-	bool swap = src->len != dst->len ? src->len > dst->len : memcmp(src->bytes, dst->bytes, src->len) > 0;
-	key.a = swap ? *dst : *src;
-	key.b = swap ? *src : *dst;
-	key.a.port = key.b.port = 0;
-	return key;
+	const iks_tunnel *p = x, *q = y;
+	return (iks_addr_eq(&p->ref, &q->ref) && iks_addr_eq(&p->peer, &q->peer)) ||
+	       (iks_addr_eq(&p->ref, &q->peer) && iks_addr_eq(&p->peer, &q->ref));
 }
 
 static bool is_up(const iks_tunnel *t)
@@ -213,43 +202,35 @@ static bool is_up(const iks_tunnel *t)
  * re-negotiation does not take the ESP of the SA still up), else the latest one. */
 const iks_tunnel *iks_diag_tunnel_between(const iks_fsm *fsm, const iks_addr *a, const iks_addr *b)
 {
-	iks_pair key = pair_key(a, b);
-	const iks_pair *p = fsm->pairs ? g_hash_table_lookup(fsm->pairs, &key) : NULL;
-	if (!p)
-		return NULL;
-	const iks_tunnel *t = p->last;
-	for (unsigned i = 0; t && i < 8; i++, t = t->prev_same_pair) /* bounded: O(1) per new SA */
+	iks_tunnel key; /* only its addresses are read */
+	key.ref = *a;
+	key.peer = *b;
+	const iks_tunnel *last = fsm->pairs ? g_hash_table_lookup(fsm->pairs, &key) : NULL, *t = last;
+	for (unsigned i = 0; t && i < 8; i++, t = iks_tunnel_at(fsm, t->prev_same_pair)) /* bounded: O(1) per new SA */
 		if (is_up(t))
 			return t;
-	return p->last;
+	return last;
 }
 
 void iks_diag_new_tunnel(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m)
 {
 	if (!fsm->pairs)
-		fsm->pairs = g_hash_table_new_full(pair_hash, pair_equal, g_free, NULL);
-	iks_pair key = pair_key(&m->src, &m->dst);
-	iks_pair *p = g_hash_table_lookup(fsm->pairs, &key);
-	if (!p) {
-		p = g_new(iks_pair, 1);
-		*p = key;
-		g_hash_table_insert(fsm->pairs, p, p);
-	}
-	if (p->count < UINT16_MAX)
-		p->count++;
-	t->attempt = p->count;
+		fsm->pairs = g_hash_table_new(pair_hash, pair_equal);
+	iks_tunnel *prev = g_hash_table_lookup(fsm->pairs, t); /* t's addresses are m's */
+	t->attempt = prev ? prev->attempt : 0;
+	if (t->attempt < UINT16_MAX)
+		t->attempt++;
 	/* ASA's "Rekey: yes" SA: a new IKE SA while the previous one between the peers is up. Without
 	 * keys a delete of the old one is not seen, so a re-negotiation after it also counts. An IKEv2
 	 * SA rekeyed by CREATE_CHILD_SA shows up without IKE_SA_INIT, often after the old one's delete. */
-	const iks_tunnel *prev = p->last;
 	if (prev && prev->version == m->version &&
 	    (is_up(prev) || (m->version == 2 && !prev->failed && prev->v2_state == IKS_S_DELETE &&
 			     m->exch != IKS_EXCH_IKE_SA_INIT)))
 		t->rekey_of = prev->index;
-	t->reset_after_p2 = p->last && p->last->p2_failed && m->rspi == 0 &&
+	t->reset_after_p2 = prev && prev->p2_failed && m->rspi == 0 &&
 			    (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE);
-	t->prev_same_pair = p->last;
-	p->last = t;
+	t->prev_same_pair = prev ? prev->index : 0;
+	g_hash_table_add(fsm->pairs, t); /* replaces prev */
 }
 
 void iks_diag_free(iks_fsm *fsm)
@@ -386,7 +367,7 @@ static bool delete_inferred(const iks_fsm *fsm, const iks_tunnel *t)
 	    (!t->unanswered[0] && !t->unanswered[1]) || t->run_answers)
 		return false;
 	int64_t end = t->first_ns + r->elapsed_ns;
-	if (t->esp_last_ns > end + IKS_ANSWER_NS)
+	if ((t->esp ? t->esp->last_ns : 0) > end + IKS_ANSWER_NS)
 		return false; /* its ESP went on */
 	const iks_tunnel *next = iks_diag_tunnel_between(fsm, &t->ref, &t->peer);
 	bool replaced = next && next->index > t->index;
@@ -546,7 +527,7 @@ void iks_diag_message(iks_fsm *fsm, iks_tunnel *t, iks_exchange *e, const iks_ms
 iks_result *iks_fsm_icmp(iks_fsm *fsm, int64_t ts_ns, uint64_t ispi, uint64_t rspi)
 {
 	iks_tunnel *t = g_hash_table_lookup(fsm->tunnels, &ispi), *match = NULL;
-	for (; t; t = t->next_same_ispi)
+	for (; t; t = iks_tunnel_at(fsm, t->next_same_ispi))
 		if (t->rspi == rspi || rspi == 0 || t->rspi == 0)
 			match = t;
 	if (!match)
@@ -590,8 +571,8 @@ void iks_fsm_finish(iks_fsm *fsm)
 	}
 	g_array_set_size(fsm->finals, 0);
 
-	for (guint i = 0; i < fsm->all_tunnels->len; i++) {
-		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, i);
+	for (uint32_t i = 1; i <= fsm->tunnel_pool.n; i++) {
+		iks_tunnel *t = iks_tunnel_at(fsm, i);
 		t->final_stalled = t->qm_stall = 0;
 		t->qm_failed = 0;
 		t->deleted_inferred = delete_inferred(fsm, t);
@@ -618,7 +599,7 @@ void iks_fsm_finish(iks_fsm *fsm)
 		const iks_exchange *e = v;
 		if (e->exch != IKS_EXCH_QUICK || (e->step != IKS_M_QM1 && e->step != IKS_M_QM2))
 			continue;
-		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, e->tunnel - 1);
+		iks_tunnel *t = iks_tunnel_at(fsm, e->tunnel);
 		uint8_t stall = stalled_qm(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3);
 		t->qm_failed++; /* counted here so that a summary costs O(1) per tunnel */
 		t->qm_stall = stall;
@@ -633,16 +614,16 @@ void iks_fsm_finish(iks_fsm *fsm)
  */
 bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out)
 {
-	if (index == 0 || index > fsm->all_tunnels->len)
+	if (index == 0 || index > fsm->tunnel_pool.n)
 		return false;
-	const iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, index - 1);
+	const iks_tunnel *t = iks_tunnel_at(fsm, index);
 	memset(out, 0, sizeof *out);
 	out->attempt = t->attempt;
 	out->version = t->version;
 	out->mode = t->mode;
 	out->roles_known = t->roles != ROLES_UNKNOWN;
-	out->initiator = out->roles_known ? t->by_role[0] : t->ref;
-	out->responder = out->roles_known ? t->by_role[1] : t->peer;
+	out->initiator = out->roles_known ? iks_role_addr(t, 0) : t->ref;
+	out->responder = out->roles_known ? iks_role_addr(t, 1) : t->peer;
 	out->first_ns = t->first_ns;
 	out->setup_ns = t->setup_ns;
 	out->qm_done = t->qm_done;
@@ -650,10 +631,12 @@ bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out
 	out->failed = t->failed;
 	out->rekey_of = t->rekey_of;
 	out->deleted = t->deleted || t->deleted_inferred;
-	out->esp_out = t->esp_packets[0];
-	out->esp_in = t->esp_packets[1];
-	out->esp_one_way = t->esp_one_way;
-	out->keepalives = t->keepalives;
+	if (t->esp) {
+		out->esp_out = t->esp->packets[0];
+		out->esp_in = t->esp->packets[1];
+		out->esp_one_way = t->esp->one_way;
+		out->keepalives = t->esp->keepalives;
+	}
 	if (t->version == 1 && t->p1_pos) {
 		out->state = iks_state_after(t->p1_pos);
 		out->ios_state = iks_ios_after(t->p1_pos);
@@ -669,7 +652,7 @@ bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out
 		out->stalled = t->qm_stall;
 	if (out->stalled || out->failed)
 		out->hint = (uint8_t)(t->fail_hint ? t->fail_hint : hint_for_stall(t, out->stalled));
-	else if (t->esp_one_way)
+	else if (t->esp && t->esp->one_way)
 		out->hint = IKS_H_ESP_ONE_WAY;
 	return true;
 }

@@ -107,8 +107,7 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
 		sa->udp = udp;
 		iks_esp_sa nk = spi_key(dst, spi);
 		const iks_esp_sa *neg = fsm->esp_spis ? g_hash_table_lookup(fsm->esp_spis, &nk) : NULL;
-		const iks_tunnel *t = neg ? g_ptr_array_index(fsm->all_tunnels, neg->tunnel - 1)
-					  : iks_diag_tunnel_between(fsm, src, dst);
+		const iks_tunnel *t = neg ? iks_tunnel_at(fsm, neg->tunnel) : iks_diag_tunnel_between(fsm, src, dst);
 		sa->negotiated_in = neg ? neg->negotiated_in : 0;
 		if (t) {
 			sa->tunnel = t->index;
@@ -130,14 +129,16 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
 	sa->last_ns = ts_ns;
 	sa->last_frame = frame;
 	if (sa->tunnel) {
-		iks_tunnel *t = g_ptr_array_index(fsm->all_tunnels, sa->tunnel - 1);
-		t->esp_last_ns = ts_ns;
+		iks_tunnel *t = iks_tunnel_at(fsm, sa->tunnel);
+		if (!t->esp)
+			t->esp = iks_alloc(fsm, sizeof *t->esp);
+		t->esp->last_ns = ts_ns;
 		if (!spi)
-			t->keepalives++;
+			t->esp->keepalives++;
 		else if (sa->role)
-			t->esp_packets[sa->role == IKS_ROLE_RESPONDER]++;
+			t->esp->packets[sa->role == IKS_ROLE_RESPONDER]++;
 		else /* roles unknown: the summary reports first sender and peer */
-			t->esp_packets[!iks_addr_eq(src, &t->ref)]++;
+			t->esp->packets[!iks_addr_eq(src, &t->ref)]++;
 	}
 	return sa;
 }
@@ -146,10 +147,13 @@ const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const
  * receiver back to its sender (any SPI: a rekey changes SPIs, not the picture). */
 void iks_esp_finish(iks_fsm *fsm)
 {
-	for (guint i = 0; i < fsm->all_tunnels->len; i++)
-		((iks_tunnel *)g_ptr_array_index(fsm->all_tunnels, i))->esp_one_way = 0;
 	if (!fsm->esp_sas)
-		return;
+		return; /* and no tunnel has ESP */
+	for (uint32_t i = 1; i <= fsm->tunnel_pool.n; i++) {
+		iks_tunnel *t = iks_tunnel_at(fsm, i);
+		if (t->esp)
+			t->esp->one_way = 0;
+	}
 	GHashTableIter it;
 	gpointer k;
 	g_hash_table_iter_init(&it, fsm->esp_sas);
@@ -158,6 +162,6 @@ void iks_esp_finish(iks_fsm *fsm)
 		iks_esp_sa back = esp_key(&sa->dst, &sa->src, 0);
 		sa->one_way = sa->spi && sa->packets >= IKS_ESP_ONE_WAY_MIN && !g_hash_table_contains(fsm->esp_pairs, &back);
 		if (sa->one_way && sa->tunnel)
-			((iks_tunnel *)g_ptr_array_index(fsm->all_tunnels, sa->tunnel - 1))->esp_one_way++;
+			iks_tunnel_at(fsm, sa->tunnel)->esp->one_way++; /* esp: from the SA's first packet */
 	}
 }

@@ -15,6 +15,8 @@
 #define IKS_QM_HASH_ONLY_MAX_LEN 112
 
 #define RESULTS_PER_BLOCK 1024
+#define POOL_BLOCK 256 /* items */
+#define ARENA_BLOCK (64 * 1024)
 
 /* ---------------------------------------------------------------------------------------------
  * Names
@@ -189,6 +191,32 @@ static gboolean exchange_equal(gconstpointer a, gconstpointer b)
 	return x->tunnel == y->tunnel && x->msgid == y->msgid && x->exch == y->exch;
 }
 
+/* Tunnels, exchanges and what they add on demand live as long as the machine: they come from
+ * blocks it owns and frees at once, without an allocator header each (issue #6: memory per
+ * tunnel). Pools for what is found by index, the arena (iks_alloc) for the rest. */
+static void pool_init(iks_pool *p, size_t size)
+{
+	p->blocks = g_ptr_array_new_with_free_func(g_free);
+	p->n = 0;
+	p->size = (uint32_t)size;
+}
+
+/* A new zeroed item: its index. */
+static uint32_t pool_add(iks_pool *p)
+{
+	if (p->n % POOL_BLOCK == 0)
+		g_ptr_array_add(p->blocks, g_malloc0((size_t)p->size * POOL_BLOCK));
+	return ++p->n;
+}
+
+static void *pool_at(const iks_pool *p, uint32_t index)
+{
+	if (!index)
+		return NULL;
+	uint32_t i = index - 1;
+	return (char *)g_ptr_array_index(p->blocks, i / POOL_BLOCK) + (size_t)(i % POOL_BLOCK) * p->size;
+}
+
 iks_fsm *iks_fsm_new(const iks_config *cfg)
 {
 	iks_fsm *fsm = g_new0(iks_fsm, 1);
@@ -197,8 +225,9 @@ iks_fsm *iks_fsm_new(const iks_config *cfg)
 	if (cfg)
 		fsm->cfg = *cfg;
 	fsm->tunnels = g_hash_table_new(g_int64_hash, g_int64_equal);
-	fsm->exchanges = g_hash_table_new_full(exchange_hash, exchange_equal, NULL, g_free);
-	fsm->all_tunnels = g_ptr_array_new_with_free_func(g_free);
+	fsm->exchanges = g_hash_table_new(exchange_hash, exchange_equal);
+	pool_init(&fsm->tunnel_pool, sizeof(iks_tunnel));
+	pool_init(&fsm->v2_pool, 2 * sizeof(iks_v2_last));
 	fsm->finals = g_array_new(FALSE, FALSE, sizeof(iks_saved_verdict));
 	fsm->used = RESULTS_PER_BLOCK;
 	return fsm;
@@ -211,22 +240,42 @@ void iks_fsm_free(iks_fsm *fsm)
 	iks_diag_free(fsm);
 	g_hash_table_destroy(fsm->tunnels);
 	g_hash_table_destroy(fsm->exchanges);
-	g_ptr_array_free(fsm->all_tunnels, TRUE);
+	g_ptr_array_free(fsm->tunnel_pool.blocks, TRUE);
+	g_ptr_array_free(fsm->v2_pool.blocks, TRUE);
 	g_array_free(fsm->finals, TRUE);
 	g_slist_free_full(fsm->blocks, g_free);
+	g_slist_free_full(fsm->arena, g_free);
 	g_free(fsm);
 }
 
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
 {
-	return fsm->all_tunnels->len;
+	return fsm->tunnel_pool.n;
+}
+
+iks_tunnel *iks_tunnel_at(const iks_fsm *fsm, uint32_t index)
+{
+	return pool_at(&fsm->tunnel_pool, index);
+}
+
+/* Zeroed memory for the life of the machine. */
+void *iks_alloc(iks_fsm *fsm, size_t size)
+{
+	size = (size + 7) & ~(size_t)7; /* nothing stored is aligned wider than int64_t and pointers */
+	if (size > fsm->arena_left) {
+		fsm->arena = g_slist_prepend(fsm->arena, g_malloc0(ARENA_BLOCK));
+		fsm->arena_left = ARENA_BLOCK;
+	}
+	void *p = (char *)fsm->arena->data + (ARENA_BLOCK - fsm->arena_left);
+	fsm->arena_left -= size;
+	return p;
 }
 
 uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t index)
 {
-	if (index == 0 || index > fsm->all_tunnels->len)
+	if (index == 0 || index > fsm->tunnel_pool.n)
 		return 0;
-	return ((const iks_tunnel *)g_ptr_array_index(fsm->all_tunnels, index - 1))->rekey_of;
+	return iks_tunnel_at(fsm, index)->rekey_of;
 }
 
 iks_result *iks_new_result(iks_fsm *fsm)
@@ -245,7 +294,7 @@ iks_result *iks_new_result(iks_fsm *fsm)
 static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 {
 	iks_tunnel *head = g_hash_table_lookup(fsm->tunnels, &m->ispi), *match = NULL, *t;
-	for (t = head; t; t = t->next_same_ispi) {
+	for (t = head; t; t = iks_tunnel_at(fsm, t->next_same_ispi)) {
 		if (t->rspi == m->rspi)
 			match = t; /* exact: the latest one wins */
 		else if ((t->rspi == 0 || m->rspi == 0) && (!match || match->rspi != m->rspi))
@@ -265,22 +314,20 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 			match->rspi = m->rspi;
 		return match;
 	}
-	t = g_new0(iks_tunnel, 1);
+	t = iks_tunnel_at(fsm, pool_add(&fsm->tunnel_pool));
 	t->ispi = m->ispi;
 	t->rspi = m->rspi;
-	t->index = fsm->all_tunnels->len + 1;
+	t->index = fsm->tunnel_pool.n;
 	t->ref = m->src;
 	t->peer = m->dst;
 	t->first_ns = t->progress_ns = m->ts_ns;
 	t->setup_ns = -1;
-	t->p1.tunnel = t->index;
-	g_ptr_array_add(fsm->all_tunnels, t);
 	if (!head) {
 		g_hash_table_insert(fsm->tunnels, &t->ispi, t);
 	} else {
 		while (head->next_same_ispi)
-			head = head->next_same_ispi;
-		head->next_same_ispi = t;
+			head = iks_tunnel_at(fsm, head->next_same_ispi);
+		head->next_same_ispi = t->index;
 	}
 	return t;
 }
@@ -288,15 +335,20 @@ static iks_tunnel *find_tunnel(iks_fsm *fsm, const iks_msg *m, bool *created)
 static iks_exchange *find_exchange(iks_fsm *fsm, iks_tunnel *t, const iks_msg *m, bool *created)
 {
 	*created = false;
-	if (m->msgid == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE))
-		return &t->p1;
+	if (m->msgid == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE)) {
+		if (!t->p1) {
+			t->p1 = iks_alloc(fsm, sizeof *t->p1);
+			t->p1->tunnel = t->index;
+		}
+		return t->p1;
+	}
 	iks_exchange key = { .tunnel = t->index, .msgid = m->msgid, .exch = m->exch };
 	/* IKEv2: the exchange's initiator is the original initiator iff I differs from R. */
 	if (m->version == 2 && !(m->flags & IKS_FLAG_V2_INITIATOR) == !(m->flags & IKS_FLAG_V2_RESPONSE))
 		key.exch |= IKS_EXCH_BY_RESPONDER;
 	iks_exchange *e = g_hash_table_lookup(fsm->exchanges, &key);
 	if (!e) {
-		e = g_new0(iks_exchange, 1);
+		e = iks_alloc(fsm, sizeof *e);
 		*e = key;
 		g_hash_table_insert(fsm->exchanges, e, e);
 		*created = true;
@@ -312,6 +364,44 @@ iks_role iks_role_of(const iks_tunnel *t, unsigned dir)
 	if (t->roles == ROLES_UNKNOWN)
 		return IKS_ROLE_UNKNOWN;
 	return (dir == DIR_REF) == (t->roles == INIT_IS_REF) ? IKS_ROLE_INITIATOR : IKS_ROLE_RESPONDER;
+}
+
+/* The latest address:port of a role (0 initiator, 1 responder), for the summary. The address is
+ * nearly always ref's or peer's, and only the port moves (NAT-T): then only the port is kept. */
+static void set_role_addr(iks_fsm *fsm, iks_tunnel *t, unsigned role, const iks_addr *a)
+{
+	t->role_port[role] = a->port;
+	/* All 16 bytes compared: the address given back is the one set. */
+	if (a->len == t->ref.len && memcmp(a->bytes, t->ref.bytes, sizeof a->bytes) == 0) {
+		t->role_at[role] = ROLE_AT_REF;
+	} else if (a->len == t->peer.len && memcmp(a->bytes, t->peer.bytes, sizeof a->bytes) == 0) {
+		t->role_at[role] = ROLE_AT_PEER;
+	} else {
+		if (!t->role_own)
+			t->role_own = iks_alloc(fsm, 2 * sizeof *t->role_own);
+		t->role_own[role] = *a;
+		t->role_at[role] = ROLE_AT_OWN;
+	}
+}
+
+iks_addr iks_role_addr(const iks_tunnel *t, unsigned role)
+{
+	iks_addr a;
+	switch (t->role_at[role]) {
+	case ROLE_AT_REF:
+		a = t->ref;
+		break;
+	case ROLE_AT_PEER:
+		a = t->peer;
+		break;
+	case ROLE_AT_OWN:
+		return t->role_own[role];
+	default:
+		memset(&a, 0, sizeof a); /* never set */
+		return a;
+	}
+	a.port = t->role_port[role];
+	return a;
 }
 
 static void set_sender_role(iks_tunnel *t, unsigned dir, iks_role r)
@@ -618,7 +708,7 @@ static bool v2_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, bool new_e
 
 /* Labels of a message that is neither a resend nor a fragment; true if it moved things on. */
 static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
-		  bool new_tunnel, iks_result *r)
+		  bool new_tunnel, iks_v2_last *mine_v2, iks_result *r)
 {
 	bool progressed = false;
 	if (m->version == 2) {
@@ -662,11 +752,30 @@ static bool track(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir
 		if (!theirs->res->response_in)
 			theirs->res->response_in = m->frame;
 	}
-	*mine = (iks_last){ .digest = m->digest, .length = m->length, .frame = m->frame, .res = r,
-			    .prev_digest = m->digest, .prev_ns = m->ts_ns };
-	if (m->frag_num)
-		mine->frag_copies[(m->frag_num - 1) % 16] = 1;
+	*mine = (iks_last){ .digest = m->digest, .frame = m->frame, .res = r };
+	if (mine_v2) {
+		*mine_v2 = (iks_v2_last){ .prev_digest = m->digest, .prev_ns = m->ts_ns };
+		if (m->frag_num)
+			mine_v2->frag_copies[(m->frag_num - 1) % 16] = 1;
+	}
 	return progressed;
+}
+
+/* Until an exchange has its iks_v2_last, the latest packet of a direction is the original in
+ * iks_last (its result gives the time) and no fragment was seen: what it starts with. */
+static iks_v2_last *v2_last(iks_fsm *fsm, const iks_tunnel *t, iks_exchange *e)
+{
+	if (e->v2)
+		return pool_at(&fsm->v2_pool, e->v2);
+	e->v2 = pool_add(&fsm->v2_pool);
+	iks_v2_last *v = pool_at(&fsm->v2_pool, e->v2);
+	for (unsigned d = 0; d < 2; d++) {
+		if (e->last[d].res) {
+			v[d].prev_digest = e->last[d].digest;
+			v[d].prev_ns = t->first_ns + e->last[d].res->elapsed_ns;
+		}
+	}
+	return v;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -701,18 +810,24 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	if (m->version == 2 && m->exch == IKS_EXCH_IKE_SA_INIT && !(m->flags & IKS_FLAG_V2_RESPONSE) &&
 	    t->v2_retry_pending && mine->res && mine->digest != m->digest) {
 		memset(e->last, 0, sizeof e->last);
+		if (e->v2)
+			memset(v2_last(fsm, t, e), 0, 2 * sizeof(iks_v2_last));
 		mine = &e->last[dir];
 	}
 	bool progressed = false;
+	/* IKEv2 resends, fragments and duplicates look further back. */
+	iks_v2_last *mine_v2 = NULL;
+	if (e->v2 || (m->version == 2 && mine->res) || m->frag_num)
+		mine_v2 = &v2_last(fsm, t, e)[dir];
 	/* A message ID is used once per direction: a request again is a resend even with other bytes
 	 * (a new IV); a responder re-sends its cached answer byte for byte. */
 	bool v2_repeat = m->version == 2 && mine->res &&
 			 (!(m->flags & IKS_FLAG_V2_RESPONSE) || mine->digest == m->digest);
-	bool dup = m->version == 2 && mine->res && mine->prev_digest == m->digest && m->ts_ns >= mine->prev_ns &&
-		   m->ts_ns - mine->prev_ns < 1000000;
+	bool dup = m->version == 2 && mine->res && mine_v2->prev_digest == m->digest && m->ts_ns >= mine_v2->prev_ns &&
+		   m->ts_ns - mine_v2->prev_ns < 1000000;
 	if (m->version == 2 && mine->res) {
-		mine->prev_digest = m->digest;
-		mine->prev_ns = m->ts_ns;
+		mine_v2->prev_digest = m->digest;
+		mine_v2->prev_ns = m->ts_ns;
 	}
 	if (dup) {
 		/* The same packet captured twice (two interfaces, a bridge): the labels of the message,
@@ -724,7 +839,7 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	} else if (m->version == 2 && mine->res && m->frag_num) {
 		/* IKEv2 fragments (SKF): the k-th copy of a fragment number is the k-th resend of the
 		 * message; a first copy is the next piece of a sending, no resend. */
-		uint8_t *copies = &mine->frag_copies[(m->frag_num - 1) % 16];
+		uint8_t *copies = &mine_v2->frag_copies[(m->frag_num - 1) % 16];
 		const iks_result *o = mine->res;
 		r->msg = o->msg;
 		r->role = o->role;
@@ -735,7 +850,7 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 			(*copies)++;
 		if (r->retrans > mine->count)
 			mine->count = r->retrans;
-	} else if (v2_repeat || (mine->res && mine->digest == m->digest && mine->length == m->length)) {
+	} else if (v2_repeat || (mine->res && mine->digest == m->digest)) {
 		/* Resend (IKEv1: byte-identical): same labels as the original, state does not advance. */
 		const iks_result *o = mine->res;
 		r->msg = o->msg;
@@ -751,7 +866,7 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 		r->msg = IKS_M_UNKNOWN;
 		r->role = (uint8_t)iks_role_of(t, dir);
 	} else {
-		progressed = track(t, e, m, dir, new_exchange, new_tunnel, r);
+		progressed = track(t, e, m, dir, new_exchange, new_tunnel, mine_v2, r);
 	}
 	iks_diag_message(fsm, t, e, m, dir, progressed, r);
 	t->version = m->version;
@@ -760,8 +875,8 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	/* IKEv2: IKE_AUTH carries the first child SA, unless its answer refused it. */
 	t->qm_done += m->version == 2 && (r->flags & IKS_R_PHASE1_DONE) && !r->failed ? 1 : 0;
 	if (r->role != IKS_ROLE_UNKNOWN) {
-		t->by_role[r->role == IKS_ROLE_RESPONDER] = m->src;
-		t->by_role[r->role == IKS_ROLE_INITIATOR] = m->dst;
+		set_role_addr(fsm, t, r->role == IKS_ROLE_RESPONDER, &m->src);
+		set_role_addr(fsm, t, r->role == IKS_ROLE_INITIATOR, &m->dst);
 	}
 	if (progressed)
 		t->progress_ns = m->ts_ns;

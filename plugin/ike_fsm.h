@@ -88,7 +88,7 @@ typedef struct {
 			      * those two bits for decrypted Deletes of the IKE SA. */
 	uint16_t notify[IKS_MAX_NOTIFY]; /* notify message types seen (clear or decrypted) */
 	uint8_t n_notify;
-	uint64_t digest; /* content hash of the whole message, for retransmission detection */
+	uint64_t digest; /* content hash of the whole message, length included: retransmission detection */
 	/* IKEv2: the SK / SKF payload's next-payload field names the first payload inside it, so
 	 * the kind of an encrypted message shows without keys (0: empty, or no SK). */
 	uint8_t sk_first;
