@@ -558,6 +558,17 @@ static void final_verdict(iks_fsm *fsm, const iks_tunnel *t, iks_result *r, uint
 		r->hint = (uint8_t)hint_for_stall(t, r->stalled);
 }
 
+static int by_last_packet(gconstpointer a, gconstpointer b)
+{
+	const iks_exchange *x = *(const iks_exchange *const *)a, *y = *(const iks_exchange *const *)b;
+	int64_t tx = x->tail ? x->tail->elapsed_ns : -1, ty = y->tail ? y->tail->elapsed_ns : -1;
+	if (x->tunnel != y->tunnel)
+		return x->tunnel < y->tunnel ? -1 : 1;
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return x->msgid < y->msgid ? -1 : x->msgid > y->msgid;
+}
+
 void iks_fsm_finish(iks_fsm *fsm)
 {
 	/* Undo the previous call's verdicts, newest first (a packet may be saved twice): more packets
@@ -592,13 +603,20 @@ void iks_fsm_finish(iks_fsm *fsm)
 			t->final_stalled = t->tail->stalled;
 		}
 	}
+	/* Unfinished quick modes in the order they last moved, so that a tunnel's summary names its
+	 * latest one, not whichever the hash table yields last. */
+	GPtrArray *open_qm = g_ptr_array_new();
 	GHashTableIter it;
 	gpointer k, v;
 	g_hash_table_iter_init(&it, fsm->exchanges);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		const iks_exchange *e = v;
-		if (e->exch != IKS_EXCH_QUICK || (e->step != IKS_M_QM1 && e->step != IKS_M_QM2))
-			continue;
+		if (e->exch == IKS_EXCH_QUICK && (e->step == IKS_M_QM1 || e->step == IKS_M_QM2))
+			g_ptr_array_add(open_qm, v);
+	}
+	g_ptr_array_sort(open_qm, by_last_packet);
+	for (guint i = 0; i < open_qm->len; i++) {
+		const iks_exchange *e = g_ptr_array_index(open_qm, i);
 		iks_tunnel *t = iks_tunnel_at(fsm, e->tunnel);
 		uint8_t stall = stalled_qm(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3);
 		t->qm_failed++; /* counted here so that a summary costs O(1) per tunnel */
@@ -606,6 +624,7 @@ void iks_fsm_finish(iks_fsm *fsm)
 		if (e->tail)
 			final_verdict(fsm, t, e->tail, stall);
 	}
+	g_ptr_array_free(open_qm, TRUE);
 	iks_esp_finish(fsm);
 }
 

@@ -1571,6 +1571,38 @@ static void test_frame_index(void)
 	iks_frames_free(x);
 }
 
+/* Rule: a tunnel with several unfinished quick modes is summed up by the latest of them, whatever
+ * order its exchanges sit in the state machine's tables. */
+static void test_summary_latest_qm_stall(void)
+{
+	for (unsigned order = 0; order < 4; order++) {
+		fx f;
+		fx_setup(&f, NULL);
+		uint64_t i = 0x51, r = 0x52;
+		feed(&f, MM1(A, B, i), 0);
+		feed(&f, MM2(B, A, i, r), 1);
+		feed(&f, MM3(A, B, i, r), 1);
+		feed(&f, MM4(B, A, i, r), 1);
+		feed(&f, MM5(A, B, i, r), 1);
+		feed(&f, MM6(B, A, i, r), 1);
+		/* Two message IDs, each order; the later quick mode stops after QM1 or after QM2. */
+		uint32_t early = order & 1 ? 0x1000 : 0x2000, late = order & 1 ? 0x2000 : 0x1000;
+		bool late_qm2 = order & 2;
+		feed(&f, QM(A, B, i, r, early, 300, 10), SEC);
+		if (!late_qm2)
+			feed(&f, QM(B, A, i, r, early, 300, 11), SEC / 100);
+		feed(&f, QM(A, B, i, r, late, 300, 12), SEC);
+		if (late_qm2)
+			feed(&f, QM(B, A, i, r, late, 300, 13), SEC / 100);
+		iks_fsm_finish(f.fsm);
+		iks_tunnel_summary s;
+		g_assert_true(iks_fsm_summary(f.fsm, 1, &s));
+		g_assert_cmpuint(s.qm_failed, ==, 2);
+		g_assert_cmpstr(iks_stalled_name(s.stalled), ==, late_qm2 ? "QM_WAIT_MSG3" : "QM_WAIT_MSG2");
+		fx_teardown(&f, NULL);
+	}
+}
+
 #define ADD(name, fn) g_test_add(name, fx, NULL, fx_setup, fn, fx_teardown)
 
 int main(int argc, char **argv)
@@ -1606,6 +1638,7 @@ int main(int argc, char **argv)
 	ADD("/diag/icmp", test_icmp);
 	ADD("/diag/final-verdicts", test_final_verdicts);
 	ADD("/diag/summary", test_summary);
+	g_test_add_func("/diag/summary-latest-qm-stall", test_summary_latest_qm_stall);
 	ADD("/diag/dead-peer", test_dead_peer);
 	ADD("/diag/dead-peer-timing", test_dead_peer_timing);
 	ADD("/lifecycle/delete-seen", test_delete_seen);
