@@ -10,7 +10,7 @@ function(ikestate_warnings target)
 endfunction()
 
 # Default: the personal plugin folder ~/.local/lib/wireshark/plugins/<major.minor>/epan of the user
-# who runs `cmake --install` (tshark ignores it when run as root: wireshark-plugin.md §1.2).
+# who runs `cmake --install` (tshark and Wireshark ignore it when run as root).
 # IKESTATE_SYSTEM_INSTALL=ON: Wireshark's global plugin folder. IKESTATE_INSTALL_DIR: any folder.
 set(IKESTATE_PLUGIN_INSTALL_DIR "")
 if(IKESTATE_SYSTEM_INSTALL)

@@ -1,17 +1,17 @@
 /* ike_esp.c — the ESP data plane after the negotiation: packets and bytes per SPI and direction,
- * each SA linked to the IKE SA between its two addresses, and the one-way verdict (the
- * `show crypto ipsec sa` picture "encaps rising, decaps zero" on the sending side).
+ * each SA linked to an IKE SA, and the one-way flag (the `show crypto ipsec sa` picture "encaps
+ * rising, decaps zero" on the sending side).
  *
- * Without keys an ESP packet names only its SPI and addresses: an SA is linked to the IKE SA up
- * between those addresses when its first packet is seen, and keeps that link for its life.
+ * Without keys an ESP packet names only its SPI and addresses: which IKE SA it belongs to is decided
+ * by the caller when its first packet is seen (iks_esp_add), and kept for the SA's life.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "ike_fsm_int.h"
+#include "ike_machine.h"
 
 #include <string.h>
 
-/* Keys of both tables are iks_esp_sa (ports cleared: NAT-T moves them); the pair table's have
+/* Keys of the tables are iks_esp_sa (ports cleared: NAT-T moves them); the pair table's have
  * spi 0 and count nothing, they only say "ESP went this way". */
 static uint32_t addr_word(const iks_addr *a)
 {
@@ -54,114 +54,132 @@ static iks_esp_sa spi_key(const iks_addr *receiver, uint32_t spi)
 	return esp_key(&none, receiver, spi);
 }
 
-void iks_esp_free(iks_fsm *fsm)
+static GHashTable *esp_table(void)
 {
-	if (fsm->esp_sas) {
-		g_hash_table_destroy(fsm->esp_sas);
-		g_hash_table_destroy(fsm->esp_pairs);
+	return g_hash_table_new_full(esp_hash, esp_equal, g_free, NULL);
+}
+
+void iks_esp_free(iks_machine *mc)
+{
+	if (mc->esp_sas) {
+		g_hash_table_destroy(mc->esp_sas);
+		g_hash_table_destroy(mc->esp_pairs);
 	}
-	if (fsm->esp_spis)
-		g_hash_table_destroy(fsm->esp_spis);
+	if (mc->esp_spis)
+		g_hash_table_destroy(mc->esp_spis);
 }
 
 /* A decrypted SA proposal names the SPI its sender will receive ESP on: the exact link of the ESP
  * SA to its IKE SA and to the message, whatever other IKE SAs the two peers have. */
-void iks_esp_note_spis(iks_fsm *fsm, const iks_msg *m, const iks_result *r)
+void iks_esp_note_spis(iks_machine *mc, const iks_msg *m, const iks_result *r)
 {
 	if (!r->tunnel || r->retrans)
 		return;
-	if (!fsm->esp_spis)
-		fsm->esp_spis = g_hash_table_new_full(esp_hash, esp_equal, g_free, NULL);
+	if (!mc->esp_spis)
+		mc->esp_spis = esp_table();
 	for (unsigned i = 0; i < m->n_spi && i < IKS_MAX_SPI; i++) {
 		iks_esp_sa k = spi_key(&m->src, m->spi[i]);
-		if (!k.spi || g_hash_table_contains(fsm->esp_spis, &k))
+		if (!k.spi || g_hash_table_contains(mc->esp_spis, &k))
 			continue;
 		iks_esp_sa *s = g_memdup2(&k, sizeof k);
 		s->tunnel = r->tunnel;
 		s->negotiated_in = m->frame;
-		g_hash_table_add(fsm->esp_spis, s);
+		g_hash_table_add(mc->esp_spis, s);
 	}
 }
 
-const iks_esp_sa *iks_fsm_esp_sa(const iks_fsm *fsm, const iks_addr *src, const iks_addr *dst, uint32_t spi)
+const iks_esp_sa *iks_esp_negotiated(const iks_machine *mc, const iks_addr *receiver, uint32_t spi)
+{
+	iks_esp_sa k = spi_key(receiver, spi);
+	return mc->esp_spis ? g_hash_table_lookup(mc->esp_spis, &k) : NULL;
+}
+
+const iks_esp_sa *iks_esp_lookup(const iks_machine *mc, const iks_addr *src, const iks_addr *dst, uint32_t spi)
 {
 	iks_esp_sa k = esp_key(src, dst, spi);
-	return fsm->esp_sas ? g_hash_table_lookup(fsm->esp_sas, &k) : NULL;
+	return mc->esp_sas ? g_hash_table_lookup(mc->esp_sas, &k) : NULL;
 }
 
-const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const iks_addr *src, const iks_addr *dst,
-			      uint32_t spi, uint32_t len, bool udp)
+iks_esp_sa *iks_esp_find(iks_machine *mc, const iks_addr *src, const iks_addr *dst, uint32_t spi)
 {
-	if (!fsm->esp_sas) {
-		fsm->esp_sas = g_hash_table_new_full(esp_hash, esp_equal, g_free, NULL);
-		fsm->esp_pairs = g_hash_table_new_full(esp_hash, esp_equal, g_free, NULL);
-	}
+	if (!mc->esp_sas)
+		return NULL;
 	iks_esp_sa k = esp_key(src, dst, spi);
 	/* Packets of one SA often come in a row (bursts, one big transfer): try the last one first. */
-	iks_esp_sa *sa = fsm->esp_last && esp_equal(fsm->esp_last, &k) ? fsm->esp_last
-									: g_hash_table_lookup(fsm->esp_sas, &k);
-	if (!sa) {
-		sa = g_memdup2(&k, sizeof k);
-		sa->first_ns = ts_ns;
-		sa->first_frame = frame;
-		sa->udp = udp;
-		iks_esp_sa nk = spi_key(dst, spi);
-		const iks_esp_sa *neg = fsm->esp_spis ? g_hash_table_lookup(fsm->esp_spis, &nk) : NULL;
-		const iks_tunnel *t = neg ? iks_tunnel_at(fsm, neg->tunnel) : iks_diag_tunnel_between(fsm, src, dst);
-		sa->negotiated_in = neg ? neg->negotiated_in : 0;
-		if (t) {
-			sa->tunnel = t->index;
-			sa->role = (uint8_t)iks_role_of(t, iks_addr_eq(src, &t->ref) ? DIR_REF : DIR_OTHER);
-		}
-		g_hash_table_add(fsm->esp_sas, sa);
-		if (spi && !g_hash_table_contains(fsm->esp_pairs, &k)) {
-			iks_esp_sa *p = g_memdup2(&k, sizeof k);
-			p->spi = 0;
-			g_hash_table_add(fsm->esp_pairs, p);
-		}
+	if (mc->esp_last && esp_equal(mc->esp_last, &k))
+		return mc->esp_last;
+	return g_hash_table_lookup(mc->esp_sas, &k);
+}
+
+iks_esp_sa *iks_esp_add(iks_machine *mc, uint32_t frame, int64_t ts_ns, const iks_addr *src, const iks_addr *dst,
+			uint32_t spi, bool udp, const iks_tunnel *t, uint32_t negotiated_in)
+{
+	if (!mc->esp_sas) {
+		mc->esp_sas = esp_table();
+		mc->esp_pairs = esp_table();
 	}
-	fsm->esp_last = sa;
-	if (ts_ns > fsm->last_ns)
-		fsm->last_ns = ts_ns; /* the capture end for the final verdicts: ESP says time went on */
+	iks_esp_sa k = esp_key(src, dst, spi);
+	iks_esp_sa *sa = g_memdup2(&k, sizeof k);
+	sa->first_ns = ts_ns;
+	sa->first_frame = frame;
+	sa->udp = udp;
+	sa->negotiated_in = negotiated_in;
+	if (t) {
+		sa->tunnel = t->index;
+		sa->role = (uint8_t)iks_role_of(t, iks_addr_eq(src, &t->ref) ? DIR_REF : DIR_OTHER);
+	}
+	g_hash_table_add(mc->esp_sas, sa);
+	if (spi && !g_hash_table_contains(mc->esp_pairs, &k)) {
+		iks_esp_sa *p = g_memdup2(&k, sizeof k);
+		p->spi = 0;
+		g_hash_table_add(mc->esp_pairs, p);
+	}
+	return sa;
+}
+
+void iks_esp_count(iks_machine *mc, iks_esp_sa *sa, uint32_t frame, int64_t ts_ns, const iks_addr *src, uint32_t len)
+{
+	mc->esp_last = sa;
+	if (ts_ns > mc->last_ns)
+		mc->last_ns = ts_ns; /* the capture end for the final verdicts: ESP says time went on */
 	if (sa->packets < UINT32_MAX)
 		sa->packets++;
 	sa->bytes += len;
 	sa->last_ns = ts_ns;
 	sa->last_frame = frame;
-	if (sa->tunnel) {
-		iks_tunnel *t = iks_tunnel_at(fsm, sa->tunnel);
-		if (!t->esp)
-			t->esp = iks_alloc(fsm, sizeof *t->esp);
-		t->esp->last_ns = ts_ns;
-		if (!spi)
-			t->esp->keepalives++;
-		else if (sa->role)
-			t->esp->packets[sa->role == IKS_ROLE_RESPONDER]++;
-		else /* roles unknown: the summary reports first sender and peer */
-			t->esp->packets[!iks_addr_eq(src, &t->ref)]++;
-	}
-	return sa;
+	if (!sa->tunnel)
+		return;
+	iks_tunnel *t = iks_tunnel_at(mc, sa->tunnel);
+	if (!t->esp)
+		t->esp = iks_alloc(mc, sizeof *t->esp);
+	t->esp->last_ns = ts_ns;
+	if (!sa->spi)
+		t->esp->keepalives++;
+	else if (sa->role)
+		t->esp->packets[sa->role == IKS_ROLE_RESPONDER]++;
+	else /* roles unknown: the summary reports first sender and peer */
+		t->esp->packets[!iks_addr_eq(src, &t->ref)]++;
 }
 
 /* Capture end: an SA is one-way when it carried enough packets and no ESP at all went from its
  * receiver back to its sender (any SPI: a rekey changes SPIs, not the picture). */
-void iks_esp_finish(iks_fsm *fsm)
+void iks_esp_finish(iks_machine *mc)
 {
-	if (!fsm->esp_sas)
+	if (!mc->esp_sas)
 		return; /* and no tunnel has ESP */
-	for (uint32_t i = 1; i <= fsm->tunnel_pool.n; i++) {
-		iks_tunnel *t = iks_tunnel_at(fsm, i);
+	for (uint32_t i = 1; i <= mc->tunnel_pool.n; i++) {
+		iks_tunnel *t = iks_tunnel_at(mc, i);
 		if (t->esp)
 			t->esp->one_way = 0;
 	}
 	GHashTableIter it;
 	gpointer k;
-	g_hash_table_iter_init(&it, fsm->esp_sas);
+	g_hash_table_iter_init(&it, mc->esp_sas);
 	while (g_hash_table_iter_next(&it, &k, NULL)) {
 		iks_esp_sa *sa = k;
 		iks_esp_sa back = esp_key(&sa->dst, &sa->src, 0);
-		sa->one_way = sa->spi && sa->packets >= IKS_ESP_ONE_WAY_MIN && !g_hash_table_contains(fsm->esp_pairs, &back);
+		sa->one_way = sa->spi && sa->packets >= IKS_ESP_ONE_WAY_MIN && !g_hash_table_contains(mc->esp_pairs, &back);
 		if (sa->one_way && sa->tunnel)
-			iks_tunnel_at(fsm, sa->tunnel)->esp->one_way++; /* esp: from the SA's first packet */
+			iks_tunnel_at(mc, sa->tunnel)->esp->one_way++; /* esp: from the SA's first packet */
 	}
 }

@@ -38,7 +38,7 @@ static void count(stats_tree *st, const tree_ctx *c, const tree_tunnel *t, int d
 {
 	char v[96];
 	const char *state = iks_state_name(t->state);
-	ikestate_verdict(v, sizeof v, t->failed, t->stalled, t->placed, t->esp_one_way);
+	iks_verdict_text(v, sizeof v, t->failed, t->stalled, t->placed, t->esp_one_way);
 	increase_stat_node(st, state && *state ? state : "(none)", c->by_state, false, delta);
 	increase_stat_node(st, v, c->by_verdict, false, delta);
 	increase_stat_node(st, v, t->pair_node, false, delta);
@@ -118,10 +118,11 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_di
 		tick_stat_node(st, "Retransmissions", c->messages, false);
 
 	tree_tunnel *t = g_hash_table_lookup(c->tunnels, GUINT_TO_POINTER(r->tunnel));
-	if (ikestate_first_pass_done()) {
+	const iks_fsm *fsm = ikestate_view();
+	if (fsm) {
 		/* After the first pass (GUI, tshark -2): the summary's final facts, counted once. */
 		iks_tunnel_summary s;
-		if (t || !iks_fsm_summary(ikestate_finished_fsm(), r->tunnel, &s))
+		if (t || !iks_fsm_summary(fsm, r->tunnel, &s))
 			return TAP_PACKET_REDRAW;
 		t = g_new0(tree_tunnel, 1);
 		*t = (tree_tunnel){ .failed = s.failed, .state = s.state, .stalled = s.stalled,

@@ -16,6 +16,7 @@
 #include <epan/stat_tap_ui.h>
 #include <epan/tap.h>
 
+#include "ikestate-addr.h"
 #include "ikestate.h"
 
 typedef struct {
@@ -36,33 +37,6 @@ static tap_packet_status summary_packet(void *tapdata, packet_info *pinfo _U_, e
 	return TAP_PACKET_REDRAW;
 }
 
-static const char *addr_str(const iks_addr *a, char *buf, size_t len)
-{
-	address ad;
-	set_address(&ad, a->len == 16 ? AT_IPv6 : AT_IPv4, a->len, a->bytes);
-	if (a->len != 4 && a->len != 16)
-		return g_strlcpy(buf, "?", len), buf;
-	char *s = address_to_str(NULL, &ad);
-	g_snprintf(buf, (gulong)len, a->len == 16 ? "[%s]:%u" : "%s:%u", s, a->port);
-	wmem_free(NULL, s);
-	return buf;
-}
-
-const char *ikestate_verdict(char *buf, size_t len, unsigned failed, unsigned stalled, bool placed, bool esp_one_way)
-{
-	if (failed)
-		g_snprintf(buf, (gulong)len, "FAILED: %s", iks_failed_name(failed));
-	else if (stalled)
-		g_snprintf(buf, (gulong)len, "STALLED in %s", iks_stalled_name(stalled));
-	else if (esp_one_way)
-		g_strlcpy(buf, "ESP ONE-WAY", len);
-	else if (!placed)
-		g_strlcpy(buf, "?", len); /* no message of it could be placed */
-	else
-		g_strlcpy(buf, "OK", len);
-	return buf;
-}
-
 static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
 
 static gint by_index(gconstpointer a, gconstpointer b)
@@ -71,22 +45,39 @@ static gint by_index(gconstpointer a, gconstpointer b)
 	return x < y ? -1 : x > y;
 }
 
-static void summary_draw(void *tapdata)
+/* One row's cells, from `pool`. */
+typedef struct {
+	const char *ini, *rsp, *first, *setup, *ike, *qm, *rekey, *esp, *verdict, *hint;
+} summary_row;
+
+static summary_row row_cells(wmem_allocator_t *pool, const iks_tunnel_summary *s)
 {
-	summary_ctx *ctx = tapdata;
-	iks_fsm *fsm = ikestate_finished_fsm();
-	if (!fsm)
-		return;
-	GArray *idx = g_array_new(FALSE, FALSE, sizeof(guint));
-	GHashTableIter it;
-	gpointer key;
-	g_hash_table_iter_init(&it, ctx->tunnels);
-	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		guint index = GPOINTER_TO_UINT(key);
-		g_array_append_val(idx, index);
-	}
-	g_array_sort(idx, by_index);
-	if (ctx->csv)
+	summary_row c;
+	time_t secs = (time_t)(s->first_ns / 1000000000);
+	struct tm tm;
+	char day[32];
+	strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", gmtime_r(&secs, &tm));
+	c.first = wmem_strdup_printf(pool, "%s.%03d", day, (int)(s->first_ns % 1000000000 / 1000000));
+	c.setup = s->setup_ns >= 0 ? wmem_strdup_printf(pool, "%.3f", (double)s->setup_ns / 1e9) : "";
+	c.ike = wmem_strdup_printf(pool, "v%u%s", s->version,
+				   s->mode == IKS_EXCH_MAIN ? " MM" : s->mode == IKS_EXCH_AGGRESSIVE ? " AM" : "");
+	c.qm = wmem_strdup_printf(pool, "%u/%u", s->qm_done, s->qm_failed);
+	c.rekey = s->rekey_of ? wmem_strdup_printf(pool, "#%u", s->rekey_of) : "";
+	c.esp = s->esp_out || s->esp_in ? wmem_strdup_printf(pool, "%" PRIu64 "/%" PRIu64, s->esp_out, s->esp_in) : "";
+	/* Roles unknown: first sender / its peer, and say so. */
+	const char *unsure = s->roles_known ? "" : "?";
+	c.ini = wmem_strdup_printf(pool, "%s%s", ikestate_addr_str(pool, &s->initiator, true), unsure);
+	c.rsp = wmem_strdup_printf(pool, "%s%s", ikestate_addr_str(pool, &s->responder, true), unsure);
+	char v[64];
+	c.verdict = wmem_strdup(pool, iks_verdict_text(v, sizeof v, s->failed, s->stalled, s->state || s->qm_done,
+						       s->esp_one_way > 0));
+	c.hint = iks_hint_text(s->hint);
+	return c;
+}
+
+static void print_header(bool csv)
+{
+	if (csv)
 		printf("tunnel,attempt,initiator,responder,ike,first_seen,setup_time,asa_state,ios_state,"
 		       "qm_completed,qm_failed,retransmissions,rekey_of,esp_out,esp_in,esp_one_way,keepalives,verdict,hint\n");
 	else
@@ -95,50 +86,62 @@ static void summary_draw(void *tapdata)
 		       "%-3s %-3s %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5s %-5s %-13s %s\n",
 		       "#", "Att", "Initiator", "Responder", "IKE", "First seen (UTC)", "Setup", "ASA state",
 		       "IOS state", "QM ok/", "Retr", "Rekey", "ESP out/in", "Verdict");
+}
+
+static void print_row(bool csv, guint index, const iks_tunnel_summary *s, const summary_row *c)
+{
+	if (csv) {
+		/* The hints hold no double quote, so quoting them is enough for CSV. */
+		printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\"\n", index,
+		       s->attempt, c->ini, c->rsp, c->ike, c->first, c->setup, or_dash(iks_state_name(s->state)),
+		       or_dash(iks_ios_state_name(s->ios_state)), s->qm_done, s->qm_failed, s->retrans, s->rekey_of,
+		       s->esp_out, s->esp_in, s->esp_one_way, s->keepalives, c->verdict, c->hint ? c->hint : "");
+		return;
+	}
+	printf("%-3u %-3u %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5u %-5s %-13s %s\n", index, s->attempt,
+	       c->ini, c->rsp, c->ike, c->first, or_dash(c->setup), or_dash(iks_state_name(s->state)),
+	       or_dash(iks_ios_state_name(s->ios_state)), c->qm, s->retrans, or_dash(c->rekey), or_dash(c->esp),
+	       c->verdict);
+	if (c->hint)
+		printf("      %s\n", c->hint);
+}
+
+/* The tunnels whose packets passed the filter, in index order. */
+static GArray *tunnels_in_order(GHashTable *tunnels)
+{
+	GArray *idx = g_array_new(FALSE, FALSE, sizeof(guint));
+	GHashTableIter it;
+	gpointer key;
+	g_hash_table_iter_init(&it, tunnels);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		guint index = GPOINTER_TO_UINT(key);
+		g_array_append_val(idx, index);
+	}
+	g_array_sort(idx, by_index);
+	return idx;
+}
+
+static void summary_draw(void *tapdata)
+{
+	summary_ctx *ctx = tapdata;
+	const iks_fsm *fsm = ikestate_view();
+	if (!fsm)
+		return;
+	GArray *idx = tunnels_in_order(ctx->tunnels);
+	wmem_allocator_t *pool = wmem_allocator_new(WMEM_ALLOCATOR_BLOCK);
+	print_header(ctx->csv);
 	for (guint i = 0; i < idx->len; i++) {
 		iks_tunnel_summary s;
 		guint index = g_array_index(idx, guint, i);
 		if (!iks_fsm_summary(fsm, index, &s))
 			continue;
-		char ini[64], rsp[64], first[40], setup[24] = "", ike[8], v[64], qm[24], rekey[16] = "", esp[48] = "";
-		time_t secs = (time_t)(s.first_ns / 1000000000);
-		struct tm tm;
-		strftime(first, sizeof first, "%Y-%m-%d %H:%M:%S", gmtime_r(&secs, &tm));
-		g_snprintf(first + strlen(first), (gulong)(sizeof first - strlen(first)), ".%03d",
-			   (int)(s.first_ns % 1000000000 / 1000000));
-		if (s.setup_ns >= 0)
-			g_snprintf(setup, sizeof setup, "%.3f", (double)s.setup_ns / 1e9);
-		g_snprintf(ike, sizeof ike, "v%u%s", s.version,
-			   s.mode == IKS_EXCH_MAIN ? " MM" : s.mode == IKS_EXCH_AGGRESSIVE ? " AM" : "");
-		g_snprintf(qm, sizeof qm, "%u/%u", s.qm_done, s.qm_failed);
-		if (s.rekey_of)
-			g_snprintf(rekey, sizeof rekey, "#%u", s.rekey_of);
-		if (s.esp_out || s.esp_in)
-			g_snprintf(esp, sizeof esp, "%" PRIu64 "/%" PRIu64, s.esp_out, s.esp_in);
-		addr_str(&s.initiator, ini, sizeof ini);
-		addr_str(&s.responder, rsp, sizeof rsp);
-		if (!s.roles_known) { /* first sender / its peer: say so */
-			g_strlcat(ini, "?", sizeof ini);
-			g_strlcat(rsp, "?", sizeof rsp);
-		}
-		ikestate_verdict(v, sizeof v, s.failed, s.stalled, s.state || s.qm_done, s.esp_one_way > 0);
-		const char *hint = iks_hint_text(s.hint);
-		if (ctx->csv) {
-			/* The hints hold no double quote, so quoting them is enough for CSV. */
-			printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\"\n", index,
-			       s.attempt, ini, rsp, ike, first, setup, or_dash(iks_state_name(s.state)),
-			       or_dash(iks_ios_state_name(s.ios_state)), s.qm_done, s.qm_failed, s.retrans, s.rekey_of,
-			       s.esp_out, s.esp_in, s.esp_one_way, s.keepalives, v, hint ? hint : "");
-		} else {
-			printf("%-3u %-3u %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5u %-5s %-13s %s\n", index,
-			       s.attempt, ini, rsp, ike, first, or_dash(setup), or_dash(iks_state_name(s.state)),
-			       or_dash(iks_ios_state_name(s.ios_state)), qm, s.retrans, or_dash(rekey), or_dash(esp), v);
-			if (hint)
-				printf("      %s\n", hint);
-		}
+		summary_row c = row_cells(pool, &s);
+		print_row(ctx->csv, index, &s, &c);
+		wmem_free_all(pool);
 	}
 	if (!ctx->csv)
 		printf("==================================================================================\n");
+	wmem_destroy_allocator(pool);
 	g_array_free(idx, TRUE);
 }
 
@@ -163,10 +166,11 @@ static iks_tap_init_ret summary_init(const char *opt_arg, void *userdata _U_)
 	GString *err = register_tap_listener("ikestate", ctx, filter, TL_REQUIRES_NOTHING, summary_reset,
 					     summary_packet, summary_draw, summary_finish);
 	if (err) {
+		/* 4.6 lets the init refuse the option; before, the error is printed and the summary left out. */
 		fprintf(stderr, "tshark: -z ikestate,tunnels: %s\n", err->str);
 		g_string_free(err, TRUE);
 		summary_finish(ctx);
-		exit(1);
+		IKS_TAP_INIT_FAIL;
 	}
 	IKS_TAP_INIT_RETURN;
 }

@@ -1,5 +1,4 @@
 /* ws_compat.h — the few Wireshark API differences between 4.0, 4.4 and 4.6 that the plugin meets.
- * (../shared/reference/wireshark-versions.md has the list found by compiling.)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,13 +17,16 @@
 #endif
 
 /* 4.6: a stat_tap_ui's tap_init_cb returns bool (false: option refused); 4.0 and 4.4: void.
- * Declare the callback as `static iks_tap_init_ret f(...)` and end it with IKS_TAP_INIT_RETURN. */
+ * Declare the callback as `static iks_tap_init_ret f(...)`; end it with IKS_TAP_INIT_RETURN, or
+ * IKS_TAP_INIT_FAIL when the option is refused. */
 #if IKS_WS_AT_LEAST(4, 6)
 typedef bool iks_tap_init_ret;
 #define IKS_TAP_INIT_RETURN return true
+#define IKS_TAP_INIT_FAIL return false
 #else
 typedef void iks_tap_init_ret;
 #define IKS_TAP_INIT_RETURN return
+#define IKS_TAP_INIT_FAIL return
 #endif
 
 /* 4.4: conversation filter callbacks take a user_data pointer, given at registration.

@@ -96,7 +96,7 @@ static void test_main_mode_labels(fx *f, gconstpointer d)
 	iks_result *r6 = feed(f, MM6(B, A, i, r), SEC / 100);
 	assert_labels(r6, "MM6", "responder", "MM_ACTIVE", "QM_IDLE");
 	g_assert_true(r6->flags & IKS_R_PHASE1_DONE);
-	g_assert_cmpint(r6->setup_ns, ==, 5 * SEC / 100);
+	g_assert_cmpint(r6->span.setup_ns, ==, 5 * SEC / 100);
 	g_assert_cmpint(r6->elapsed_ns, ==, 5 * SEC / 100);
 
 	/* Quick mode started by the responder: QM initiator need not be the phase-1 initiator. */
@@ -142,7 +142,7 @@ static void test_aggressive(fx *f, gconstpointer d)
 			      SEC / 10);
 	assert_labels(r3, "AM3", "initiator", "AM_ACTIVE", "QM_IDLE");
 	g_assert_true(r3->flags & IKS_R_PHASE1_DONE);
-	g_assert_cmpint(r3->setup_ns, ==, 2 * SEC / 10);
+	g_assert_cmpint(r3->span.setup_ns, ==, 2 * SEC / 10);
 	/* The responder's next message shows it active too. */
 	assert_labels(feed(f, mk(B, A, 7, 8, IKS_EXCH_TRANSACTION, IKS_FLAG_ENCRYPTED, 0x5, 0, 80, 0), 1), "TXN",
 		      "responder", "AM_ACTIVE", "QM_IDLE");
@@ -289,7 +289,7 @@ static void test_mid_negotiation(fx *f, gconstpointer d)
 	assert_labels(feed(f, MM5(C, B, 3, 4), 1), "MM5", "initiator", "MM_WAIT_MSG6", "MM_KEY_EXCH");
 	iks_result *r6 = feed(f, MM6(B, C, 3, 4), 1);
 	g_assert_true(r6->flags & IKS_R_PHASE1_DONE);
-	g_assert_cmpint(r6->setup_ns, ==, -1); /* MM1 not seen: no setup time */
+	g_assert_cmpint(r6->span.setup_ns, ==, -1); /* MM1 not seen: no setup time */
 
 	/* Starts at MM4 (KE), then encrypted from the other side: the first was MM4. */
 	iks_addr D = { 4, { 198, 51, 100, 9 }, 500 };
@@ -465,7 +465,7 @@ static void test_ikev2_labels(fx *f, gconstpointer d)
 	iks_result *ar = feed(f, AUTH_RESP(B, A, 5, 6), SEC / 100);
 	assert_labels(ar, "AUTH_RESP", "responder", "READY", NULL);
 	g_assert_true(ar->flags & IKS_R_PHASE1_DONE);
-	g_assert_cmpint(ar->setup_ns, ==, 3 * SEC / 100);
+	g_assert_cmpint(ar->span.setup_ns, ==, 3 * SEC / 100);
 	g_assert_cmpuint(ar->failed, ==, 0);
 	/* The original responder starts CREATE_CHILD_SA with its own first message ID, 0; it is no
 	 * resend of IKE_SA_INIT and no answer to anything. */
@@ -542,7 +542,7 @@ static void test_ikev2_cookie_retry(fx *f, gconstpointer d)
 	feed(f, AUTH_REQ(A, B, 0x11, 0x12), 1);
 	iks_result *done = feed(f, AUTH_RESP(B, A, 0x11, 0x12), 1);
 	g_assert_cmpstr(iks_state_name(done->state), ==, "READY");
-	g_assert_cmpint(done->setup_ns, ==, 5); /* from the first request */
+	g_assert_cmpint(done->span.setup_ns, ==, 5); /* from the first request */
 	g_assert_cmpuint(iks_fsm_tunnel_count(f->fsm), ==, 1);
 
 	/* INVALID_KE_PAYLOAD answered with a responder SPI, the retry's answer with another one. */
@@ -1185,7 +1185,7 @@ static void test_summary(fx *f, gconstpointer d)
 	g_assert_true(s.roles_known);
 	g_assert_cmpuint(s.initiator.port, ==, 4500); /* final ports, after the NAT-T float */
 	g_assert_cmpmem(s.initiator.bytes, 4, A.bytes, 4);
-	g_assert_cmpint(s.setup_ns, ==, m6->setup_ns);
+	g_assert_cmpint(s.setup_ns, ==, m6->span.setup_ns);
 	g_assert_cmpstr(iks_state_name(s.state), ==, "MM_ACTIVE");
 	g_assert_cmpuint(s.qm_done, ==, 1);
 	g_assert_cmpuint(s.qm_failed, ==, 1);
@@ -1346,7 +1346,7 @@ static void test_dead_peer_timing(fx *f, gconstpointer d)
 	feed(f, INFO_ENC(A, B, 1, 2, 0x11), 2 * SEC);
 	iks_result *dead = feed(f, INFO_ENC(A, B, 1, 2, 0x12), 2 * SEC);
 	g_assert_cmpstr(iks_failed_name(dead->failed), ==, "PEER_DEAD");
-	g_assert_cmpint(dead->setup_ns, ==, 4 * SEC);
+	g_assert_cmpint(dead->span.unanswered_ns, ==, 4 * SEC);
 }
 
 /* Rule: iks_parse keeps the Delete bit only for a Delete of the ISAKMP SA (protocol 1). */

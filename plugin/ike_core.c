@@ -1,0 +1,95 @@
+/* ike_core.c — the core's API (ike_fsm.h): each call runs the machine, then the diagnosis, in that
+ * order; nothing below calls up (docs/architecture.md).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "ike_diag.h"
+
+struct iks_fsm {
+	iks_machine mc;
+	iks_diag diag;
+};
+
+iks_fsm *iks_fsm_new(const iks_config *cfg)
+{
+	iks_config defaults = { IKS_DEFAULT_STALL_RETRANSMISSIONS, (int64_t)IKS_DEFAULT_STALL_TIMEOUT_S * 1000000000 };
+	iks_fsm *fsm = g_new0(iks_fsm, 1);
+	iks_machine_init(&fsm->mc);
+	iks_diag_init(&fsm->diag, &fsm->mc, cfg ? cfg : &defaults);
+	return fsm;
+}
+
+void iks_fsm_free(iks_fsm *fsm)
+{
+	if (!fsm)
+		return;
+	iks_diag_free(&fsm->diag);
+	iks_machine_free(&fsm->mc);
+	g_free(fsm);
+}
+
+iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
+{
+	iks_step s;
+	iks_result *r = iks_machine_feed(&fsm->mc, m, &s);
+	if (!r)
+		return NULL;
+	if (s.new_tunnel)
+		iks_diag_new_tunnel(&fsm->diag, s.t, m);
+	iks_diag_message(&fsm->diag, &s, m, r);
+	iks_machine_settle(&fsm->mc, m, &s, r);
+	return r;
+}
+
+iks_result *iks_fsm_icmp(iks_fsm *fsm, int64_t ts_ns, uint64_t ispi, uint64_t rspi)
+{
+	iks_tunnel *t;
+	iks_result *r = iks_machine_icmp(&fsm->mc, ts_ns, ispi, rspi, &t);
+	if (r)
+		iks_diag_icmp(&fsm->diag, t, r);
+	return r;
+}
+
+void iks_fsm_finish(iks_fsm *fsm)
+{
+	iks_diag_finish(&fsm->diag);
+	iks_esp_finish(&fsm->mc);
+}
+
+uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
+{
+	return fsm->mc.tunnel_pool.n;
+}
+
+uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t index)
+{
+	if (index == 0 || index > fsm->mc.tunnel_pool.n)
+		return 0;
+	return iks_diag_at(&fsm->diag, index)->rekey_of;
+}
+
+bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out)
+{
+	return iks_diag_summary(&fsm->diag, index, out);
+}
+
+/* The SA's IKE SA is decided at its first packet: the one a decrypted message announced its SPI in,
+ * else the one up between the two addresses. */
+const iks_esp_sa *iks_fsm_esp(iks_fsm *fsm, uint32_t frame, int64_t ts_ns, const iks_addr *src, const iks_addr *dst,
+			      uint32_t spi, uint32_t len, bool udp)
+{
+	iks_esp_sa *sa = iks_esp_find(&fsm->mc, src, dst, spi);
+	if (!sa) {
+		const iks_esp_sa *neg = iks_esp_negotiated(&fsm->mc, dst, spi);
+		const iks_tunnel *t = neg ? iks_tunnel_at(&fsm->mc, neg->tunnel)
+					  : iks_diag_tunnel_between(&fsm->diag, src, dst);
+		sa = iks_esp_add(&fsm->mc, frame, ts_ns, src, dst, spi, udp, t, neg ? neg->negotiated_in : 0);
+	}
+	iks_esp_count(&fsm->mc, sa, frame, ts_ns, src, len);
+	return sa;
+}
+
+const iks_esp_sa *iks_fsm_esp_sa(const iks_fsm *fsm, const iks_addr *src, const iks_addr *dst, uint32_t spi)
+{
+	return iks_esp_lookup(&fsm->mc, src, dst, spi);
+}

@@ -1,0 +1,68 @@
+/* ike_diag.h — diagnosis: where a negotiation hangs or was refused, why it usually does there, and
+ * on which packet to say so. It reads the machine's state as const and writes only its own record
+ * per tunnel and the verdict fields of a result (failed, stalled, hint, the verdict flags).
+ * Per message: ike_diag.c; capture end and the summary: ike_final.c. Not part of the API.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IKE_DIAG_H
+#define IKE_DIAG_H
+
+#include "ike_machine.h"
+
+/* What the diagnosis keeps per tunnel (same index). Fields by size, 1-bit flags last. */
+typedef struct {
+	const iks_exchange *refused_qm; /* the quick mode a refusal answered: no longer waiting */
+	int64_t unanswered_ns; /* when the current run of unanswered Informationals began */
+	uint32_t rekey_of;     /* index of the IKE SA it replaces (up when this one started), 0 = none */
+	uint32_t qm_failed;    /* capture end: quick modes never completed */
+	uint32_t child_failed; /* IKEv2: child SAs refused */
+	uint32_t auth_child_refused; /* IKEv2: IKE_AUTH answers that made the SA READY but refused its child */
+	uint16_t failed;       /* first refusal seen (ikestate.failed) */
+	uint8_t fail_hint;     /* and its hint */
+	uint8_t final_stalled; /* capture end: the stall on the tunnel's last packet */
+	uint8_t qm_stall;      /* capture end: stall of its latest unfinished quick mode */
+	uint8_t unanswered[2]; /* per direction: encrypted Informationals since the other side last spoke */
+	bool run_answers : 1;  /* the unanswered run began right after an Informational of the other side (DPD ACK) */
+	bool deleted_inferred : 1; /* capture end: IKEv1, from the last Informationals and what follows */
+	bool p2_failed : 1;    /* a quick mode was refused */
+	bool reset_after_p2 : 1; /* started right after a phase-2 failure between the same peers */
+} iks_diag_tunnel;
+
+typedef struct {
+	iks_result *res;
+	uint16_t flags;
+	uint8_t stalled, hint, state;
+} iks_saved_verdict;
+
+typedef struct {
+	const iks_machine *mc;
+	iks_config cfg;
+	iks_pool tunnels;  /* iks_diag_tunnel by tunnel index */
+	GArray *finals;    /* iks_saved_verdict: what iks_diag_finish changed, to undo it */
+} iks_diag;
+
+void iks_diag_init(iks_diag *d, const iks_machine *mc, const iks_config *cfg);
+void iks_diag_free(iks_diag *d);
+iks_diag_tunnel *iks_diag_at(const iks_diag *d, uint32_t index);
+
+/* A tunnel's first message: what it replaces (rekey_of) or follows (a phase-2 failure). */
+void iks_diag_new_tunnel(iks_diag *d, const iks_tunnel *t, const iks_msg *m);
+/* One placed message's verdicts, before the machine settles it (t->tail is still the previous one). */
+void iks_diag_message(iks_diag *d, const iks_step *s, const iks_msg *m, iks_result *r);
+void iks_diag_icmp(iks_diag *d, const iks_tunnel *t, iks_result *r);
+
+/* The IKE SA is up: established and not refused. */
+bool iks_diag_is_up(const iks_diag *d, const iks_tunnel *t);
+/* The IKE SA that traffic between a and b belongs to: the latest one up between them (a failed
+ * re-negotiation does not take the ESP of the SA still up), else the latest one. */
+const iks_tunnel *iks_diag_tunnel_between(const iks_diag *d, const iks_addr *a, const iks_addr *b);
+/* The hint for a stall in `stalled` (the refusal's, when the peer said why). */
+iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t stalled);
+
+/* Capture end (ike_final.c): verdicts on the last packets of unfinished negotiations, inferred
+ * deletes; undoes the previous call's first. */
+void iks_diag_finish(iks_diag *d);
+bool iks_diag_summary(const iks_diag *d, uint32_t index, iks_tunnel_summary *out);
+
+#endif

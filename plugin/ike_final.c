@@ -1,0 +1,200 @@
+/* ike_final.c — diagnosis at capture end (ike_diag.h): negotiations that never completed get a stall
+ * verdict on their last packet, inferred deletes; and the summary of each tunnel, read from the
+ * same state that labels the packets.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "ike_diag.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* How long after an IKE SA's last Informational its ESP must go on to show it was no delete. */
+#define IKS_ESP_AFTER_NS INT64_C(1000000000)
+
+static void save_verdict(iks_diag *d, iks_result *r)
+{
+	iks_saved_verdict saved = { r, r->flags, r->stalled, r->hint, r->state };
+	g_array_append_val(d->finals, saved);
+}
+
+static void final_verdict(iks_diag *d, const iks_tunnel *t, iks_result *r, uint8_t stalled)
+{
+	save_verdict(d, r);
+	r->flags |= IKS_R_FINAL | IKS_R_STALL;
+	/* "May still go on" is no fair caveat once the peer has refused. */
+	if (!iks_diag_at(d, t->index)->failed &&
+	    d->mc->last_ns - (t->first_ns + r->elapsed_ns) < d->cfg.stall_timeout_ns)
+		r->flags |= IKS_R_FINAL_SOON;
+	if (!r->stalled)
+		r->stalled = stalled;
+	if (!r->hint || r->hint == IKS_H_P1_RESET_AFTER_P2)
+		r->hint = (uint8_t)iks_diag_stall_hint(d, t, r->stalled);
+}
+
+/* IKEv1: the IKE SA's last messages are encrypted Informationals from one side that answer nothing,
+ * draw no answer and are not a dead-peer run, and then the peers start a new IKE SA or stay silent
+ * (ESP of the tunnel included) for a stall timeout: most likely Deletes. */
+static bool delete_inferred(const iks_diag *d, const iks_tunnel *t)
+{
+	const iks_diag_tunnel *dt = iks_diag_at(d, t->index);
+	const iks_result *r = t->tail;
+	if (t->version != 1 || t->deleted || dt->failed || !r || r->msg != IKS_M_INFO ||
+	    !iks_completes_phase1(t->v1.p1_pos) || (!dt->unanswered[0] && !dt->unanswered[1]) || dt->run_answers)
+		return false;
+	int64_t end = t->first_ns + r->elapsed_ns;
+	if ((t->esp ? t->esp->last_ns : 0) > end + IKS_ESP_AFTER_NS)
+		return false; /* its ESP went on */
+	const iks_tunnel *next = iks_diag_tunnel_between(d, &t->ref, &t->peer);
+	bool replaced = next && next->index > t->index;
+	return replaced || (d->cfg.stall_timeout_ns > 0 && d->mc->last_ns - end >= d->cfg.stall_timeout_ns);
+}
+
+/* Undo the previous call's verdicts, newest first (a packet may be saved twice): more packets may
+ * have come since (live capture). */
+static void undo_finals(iks_diag *d)
+{
+	for (guint i = d->finals->len; i-- > 0;) {
+		iks_saved_verdict *s = &g_array_index(d->finals, iks_saved_verdict, i);
+		s->res->stalled = s->stalled;
+		s->res->hint = s->hint;
+		s->res->flags = s->flags;
+		s->res->state = s->state;
+	}
+	g_array_set_size(d->finals, 0);
+}
+
+static void finish_tunnel(iks_diag *d, const iks_tunnel *t)
+{
+	iks_diag_tunnel *dt = iks_diag_at(d, t->index);
+	dt->final_stalled = dt->qm_stall = 0;
+	dt->qm_failed = 0;
+	dt->deleted_inferred = delete_inferred(d, t);
+	if (dt->deleted_inferred) {
+		iks_result *r = t->tail;
+		save_verdict(d, r);
+		r->flags |= IKS_R_DELETED | IKS_R_DELETE_INFERRED | IKS_R_FINAL;
+		r->state = IKS_S_DELETED;
+		r->hint = IKS_H_DELETE_INFERRED;
+	}
+	if (t->v1.mode && t->v1.p1_pos && t->tail && !iks_completes_phase1(t->v1.p1_pos)) {
+		final_verdict(d, t, t->tail, iks_state_after(t->v1.p1_pos));
+		dt->final_stalled = t->tail->stalled;
+	} else if (t->version == 2 && t->v2.state == IKS_S_IN_NEG && t->tail) {
+		final_verdict(d, t, t->tail, IKS_S_IN_NEG); /* never READY */
+		dt->final_stalled = t->tail->stalled;
+	}
+}
+
+static int by_last_packet(gconstpointer a, gconstpointer b)
+{
+	const iks_exchange *x = *(const iks_exchange *const *)a, *y = *(const iks_exchange *const *)b;
+	int64_t tx = x->tail ? x->tail->elapsed_ns : -1, ty = y->tail ? y->tail->elapsed_ns : -1;
+	if (x->tunnel != y->tunnel)
+		return x->tunnel < y->tunnel ? -1 : 1;
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return x->msgid < y->msgid ? -1 : x->msgid > y->msgid;
+}
+
+/* Unfinished quick modes in the order they last moved, so that a tunnel's summary names its
+ * latest one, not whichever the hash table yields last. */
+static void finish_quick_modes(iks_diag *d)
+{
+	GPtrArray *open_qm = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, d->mc->exchanges);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const iks_exchange *e = v;
+		if (e->exch == IKS_EXCH_QUICK && (e->step == IKS_M_QM1 || e->step == IKS_M_QM2))
+			g_ptr_array_add(open_qm, v);
+	}
+	g_ptr_array_sort(open_qm, by_last_packet);
+	for (guint i = 0; i < open_qm->len; i++) {
+		const iks_exchange *e = g_ptr_array_index(open_qm, i);
+		iks_diag_tunnel *dt = iks_diag_at(d, e->tunnel);
+		uint8_t stall = IKS_STALLED_QM(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3);
+		dt->qm_failed++; /* counted here so that a summary costs O(1) per tunnel */
+		dt->qm_stall = stall;
+		if (e->tail)
+			final_verdict(d, iks_tunnel_at(d->mc, e->tunnel), e->tail, stall);
+	}
+	g_ptr_array_free(open_qm, TRUE);
+}
+
+void iks_diag_finish(iks_diag *d)
+{
+	undo_finals(d);
+	for (uint32_t i = 1; i <= d->mc->tunnel_pool.n; i++)
+		finish_tunnel(d, iks_tunnel_at(d->mc, i));
+	finish_quick_modes(d);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Summary
+ */
+static void summary_esp(const iks_tunnel *t, iks_tunnel_summary *out)
+{
+	if (!t->esp)
+		return;
+	out->esp_out = t->esp->packets[0];
+	out->esp_in = t->esp->packets[1];
+	out->esp_one_way = t->esp->one_way;
+	out->keepalives = t->esp->keepalives;
+}
+
+static void summary_state(const iks_tunnel *t, iks_tunnel_summary *out)
+{
+	if (t->version == 1 && t->v1.p1_pos) {
+		out->state = iks_state_after(t->v1.p1_pos);
+		out->ios_state = iks_ios_after(t->v1.p1_pos);
+	}
+	if (t->version == 2)
+		out->state = t->v2.state;
+	else if (out->deleted)
+		out->state = IKS_S_DELETED;
+}
+
+bool iks_diag_summary(const iks_diag *d, uint32_t index, iks_tunnel_summary *out)
+{
+	if (index == 0 || index > d->mc->tunnel_pool.n)
+		return false;
+	const iks_tunnel *t = iks_tunnel_at(d->mc, index);
+	const iks_diag_tunnel *dt = iks_diag_at(d, index);
+	memset(out, 0, sizeof *out);
+	out->attempt = t->attempt;
+	out->version = t->version;
+	out->mode = t->v1.mode;
+	out->roles_known = t->roles != ROLES_UNKNOWN;
+	out->initiator = out->roles_known ? iks_role_addr(t, 0) : t->ref;
+	out->responder = out->roles_known ? iks_role_addr(t, 1) : t->peer;
+	out->first_ns = t->first_ns;
+	out->setup_ns = t->setup_ns;
+	/* IKEv2: IKE_AUTH carries the first child SA, unless its answer refused it. */
+	out->qm_done = t->qm_done + t->v2.auth_done - dt->auth_child_refused;
+	out->retrans = t->retrans;
+	out->failed = dt->failed;
+	out->rekey_of = dt->rekey_of;
+	out->deleted = t->deleted || dt->deleted_inferred;
+	summary_esp(t, out);
+	summary_state(t, out);
+	out->qm_failed = dt->qm_failed + dt->child_failed; /* IKEv2: child SAs refused */
+	out->stalled = dt->final_stalled ? dt->final_stalled : dt->qm_stall; /* what its last packet says */
+	if (out->stalled || out->failed)
+		out->hint = (uint8_t)(dt->fail_hint ? dt->fail_hint : iks_diag_stall_hint(d, t, out->stalled));
+	else if (t->esp && t->esp->one_way)
+		out->hint = IKS_H_ESP_ONE_WAY;
+	return true;
+}
+
+const char *iks_verdict_text(char *buf, size_t len, unsigned failed, unsigned stalled, bool placed, bool esp_one_way)
+{
+	if (failed)
+		snprintf(buf, len, "FAILED: %s", iks_failed_name(failed));
+	else if (stalled)
+		snprintf(buf, len, "STALLED in %s", iks_stalled_name(stalled));
+	else
+		snprintf(buf, len, "%s", esp_one_way ? "ESP ONE-WAY" : !placed ? "?" : "OK");
+	return buf;
+}

@@ -1,0 +1,90 @@
+/* ike_machine.h — the machine: the tables of tunnels and exchanges, their memory, each tunnel's
+ * identity (attempt, the pair table), resend and duplicate detection, the version dispatch, and
+ * the ESP data plane's link to tunnels (ike_esp.c). No verdicts: those are diagnosis (ike_diag.h),
+ * which reads what is here as const. Not part of the API.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IKE_MACHINE_H
+#define IKE_MACHINE_H
+
+#include "ike_track.h"
+#include "ike_fsm.h"
+
+#include <glib.h>
+
+/* Items of one size in blocks, found by their 1-based index (0: none): 4 bytes where a pointer
+ * takes 8. They live as long as the machine. */
+typedef struct {
+	GPtrArray *blocks;
+	uint32_t n; /* items so far */
+	uint32_t size;
+} iks_pool;
+
+void iks_pool_init(iks_pool *p, size_t size);
+uint32_t iks_pool_add(iks_pool *p); /* a new zeroed item: its index */
+void *iks_pool_at(const iks_pool *p, uint32_t index);
+void iks_pool_free(iks_pool *p);
+
+typedef struct {
+	iks_pool tunnel_pool;  /* iks_tunnel, by index (iks_tunnel_at) */
+	iks_pool v2_pool;      /* iks_v2_last[2] (iks_exchange.v2) */
+	GHashTable *tunnels;   /* ispi -> first iks_tunnel with that ispi */
+	GHashTable *exchanges; /* (tunnel, msgid, exch) -> iks_exchange */
+	GHashTable *pairs;     /* the latest iks_tunnel between each two addresses */
+	GSList *blocks;        /* iks_result[RESULTS_PER_BLOCK] */
+	unsigned used;         /* results used in the head block */
+	GSList *arena;         /* blocks of iks_alloc, the newest first */
+	size_t arena_left;     /* bytes left in the newest */
+	int64_t last_ns;       /* newest packet time: the capture end for final verdicts */
+	GHashTable *esp_sas;   /* iks_esp_sa (src, dst, spi) -> itself; created with the first ESP packet */
+	GHashTable *esp_pairs; /* iks_esp_sa (src, dst, 0): ESP went from src to dst */
+	GHashTable *esp_spis;  /* iks_esp_sa (0, receiver, spi) announced in a decrypted message: tunnel, frame */
+	iks_esp_sa *esp_last;  /* SA of the latest ESP packet */
+} iks_machine;
+
+/* Where one message landed, for the diagnosis that follows it. */
+typedef struct {
+	iks_tunnel *t;
+	iks_exchange *e;
+	unsigned dir;
+	bool new_tunnel;
+	bool progressed; /* it moved its negotiation on */
+} iks_step;
+
+void iks_machine_init(iks_machine *mc);
+void iks_machine_free(iks_machine *mc);
+
+/* Place one message: its tunnel and exchange, resend or not, the version's step. The result's
+ * labels are set; its verdict fields are the diagnosis's to set before iks_machine_settle. NULL
+ * for a version other than 1 and 2. */
+iks_result *iks_machine_feed(iks_machine *mc, const iks_msg *m, iks_step *step);
+/* The message's effects on its tunnel once diagnosed: counts, addresses, progress, tail. */
+void iks_machine_settle(iks_machine *mc, const iks_msg *m, const iks_step *step, iks_result *r);
+
+/* An ICMP error quoting cookies of a known tunnel: a result for it, NULL for none. */
+iks_result *iks_machine_icmp(iks_machine *mc, int64_t ts_ns, uint64_t ispi, uint64_t rspi, iks_tunnel **t);
+
+iks_tunnel *iks_tunnel_at(const iks_machine *mc, uint32_t index);
+/* The latest tunnel between two addresses (ports left out), NULL for none. */
+const iks_tunnel *iks_machine_latest_between(const iks_machine *mc, const iks_addr *a, const iks_addr *b);
+iks_addr iks_role_addr(const iks_tunnel *t, unsigned role); /* 0 initiator, 1 responder */
+bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
+guint iks_addr_pair_hash(guint seed, const iks_addr *a, const iks_addr *b);
+void *iks_alloc(iks_machine *mc, size_t size); /* zeroed, lives as long as the machine */
+iks_result *iks_new_result(iks_machine *mc);
+
+/* ESP data plane (ike_esp.c). The SA of a packet, NULL when it is the SA's first: then the caller
+ * decides its IKE SA and adds it with iks_esp_add. */
+iks_esp_sa *iks_esp_find(iks_machine *mc, const iks_addr *src, const iks_addr *dst, uint32_t spi);
+/* The IKE SA (tunnel index, frame) a decrypted message linked to the receiver's SPI, NULL if none. */
+const iks_esp_sa *iks_esp_negotiated(const iks_machine *mc, const iks_addr *receiver, uint32_t spi);
+iks_esp_sa *iks_esp_add(iks_machine *mc, uint32_t frame, int64_t ts_ns, const iks_addr *src, const iks_addr *dst,
+			uint32_t spi, bool udp, const iks_tunnel *t, uint32_t negotiated_in);
+void iks_esp_count(iks_machine *mc, iks_esp_sa *sa, uint32_t frame, int64_t ts_ns, const iks_addr *src, uint32_t len);
+const iks_esp_sa *iks_esp_lookup(const iks_machine *mc, const iks_addr *src, const iks_addr *dst, uint32_t spi);
+void iks_esp_note_spis(iks_machine *mc, const iks_msg *m, const iks_result *r);
+void iks_esp_finish(iks_machine *mc); /* capture end: the one-way flags */
+void iks_esp_free(iks_machine *mc);
+
+#endif

@@ -1,0 +1,80 @@
+/* ike_names.h — the labels' vocabulary: message positions, roles, the ASA / IOS / IKEv2 state
+ * names, refusal codes, and their names. Tables only; any layer of the core may use them.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IKE_NAMES_H
+#define IKE_NAMES_H
+
+#include <stdint.h>
+
+/* Message position within its exchange (ikestate.msg). */
+typedef enum {
+	IKS_M_NONE = 0,
+	IKS_M_UNKNOWN, /* "?" */
+	IKS_M_MM1, IKS_M_MM2, IKS_M_MM3, IKS_M_MM4, IKS_M_MM5, IKS_M_MM6,
+	IKS_M_AM1, IKS_M_AM2, IKS_M_AM3,
+	IKS_M_QM1, IKS_M_QM2, IKS_M_QM3, IKS_M_QM4,
+	IKS_M_INFO,
+	IKS_M_TXN,
+	/* IKEv2: exchange and request / response (R flag). */
+	IKS_M_SA_INIT_REQ, IKS_M_SA_INIT_RESP, IKS_M_AUTH_REQ, IKS_M_AUTH_RESP,
+	IKS_M_CHILD_REQ, IKS_M_CHILD_RESP, IKS_M_INFO_REQ, IKS_M_INFO_RESP,
+	IKS_M_INTER_REQ, IKS_M_INTER_RESP,
+	IKS_M__COUNT
+} iks_msgpos;
+
+typedef enum { IKS_ROLE_UNKNOWN = 0, IKS_ROLE_INITIATOR, IKS_ROLE_RESPONDER } iks_role;
+
+/* ASA phase-1 states (ikestate.state); IKEv2: the Cisco IKE SA status (`show crypto ikev2 sa`). */
+typedef enum {
+	IKS_S_NONE = 0,
+	IKS_S_MM_WAIT_MSG2, IKS_S_MM_WAIT_MSG3, IKS_S_MM_WAIT_MSG4,
+	IKS_S_MM_WAIT_MSG5, IKS_S_MM_WAIT_MSG6, IKS_S_MM_ACTIVE,
+	IKS_S_AM_WAIT_MSG2, IKS_S_AM_WAIT_MSG3, IKS_S_AM_ACTIVE,
+	IKS_S_IN_NEG, IKS_S_READY, IKS_S_DELETE,
+	IKS_S_DELETED, /* IKEv1: the IKE SA was deleted (Delete payload seen, or inferred) */
+	IKS_S__COUNT
+} iks_state;
+
+/* IOS/PIX display states (ikestate.ios_state). */
+typedef enum {
+	IKS_IOS_NONE = 0,
+	IKS_IOS_MM_NO_STATE, IKS_IOS_MM_SA_SETUP, IKS_IOS_MM_KEY_EXCH,
+	IKS_IOS_AG_NO_STATE, IKS_IOS_AG_INIT_EXCH, IKS_IOS_QM_IDLE,
+	IKS_IOS__COUNT
+} iks_ios_state;
+
+/* Quick-mode states (ikestate.qm_state). */
+typedef enum {
+	IKS_QM_NONE = 0, IKS_QM_WAIT_MSG2, IKS_QM_WAIT_MSG3, IKS_QM_ACTIVE, IKS_QM__COUNT
+} iks_qm_state;
+
+/* ikestate.stalled: an iks_state, or IKS_S__COUNT + an iks_qm_state. */
+#define IKS_STALLED_QM(qm) ((uint8_t)(IKS_S__COUNT + (qm)))
+
+/* ikestate.failed codes above the notify range (1..16383 are ISAKMP error notify types;
+ * IKEv2 notify types, whose names differ, are IKS_F_V2 | type). */
+#define IKS_F_V2 0x8000
+enum {
+	IKS_F_ICMP_UNREACHABLE = 0xff01, /* ICMP unreachable quoting a message of the negotiation */
+	IKS_F_PHASE1_REJECTED,           /* encrypted notify answering MM5 / AM2 (PSK or identity) */
+	IKS_F_PHASE2_REJECTED,           /* encrypted notify where QM2 was expected */
+	IKS_F_PEER_DEAD,                 /* encrypted Informationals (DPD) left unanswered */
+	IKS_F_AUTH_REJECTED,             /* IKEv2: IKE_AUTH answered by notifies only (no IDr), no keys */
+	IKS_F_CHILD_REJECTED,            /* IKEv2: CREATE_CHILD_SA answered by notifies only, no keys */
+};
+
+const char *iks_msg_name(unsigned m);
+const char *iks_role_name(unsigned r);
+const char *iks_state_name(unsigned s);
+const char *iks_ios_state_name(unsigned s);
+const char *iks_qm_state_name(unsigned s);
+const char *iks_stalled_name(unsigned s);
+const char *iks_failed_name(unsigned f); /* NULL for 0; "ERROR_NOTIFY" style for unnamed types */
+
+/* Sender's ASA / IOS state right after sending phase-1 message pos (MM1..MM6, AM1..AM3). */
+uint8_t iks_state_after(uint8_t pos);
+uint8_t iks_ios_after(uint8_t pos);
+
+#endif

@@ -1,0 +1,152 @@
+/* ike_parse.h — the wire: ISAKMP / IKEv2 header facts and the clear payload chain of one message.
+ * Stateless; the bottom layer of the core (docs/architecture.md). No Wireshark include.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IKE_PARSE_H
+#define IKE_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ISAKMP exchange types (RFC 2408 §3.1, RFC 2409, RFC 7296, RFC 9242). */
+enum {
+	IKS_EXCH_MAIN = 2,
+	IKS_EXCH_AGGRESSIVE = 4,
+	IKS_EXCH_INFO = 5,
+	IKS_EXCH_TRANSACTION = 6,
+	IKS_EXCH_QUICK = 32,
+	IKS_EXCH_IKE_SA_INIT = 34,
+	IKS_EXCH_IKE_AUTH = 35,
+	IKS_EXCH_CREATE_CHILD_SA = 36,
+	IKS_EXCH_INFORMATIONAL = 37,
+	IKS_EXCH_IKE_INTERMEDIATE = 43,
+};
+
+/* IKEv1 header flags. */
+#define IKS_FLAG_ENCRYPTED 0x01
+#define IKS_FLAG_COMMIT 0x02
+/* IKEv2 header flags. */
+#define IKS_FLAG_V2_INITIATOR 0x08
+#define IKS_FLAG_V2_RESPONSE 0x20
+
+/* IKEv1 payload types that tell messages apart. */
+enum {
+	IKS_PL_SA = 1,
+	IKS_PL_KE = 4,
+	IKS_PL_ID = 5,
+	IKS_PL_HASH = 8,
+	IKS_PL_NONCE = 10,
+	IKS_PL_NOTIFY = 11,
+	IKS_PL_DELETE = 12,
+	IKS_PL_VID = 13,
+	IKS_PL_NATD = 20,
+	IKS_PL_CISCO_FRAG = 132, /* Cisco IKEv1 fragmentation */
+};
+
+/* IKEv2 payload types (RFC 7296 §3.2, RFC 7383). */
+enum {
+	IKS_PL2_SA = 33,
+	IKS_PL2_KE = 34,
+	IKS_PL2_IDR = 36,
+	IKS_PL2_NOTIFY = 41,
+	IKS_PL2_DELETE = 42,
+	IKS_PL2_VID = 43,
+	IKS_PL2_SK = 46,
+	IKS_PL2_EAP = 48,
+	IKS_PL2_SKF = 53, /* IKEv2 fragment */
+};
+
+/* Notify message types the rules name (RFC 2408 §3.14.1, RFC 3706, RFC 7296 §3.10.1, RFC 5685). */
+enum {
+	IKS_N_INVALID_COOKIE = 4,          /* IKEv2: INVALID_IKE_SPI */
+	IKS_N_INVALID_MAJOR_VERSION = 5,
+	IKS_N_INVALID_SYNTAX = 7,          /* IKEv2 */
+	IKS_N_NO_PROPOSAL_CHOSEN = 14,
+	IKS_N_PAYLOAD_MALFORMED = 16,
+	IKS_N_INVALID_KE_PAYLOAD = 17,     /* IKEv2 (IKEv1: INVALID_KEY_INFORMATION) */
+	IKS_N_INVALID_ID_INFORMATION = 18,
+	IKS_N_INVALID_HASH_INFORMATION = 23,
+	IKS_N_AUTHENTICATION_FAILED = 24,
+	IKS_N_INVALID_SIGNATURE = 25,
+	IKS_N_SINGLE_PAIR_REQUIRED = 34,   /* IKEv2, 34..38: child SA errors */
+	IKS_N_NO_ADDITIONAL_SAS = 35,
+	IKS_N_INTERNAL_ADDRESS_FAILURE = 36,
+	IKS_N_FAILED_CP_REQUIRED = 37,
+	IKS_N_TS_UNACCEPTABLE = 38,
+	IKS_N_TEMPORARY_FAILURE = 43,
+	IKS_N_CHILD_SA_NOT_FOUND = 44,
+	IKS_N_AUTHORIZATION_FAILED = 46,
+	IKS_N_ERROR_MAX = 16383,           /* 1..16383: errors; above: status */
+	IKS_N_COOKIE = 16390,
+	IKS_N_REDIRECT = 16407,
+	IKS_N_R_U_THERE_ACK = 36137,       /* IKEv1 DPD */
+};
+
+#define IKS_ISAKMP_HDR_LEN 28
+#define IKS_MAX_NOTIFY 8 /* IKE_SA_INIT carries 5 or 6 status notifies before any error */
+#define IKS_MAX_SPI 4
+
+typedef struct {
+	uint8_t len; /* 4 or 16; 0 = unknown */
+	uint8_t bytes[16];
+	uint16_t port;
+} iks_addr;
+
+/* One observed ISAKMP message. */
+typedef struct {
+	uint32_t frame;
+	int64_t ts_ns; /* absolute capture time */
+	iks_addr src, dst;
+	uint64_t ispi, rspi;
+	uint8_t version; /* major version: 1 or 2 */
+	uint8_t exch;
+	uint8_t flags;
+	uint8_t first_payload;
+	uint32_t msgid;
+	uint32_t length;     /* header length field */
+	uint64_t payloads;   /* bit n set: clear payload of type n (< 64) present; a Delete (12, 42)
+			      * only when it deletes the IKE SA itself (protocol 1). The glue sets
+			      * those two bits for decrypted Deletes of the IKE SA. */
+	uint16_t notify[IKS_MAX_NOTIFY]; /* notify message types seen (clear or decrypted) */
+	uint8_t n_notify;
+	uint64_t digest; /* content hash of the whole message, length included: retransmission detection */
+	/* IKEv2: the SK / SKF payload's next-payload field names the first payload inside it, so
+	 * the kind of an encrypted message shows without keys (0: empty, or no SK). */
+	uint8_t sk_first;
+	uint16_t frag_num, frag_total; /* SKF fragment number / total; 0 = not an IKEv2 fragment */
+	/* 4-byte SPIs of the SA proposals, set by the glue when Wireshark decrypted the message (a quick
+	 * mode, CREATE_CHILD_SA, IKE_AUTH): each is an inbound ESP SPI of the message's sender. */
+	uint32_t spi[IKS_MAX_SPI];
+	uint8_t n_spi;
+} iks_msg;
+
+/* Fill the header facts of *m from the raw ISAKMP message (first byte = initiator cookie).
+ * caplen = bytes available. Returns false when there is no complete ISAKMP header. Walks the
+ * clear payload chain of unencrypted messages (bounded, tolerant of garbage). */
+bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m);
+
+static inline bool iks_has_payload(const iks_msg *m, unsigned type)
+{
+	return type < 64 && (m->payloads & (UINT64_C(1) << type));
+}
+
+bool iks_has_notify(const iks_msg *m, unsigned type);
+
+/* IKEv2 errors that refuse a child SA but leave the IKE SA up (RFC 7296 §1.2, §2.21.2). */
+bool iks_v2_child_error(unsigned type);
+
+/* Which notifies of a message count, for iks_first_notify. */
+typedef enum {
+	IKS_NF_ERROR,          /* any error type (1..16383) */
+	IKS_NF_V2_IKE_FATAL,   /* an IKEv2 error that is not a child SA error */
+	IKS_NF_V2_REFUSAL,     /* an IKEv2 error that refuses (not the retry asks INVALID_KE_PAYLOAD and
+				* TEMPORARY_FAILURE), or a gateway's REDIRECT */
+	IKS_NF_V2_RETRY,       /* COOKIE or INVALID_KE_PAYLOAD: the initiator is asked to try again */
+} iks_notify_filter;
+
+/* The first notify type of m that the filter takes, 0 for none. */
+unsigned iks_first_notify(const iks_msg *m, iks_notify_filter f);
+
+#endif

@@ -1,0 +1,16 @@
+/* ikestate-addr.h — the core's addresses and Wireshark's.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IKESTATE_ADDR_H
+#define IKESTATE_ADDR_H
+
+#include <epan/address.h>
+
+#include "ike_parse.h"
+
+void ikestate_to_iks_addr(const address *a, guint32 port, iks_addr *out);
+/* "192.0.2.1"; with the port "192.0.2.1:500" or "[2001:db8::1]:500"; "?" for no address. From `pool`. */
+const char *ikestate_addr_str(wmem_allocator_t *pool, const iks_addr *a, bool with_port);
+
+#endif

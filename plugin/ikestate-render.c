@@ -1,0 +1,453 @@
+/* ikestate-render.c — every pass: the subtree, the Info suffix and the expert items of one message
+ * or ESP packet, from the labels stored on the first pass. One finding (an IKS_R_* flag or a
+ * verdict field) is one field and one expert item, each added by its own small printer.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "ws_compat.h"
+
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/tap.h>
+
+#include "ikestate-addr.h"
+#include "ikestate-hooks.h"
+#include "ikestate-render.h"
+
+static int proto_ikestate = -1;
+static int hf_tunnel = -1;
+static int hf_msg = -1;
+static int hf_role = -1;
+static int hf_state = -1;
+static int hf_ios_state = -1;
+static int hf_qm_state = -1;
+static int hf_retransmission = -1;
+static int hf_retransmission_of = -1;
+static int hf_response_to = -1;
+static int hf_response_in = -1;
+static int hf_elapsed = -1;
+static int hf_setup_time = -1;
+static int hf_qm_time = -1;
+static int hf_unanswered_for = -1;
+static int hf_attempt = -1;
+static int hf_rekey_of = -1;
+static int hf_stalled = -1;
+static int hf_failed = -1;
+static int hf_hint = -1;
+static int hf_final = -1;
+static int hf_esp_one_way = -1;
+static int hf_deleted = -1;
+static int hf_esp_negotiated_in = -1;
+
+static int ett_ikestate = -1;
+
+static expert_field ei_retransmission = EI_INIT;
+static expert_field ei_mid_negotiation = EI_INIT;
+static expert_field ei_unexpected = EI_INIT;
+static expert_field ei_phase1_completed = EI_INIT;
+static expert_field ei_phase2_completed = EI_INIT;
+static expert_field ei_stalled = EI_INIT;
+static expert_field ei_failed = EI_INIT;
+static expert_field ei_reset = EI_INIT;
+static expert_field ei_esp_one_way = EI_INIT;
+static expert_field ei_deleted = EI_INIT;
+static expert_field ei_deleted_inferred = EI_INIT;
+
+static int expert_tap_id = -1; /* Wireshark's "expert" tap (its listeners read expert texts) */
+
+/* Fields, subtree and expert items: registered by ikestate_render_register. */
+static hf_register_info hf[] = {
+	{ &hf_tunnel, { "Tunnel", "ikestate.tunnel", FT_UINT32, BASE_DEC, NULL, 0x0,
+		"Index of the IKE SA (cookie pair) in order of first appearance", HFILL } },
+	{ &hf_attempt, { "Attempt", "ikestate.attempt", FT_UINT32, BASE_DEC, NULL, 0x0,
+		"n-th IKE SA negotiated between this pair of addresses in the capture", HFILL } },
+	{ &hf_rekey_of, { "Rekey of tunnel", "ikestate.rekey_of", FT_UINT32, BASE_DEC, NULL, 0x0,
+		"The IKE SA between the same peers that was up when this one started (ASA: Rekey yes)", HFILL } },
+	{ &hf_msg, { "Message", "ikestate.msg", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Position in the exchange: MM1-MM6, AM1-AM3, QM1-QM4, INFO, TXN; IKEv2 SA_INIT/AUTH/CHILD/INFO/INTER "
+		"_REQ/_RESP; ? when not inferable", HFILL } },
+	{ &hf_role, { "Sender role", "ikestate.role", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Sender's role in the phase-1 / IKE SA: initiator or responder", HFILL } },
+	{ &hf_state, { "ASA state", "ikestate.state", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Cisco ASA phase-1 state of the sender right after sending this message; IKEv2: IN-NEG, READY, "
+		"DELETE", HFILL } },
+	{ &hf_ios_state, { "IOS state", "ikestate.ios_state", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Cisco IOS/PIX display state of the sender right after sending this message", HFILL } },
+	{ &hf_qm_state, { "Quick mode state", "ikestate.qm_state", FT_STRING, BASE_NONE, NULL, 0x0,
+		"State of this quick mode (message ID) after this message", HFILL } },
+	{ &hf_retransmission, { "Retransmission", "ikestate.retransmission", FT_UINT32, BASE_DEC, NULL, 0x0,
+		"k for the k-th byte-identical resend of a message", HFILL } },
+	{ &hf_retransmission_of, { "Retransmission of", "ikestate.retransmission_of", FT_FRAMENUM, BASE_NONE,
+		FRAMENUM_TYPE(FT_FRAMENUM_RETRANS_PREV), 0x0, "Frame of the original message", HFILL } },
+	{ &hf_response_to, { "Response to", "ikestate.response_to", FT_FRAMENUM, BASE_NONE,
+		FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0, "Frame of the message this one answers", HFILL } },
+	{ &hf_response_in, { "Response in", "ikestate.response_in", FT_FRAMENUM, BASE_NONE,
+		FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+		"Frame of the answer to this message (known after the first pass)", HFILL } },
+	{ &hf_elapsed, { "Time since tunnel start", "ikestate.elapsed", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+		"Time since the first packet of this IKE SA", HFILL } },
+	{ &hf_setup_time, { "Phase 1 setup time", "ikestate.setup_time", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+		"On the message that completes phase 1: time since MM1/AM1", HFILL } },
+	{ &hf_qm_time, { "Quick mode / child SA time", "ikestate.qm_time", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+		"On the message that completes a quick mode (QM3) or creates an IKEv2 child SA: time since its "
+		"request", HFILL } },
+	{ &hf_unanswered_for, { "Unanswered for", "ikestate.unanswered_for", FT_RELATIVE_TIME, BASE_NONE, NULL,
+		0x0, "Failed PEER_DEAD: time since the first Informational left unanswered", HFILL } },
+	{ &hf_stalled, { "Stalled in", "ikestate.stalled", FT_STRING, BASE_NONE, NULL, 0x0,
+		"State the negotiation is stuck in, on each packet where the stall is established", HFILL } },
+	{ &hf_failed, { "Failed", "ikestate.failed", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Why the peer refused or the exchange provably failed (notify name, ICMP_UNREACHABLE, "
+		"PHASE1_REJECTED, PHASE2_REJECTED, PEER_DEAD)", HFILL } },
+	{ &hf_hint, { "Hint", "ikestate.hint", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Likely causes and what to check", HFILL } },
+	{ &hf_final, { "Verdict at capture end", "ikestate.final", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+		"A verdict given at capture end on this packet (needs two passes: GUI, tshark -2): the last "
+		"packet of a negotiation that never completed, an inferred delete, the last packet of a one-way "
+		"ESP SA", HFILL } },
+	{ &hf_deleted, { "Deletes the IKE SA", "ikestate.deleted", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+		"This message deletes the IKE SA: a Delete payload (clear or decrypted), the IKEv2 delete "
+		"exchange, or inferred at capture end (see the hint)", HFILL } },
+	{ &hf_esp_negotiated_in, { "SPI negotiated in", "ikestate.esp.negotiated_in", FT_FRAMENUM, BASE_NONE,
+		NULL, 0x0, "ESP packets: the decrypted quick mode / CREATE_CHILD_SA / IKE_AUTH message that "
+		"announced this SPI (needs the IKE keys); its IKE SA is then the packet's tunnel", HFILL } },
+	{ &hf_esp_one_way, { "ESP one way", "ikestate.esp.one_way", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+		"ESP SA whose receiver never sent ESP back (needs two passes: GUI, tshark -2)", HFILL } },
+};
+static int *ett[] = { &ett_ikestate };
+static ei_register_info ei[] = {
+	{ &ei_retransmission, { "ikestate.analysis.retransmission", PI_SEQUENCE, PI_NOTE,
+		"Retransmission of an IKE message", EXPFILL } },
+	{ &ei_mid_negotiation, { "ikestate.analysis.mid_negotiation", PI_SEQUENCE, PI_NOTE,
+		"Capture started mid-negotiation: the start of this IKE SA is not in the capture", EXPFILL } },
+	{ &ei_unexpected, { "ikestate.analysis.unexpected", PI_SEQUENCE, PI_WARN,
+		"Unexpected message: out of sequence for this negotiation", EXPFILL } },
+	{ &ei_phase1_completed, { "ikestate.analysis.phase1_completed", PI_SEQUENCE, PI_CHAT,
+		"Phase 1 completed / IKEv2 SA established", EXPFILL } },
+	{ &ei_phase2_completed, { "ikestate.analysis.phase2_completed", PI_SEQUENCE, PI_CHAT,
+		"Phase 2 (quick mode) completed / IKEv2 child SA created", EXPFILL } },
+	{ &ei_stalled, { "ikestate.analysis.stalled", PI_SEQUENCE, PI_WARN,
+		"Negotiation stalled", EXPFILL } },
+	{ &ei_failed, { "ikestate.analysis.failed", PI_RESPONSE_CODE, PI_WARN,
+		"The negotiation failed: refused by the peer, ICMP error or dead peer", EXPFILL } },
+	{ &ei_reset, { "ikestate.analysis.reset_after_phase2", PI_SEQUENCE, PI_NOTE,
+		"Phase 1 restarted after a phase-2 failure", EXPFILL } },
+	{ &ei_deleted, { "ikestate.analysis.deleted", PI_SEQUENCE, PI_NOTE,
+		"IKE SA deleted", EXPFILL } },
+	{ &ei_deleted_inferred, { "ikestate.analysis.deleted_inferred", PI_SEQUENCE, PI_NOTE,
+		"IKE SA deleted (inferred from encrypted Informationals and what follows)", EXPFILL } },
+	{ &ei_esp_one_way, { "ikestate.analysis.esp_one_way", PI_SEQUENCE, PI_WARN,
+		"ESP flows one way only (encaps without decaps)", EXPFILL } },
+};
+
+
+void ikestate_render_register(int proto)
+{
+	proto_ikestate = proto;
+	proto_register_field_array(proto, hf, array_length(hf));
+	proto_register_subtree_array(ett, array_length(ett));
+	expert_register_field_array(expert_register_protocol(proto), ei, array_length(ei));
+}
+
+void ikestate_render_init(void)
+{
+	expert_tap_id = find_tap_id("expert");
+}
+
+static nstime_t ns_to_nstime(int64_t ns)
+{
+	nstime_t t;
+	t.secs = (time_t)(ns / 1000000000);
+	t.nsecs = (int)(ns % 1000000000);
+	return t;
+}
+
+static proto_item *add_string(proto_tree *t, int hf, tvbuff_t *tvb, const char *s)
+{
+	proto_item *pi = s ? proto_tree_add_string(t, hf, tvb, 0, 0, s) : NULL;
+	proto_item_set_generated(pi);
+	return pi;
+}
+
+static proto_item *add_uint(proto_tree *t, int hf, tvbuff_t *tvb, guint32 v)
+{
+	proto_item *pi = v ? proto_tree_add_uint(t, hf, tvb, 0, 0, v) : NULL;
+	proto_item_set_generated(pi);
+	return pi;
+}
+
+static proto_item *add_time(proto_tree *t, int hf, tvbuff_t *tvb, int64_t ns)
+{
+	nstime_t ts = ns_to_nstime(ns);
+	proto_item *pi = proto_tree_add_time(t, hf, tvb, 0, 0, &ts);
+	proto_item_set_generated(pi);
+	return pi;
+}
+
+/* The Info suffix, built on the stack: it runs for every ISAKMP message on every pass, and printf
+ * and wmem string buffers were the larger part of rendering (callgrind). */
+typedef struct {
+	char s[160];
+	size_t n;
+} info_buf;
+
+static void info_put(info_buf *b, const char *t)
+{
+	size_t l = strlen(t);
+	if (l > sizeof b->s - 1 - b->n)
+		l = sizeof b->s - 1 - b->n;
+	memcpy(b->s + b->n, t, l);
+	b->n += l;
+	b->s[b->n] = '\0';
+}
+
+/* " [Retransmission 2, MM1 MM_WAIT_MSG2, STALLED in MM_WAIT_MSG2]"-style Info suffix. */
+static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg, const char *state)
+{
+	info_buf b = { " [", 2 };
+	if (r->retrans) {
+		char num[8];
+		size_t k = sizeof num;
+		num[--k] = '\0';
+		for (unsigned v = r->retrans; v && k; v /= 10)
+			num[--k] = (char)('0' + v % 10);
+		info_put(&b, "Retransmission ");
+		info_put(&b, num + k);
+		info_put(&b, ", ");
+	}
+	if (msg) {
+		info_put(&b, msg);
+		if (state) {
+			info_put(&b, " ");
+			info_put(&b, state);
+		}
+		info_put(&b, ", ");
+	}
+	if (r->stalled) {
+		info_put(&b, "STALLED in ");
+		info_put(&b, iks_stalled_name(r->stalled));
+		info_put(&b, ", ");
+	}
+	if (r->failed) {
+		info_put(&b, "FAILED: ");
+		info_put(&b, iks_failed_name(r->failed));
+		info_put(&b, ", ");
+	}
+	if (b.n == 2)
+		return;
+	b.s[b.n - 2] = ']';
+	b.s[b.n - 1] = '\0';
+	col_append_str(pinfo->cinfo, COL_INFO, b.s);
+}
+
+/* Without a tree and without an expert tap nobody reads an expert item's text: add the item with
+ * its registered summary only (the severity still reaches the Expert column and the status bar),
+ * and skip the formatting, which was a third of rendering (callgrind). */
+#define IKS_EXPERT(text, pinfo, pi, ei, ...) \
+	((text) ? expert_add_info_format(pinfo, pi, ei, __VA_ARGS__) : expert_add_info(pinfo, pi, ei))
+
+static bool expert_text_wanted(const proto_tree *tree)
+{
+	return tree || (expert_tap_id >= 0 && have_tap_listener(expert_tap_id));
+}
+
+/* What the printers of one message share. */
+typedef struct {
+	tvbuff_t *tvb;
+	packet_info *pinfo;
+	const iks_result *r;
+	proto_tree *st;   /* the subtree; NULL without a tree */
+	proto_item *ti;   /* its item */
+	const char *msg;
+	const char *hint;
+	bool text;        /* expert texts are read */
+} render_ctx;
+
+/* The subtree's label fields; returns the subtree. */
+static proto_tree *label_fields(render_ctx *c, proto_tree *tree, const iks_fsm *fsm, const char *state)
+{
+	const iks_result *r = c->r;
+	tvbuff_t *tvb = c->tvb;
+	c->ti = proto_tree_add_item(tree, proto_ikestate, tvb, 0, 0, ENC_NA);
+	proto_item_set_generated(c->ti);
+	proto_item_append_text(c->ti, ": tunnel %u%s%s%s%s", r->tunnel, c->msg ? ", " : "", c->msg ? c->msg : "",
+			       state ? ", " : "", state ? state : "");
+	proto_tree *st = proto_item_add_subtree(c->ti, ett_ikestate);
+	add_uint(st, hf_tunnel, tvb, r->tunnel);
+	add_uint(st, hf_attempt, tvb, r->attempt);
+	add_uint(st, hf_rekey_of, tvb, iks_fsm_rekey_of(fsm, r->tunnel));
+	add_string(st, hf_msg, tvb, c->msg);
+	add_string(st, hf_role, tvb, iks_role_name(r->role));
+	add_string(st, hf_state, tvb, iks_state_name(r->state));
+	add_string(st, hf_ios_state, tvb, iks_ios_state_name(r->ios_state));
+	add_string(st, hf_qm_state, tvb, iks_qm_state_name(r->qm_state));
+	return st;
+}
+
+/* A field of the subtree (when there is one) for an expert item to sit on; else the top item. */
+static proto_item *field_or_top(const render_ctx *c, proto_item *pi)
+{
+	return pi ? pi : c->ti;
+}
+
+static void print_retransmission(const render_ctx *c)
+{
+	const iks_result *r = c->r;
+	proto_item *pi = NULL;
+	if (c->st) {
+		pi = add_uint(c->st, hf_retransmission, c->tvb, r->retrans);
+		add_uint(c->st, hf_retransmission_of, c->tvb, r->retrans_of);
+	}
+	if (r->retrans)
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_retransmission,
+			   "Retransmission %u of %s (original in frame %u)", r->retrans, c->msg ? c->msg : "message",
+			   r->retrans_of);
+}
+
+static void print_sequence(const render_ctx *c)
+{
+	const iks_result *r = c->r;
+	if (r->flags & IKS_R_MID_NEGOTIATION)
+		expert_add_info(c->pinfo, c->ti, &ei_mid_negotiation);
+	if ((r->flags & IKS_R_UNEXPECTED) && r->msg != IKS_M_UNKNOWN)
+		IKS_EXPERT(c->text, c->pinfo, c->ti, &ei_unexpected, "Unexpected %s: out of sequence for this negotiation",
+			   c->msg);
+	else if (r->flags & IKS_R_UNEXPECTED)
+		IKS_EXPERT(c->text, c->pinfo, c->ti, &ei_unexpected,
+			   "Unexpected message: does not fit this negotiation, state not changed");
+}
+
+static void print_completed(const render_ctx *c)
+{
+	const iks_result *r = c->r;
+	bool v2 = r->msg >= IKS_M_SA_INIT_REQ;
+	if (r->flags & IKS_R_PHASE1_DONE) {
+		proto_item *su = r->span.setup_ns >= 0 && c->st ? add_time(c->st, hf_setup_time, c->tvb, r->span.setup_ns)
+								 : c->ti;
+		const char *done = v2 ? "IKE SA established" : "Phase 1 completed";
+		if (r->span.setup_ns >= 0)
+			IKS_EXPERT(c->text, c->pinfo, su, &ei_phase1_completed, "%s (%s) in %.3f s", done,
+				   iks_state_name(r->state), (double)r->span.setup_ns / 1e9);
+		else
+			IKS_EXPERT(c->text, c->pinfo, su, &ei_phase1_completed, "%s (%s)", done, iks_state_name(r->state));
+	}
+	if (r->flags & IKS_R_PHASE2_DONE) {
+		proto_item *qt = c->st ? add_time(c->st, hf_qm_time, c->tvb, r->span.child_ns) : NULL;
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, qt), &ei_phase2_completed, "%s in %.3f s",
+			   v2 ? "Child SA created" : "Phase 2 (quick mode) completed", (double)r->span.child_ns / 1e9);
+	}
+}
+
+static void print_failed(const render_ctx *c)
+{
+	const iks_result *r = c->r;
+	proto_item *fl = c->st ? add_string(c->st, hf_failed, c->tvb, iks_failed_name(r->failed)) : NULL;
+	if (r->failed == IKS_F_PEER_DEAD) {
+		if (c->st)
+			add_time(c->st, hf_unanswered_for, c->tvb, r->span.unanswered_ns);
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, fl), &ei_failed, "Failed (%s): no answer for %.1f s. %s",
+			   iks_failed_name(r->failed), (double)r->span.unanswered_ns / 1e9, c->hint ? c->hint : "");
+	} else if (r->failed) {
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, fl), &ei_failed, "Failed (%s): %s", iks_failed_name(r->failed),
+			   c->hint ? c->hint : "");
+	}
+}
+
+static void print_deleted(const render_ctx *c)
+{
+	if (!(c->r->flags & IKS_R_DELETED))
+		return;
+	proto_item *de = c->st ? proto_tree_add_boolean(c->st, hf_deleted, c->tvb, 0, 0, TRUE) : NULL;
+	proto_item_set_generated(de);
+	if (c->r->flags & IKS_R_DELETE_INFERRED)
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, de), &ei_deleted_inferred, "IKE SA deleted (inferred): %s",
+			   c->hint);
+	else
+		expert_add_info(c->pinfo, field_or_top(c, de), &ei_deleted);
+}
+
+static void print_stalled(const render_ctx *c, proto_item *stl)
+{
+	const iks_result *r = c->r;
+	if (r->stalled)
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, stl), &ei_stalled, "Stalled in %s%s: %s",
+			   iks_stalled_name(r->stalled), (r->flags & IKS_R_FINAL) ? " (at capture end)" : "",
+			   c->hint ? c->hint : "");
+}
+
+static void print_reset(const render_ctx *c, proto_item *hi)
+{
+	const iks_result *r = c->r;
+	if ((r->flags & IKS_R_RESET_AFTER_P2) && !r->stalled && !r->failed && !(r->flags & IKS_R_DELETED))
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, hi), &ei_reset, "%s", c->hint);
+}
+
+void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const iks_fsm *fsm, const iks_result *r)
+{
+	render_ctx c = { .tvb = tvb, .pinfo = pinfo, .r = r, .msg = iks_msg_name(r->msg) };
+	const char *state = r->qm_state ? iks_qm_state_name(r->qm_state) : iks_state_name(r->state);
+	info_suffix(pinfo, r, c.msg, state);
+
+	c.text = expert_text_wanted(tree);
+	c.hint = iks_hint_text(r->hint);
+	if (c.text && c.hint && (r->flags & IKS_R_FINAL_SOON))
+		c.hint = wmem_strdup_printf(pinfo->pool, "Capture ends soon after: may still go on. %s", c.hint);
+
+	/* Tree calls cost even without a tree (callgrind): none when there is none. */
+	proto_item *stl = NULL, *hi = NULL;
+	if (tree)
+		c.st = label_fields(&c, tree, fsm, state);
+	print_retransmission(&c);
+	if (c.st) {
+		add_uint(c.st, hf_response_to, tvb, r->response_to);
+		add_uint(c.st, hf_response_in, tvb, r->response_in);
+		add_time(c.st, hf_elapsed, tvb, r->elapsed_ns);
+		stl = add_string(c.st, hf_stalled, tvb, iks_stalled_name(r->stalled));
+	}
+	print_sequence(&c);
+	print_completed(&c);
+	print_failed(&c);
+	if (c.st) {
+		hi = add_string(c.st, hf_hint, tvb, c.hint);
+		if (r->flags & IKS_R_FINAL)
+			proto_item_set_generated(proto_tree_add_boolean(c.st, hf_final, tvb, 0, 0, TRUE));
+	}
+	print_deleted(&c);
+	print_stalled(&c, stl);
+	print_reset(&c, hi);
+}
+
+/* ESP and NAT-T keepalives: the SA's tunnel and sender role on every packet; the one-way verdict
+ * (capture end) flags all its packets, and its last one carries the expert item. */
+int ikestate_render_esp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const iks_esp_sa *sa)
+{
+	bool expert = sa && sa->one_way && pinfo->num == sa->last_frame;
+	if (!sa || (!tree && !expert)) /* most ESP: tree calls cost even without a tree (callgrind) */
+		return 0;
+	proto_item *ti = proto_tree_add_item(tree, proto_ikestate, tvb, 0, 0, ENC_NA);
+	proto_item_set_generated(ti);
+	if (sa->tunnel)
+		proto_item_append_text(ti, ": tunnel %u", sa->tunnel);
+	else
+		proto_item_append_text(ti, ": no IKE SA between these peers in the capture");
+	if (sa->spi)
+		proto_item_append_text(ti, ", ESP SPI 0x%08x", sa->spi);
+	else
+		proto_item_append_text(ti, ", NAT-T keepalive");
+	proto_tree *st = proto_item_add_subtree(ti, ett_ikestate);
+	add_uint(st, hf_tunnel, tvb, sa->tunnel);
+	add_string(st, hf_role, tvb, iks_role_name(sa->role));
+	add_uint(st, hf_esp_negotiated_in, tvb, sa->negotiated_in);
+	if (!sa->one_way)
+		return tvb_captured_length(tvb);
+	proto_item *ow = proto_tree_add_boolean(st, hf_esp_one_way, tvb, 0, 0, TRUE);
+	proto_item_set_generated(ow);
+	if (expert) {
+		proto_item_set_generated(proto_tree_add_boolean(st, hf_final, tvb, 0, 0, TRUE));
+		expert_add_info_format(pinfo, ow, &ei_esp_one_way,
+				       "ESP one way: %u packets (SPI 0x%08x) in %.1f s from %s to %s, none back. %s", sa->packets,
+				       sa->spi, (double)(sa->last_ns - sa->first_ns) / 1e9,
+				       ikestate_addr_str(pinfo->pool, &sa->src, false),
+				       ikestate_addr_str(pinfo->pool, &sa->dst, false), iks_hint_text(IKS_H_ESP_ONE_WAY));
+	}
+	return tvb_captured_length(tvb);
+}
