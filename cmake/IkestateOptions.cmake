@@ -5,7 +5,7 @@ option(IKESTATE_SYSTEM_INSTALL
 	"Install into Wireshark's global plugin folder instead of the personal one (~/.local/lib/wireshark/plugins)" OFF)
 
 function(ikestate_warnings target)
-	target_compile_options(${target} PRIVATE -Wall -Wextra $<$<BOOL:${IKESTATE_WERROR}>:-Werror>)
+	target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow $<$<BOOL:${IKESTATE_WERROR}>:-Werror>)
 	set_target_properties(${target} PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
 endfunction()
 

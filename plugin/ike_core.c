@@ -61,16 +61,16 @@ uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
 	return fsm->mc.tunnel_pool.n;
 }
 
-uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t index)
+uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t num)
 {
-	if (index == 0 || index > fsm->mc.tunnel_pool.n)
+	if (num == 0 || num > fsm->mc.tunnel_pool.n)
 		return 0;
-	return iks_diag_at(&fsm->diag, index)->rekey_of;
+	return iks_diag_at(&fsm->diag, num)->rekey_of;
 }
 
-bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out)
+bool iks_fsm_summary(const iks_fsm *fsm, uint32_t num, iks_tunnel_summary *out)
 {
-	return iks_diag_summary(&fsm->diag, index, out);
+	return iks_diag_summary(&fsm->diag, num, out);
 }
 
 /* The SA's IKE SA is decided at its first packet: the one a decrypted message announced its SPI in,

@@ -25,14 +25,14 @@ void iks_diag_free(iks_diag *d)
 	g_array_free(d->finals, TRUE);
 }
 
-iks_diag_tunnel *iks_diag_at(const iks_diag *d, uint32_t index)
+iks_diag_tunnel *iks_diag_at(const iks_diag *d, uint32_t num)
 {
-	return iks_pool_at(&d->tunnels, index);
+	return iks_pool_at(&d->tunnels, num);
 }
 
 bool iks_diag_is_up(const iks_diag *d, const iks_tunnel *t)
 {
-	return !iks_diag_at(d, t->index)->failed && iks_established(t);
+	return !iks_diag_at(d, t->id)->failed && iks_established(t);
 }
 
 const iks_tunnel *iks_diag_tunnel_between(const iks_diag *d, const iks_addr *a, const iks_addr *b)
@@ -46,20 +46,20 @@ const iks_tunnel *iks_diag_tunnel_between(const iks_diag *d, const iks_addr *a, 
 
 void iks_diag_new_tunnel(iks_diag *d, const iks_tunnel *t, const iks_msg *m)
 {
-	while (d->tunnels.n < t->index)
+	while (d->tunnels.n < t->id)
 		iks_pool_add(&d->tunnels);
-	iks_diag_tunnel *dt = iks_diag_at(d, t->index);
+	iks_diag_tunnel *dt = iks_diag_at(d, t->id);
 	const iks_tunnel *prev = iks_tunnel_at(d->mc, t->prev_same_pair);
 	if (!prev)
 		return;
-	const iks_diag_tunnel *dp = iks_diag_at(d, prev->index);
+	const iks_diag_tunnel *dp = iks_diag_at(d, prev->id);
 	/* ASA's "Rekey: yes" SA: a new IKE SA while the previous one between the peers is up. Without
 	 * keys a delete of the old one is not seen, so a re-negotiation after it also counts. An IKEv2
 	 * SA rekeyed by CREATE_CHILD_SA shows up without IKE_SA_INIT, often after the old one's delete. */
 	if (prev->version == m->version &&
 	    (iks_diag_is_up(d, prev) || (m->version == 2 && !dp->failed && prev->v2.state == IKS_S_DELETE &&
 					 m->exch != IKS_EXCH_IKE_SA_INIT)))
-		dt->rekey_of = prev->index;
+		dt->rekey_of = prev->id;
 	dt->reset_after_p2 = dp->p2_failed && m->rspi == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE);
 }
 
@@ -112,7 +112,7 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 		[IKS_S_AM_WAIT_MSG3] = IKS_H_NO_AM3,
 		[IKS_S__COUNT + IKS_QM_WAIT_MSG2] = IKS_H_NO_QM2, [IKS_S__COUNT + IKS_QM_WAIT_MSG3] = IKS_H_NO_QM3,
 	};
-	const iks_diag_tunnel *dt = iks_diag_at(d, t->index);
+	const iks_diag_tunnel *dt = iks_diag_at(d, t->id);
 	if (t->version == 2)
 		return v2_stall_hint(dt, t);
 	if (dt->fail_hint)
@@ -335,7 +335,7 @@ static void diag_v2(const iks_diag *d, iks_diag_tunnel *dt, const iks_step *s, c
 
 void iks_diag_message(iks_diag *d, const iks_step *s, const iks_msg *m, iks_result *r)
 {
-	iks_diag_tunnel *dt = iks_diag_at(d, s->t->index);
+	iks_diag_tunnel *dt = iks_diag_at(d, s->t->id);
 	if (s->new_tunnel && dt->reset_after_p2) {
 		r->hint = IKS_H_P1_RESET_AFTER_P2;
 		r->flags |= IKS_R_RESET_AFTER_P2;
@@ -348,5 +348,5 @@ void iks_diag_message(iks_diag *d, const iks_step *s, const iks_msg *m, iks_resu
 
 void iks_diag_icmp(iks_diag *d, const iks_tunnel *t, iks_result *r)
 {
-	fail(iks_diag_at(d, t->index), r, IKS_F_ICMP_UNREACHABLE, IKS_H_NO_MM2_ICMP);
+	fail(iks_diag_at(d, t->id), r, IKS_F_ICMP_UNREACHABLE, IKS_H_NO_MM2_ICMP);
 }

@@ -44,7 +44,7 @@ typedef struct {
 
 void iks_diag_init(iks_diag *d, const iks_machine *mc, const iks_config *cfg);
 void iks_diag_free(iks_diag *d);
-iks_diag_tunnel *iks_diag_at(const iks_diag *d, uint32_t index);
+iks_diag_tunnel *iks_diag_at(const iks_diag *d, uint32_t num);
 
 /* A tunnel's first message: what it replaces (rekey_of) or follows (a phase-2 failure). */
 void iks_diag_new_tunnel(iks_diag *d, const iks_tunnel *t, const iks_msg *m);
@@ -63,6 +63,6 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 /* Capture end (ike_final.c): verdicts on the last packets of unfinished negotiations, inferred
  * deletes; undoes the previous call's first. */
 void iks_diag_finish(iks_diag *d);
-bool iks_diag_summary(const iks_diag *d, uint32_t index, iks_tunnel_summary *out);
+bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out);
 
 #endif

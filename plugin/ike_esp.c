@@ -125,7 +125,7 @@ iks_esp_sa *iks_esp_add(iks_machine *mc, uint32_t frame, int64_t ts_ns, const ik
 	sa->udp = udp;
 	sa->negotiated_in = negotiated_in;
 	if (t) {
-		sa->tunnel = t->index;
+		sa->tunnel = t->id;
 		sa->role = (uint8_t)iks_role_of(t, iks_addr_eq(src, &t->ref) ? DIR_REF : DIR_OTHER);
 	}
 	g_hash_table_add(mc->esp_sas, sa);

@@ -23,7 +23,7 @@ static void final_verdict(iks_diag *d, const iks_tunnel *t, iks_result *r, uint8
 	save_verdict(d, r);
 	r->flags |= IKS_R_FINAL | IKS_R_STALL;
 	/* "May still go on" is no fair caveat once the peer has refused. */
-	if (!iks_diag_at(d, t->index)->failed &&
+	if (!iks_diag_at(d, t->id)->failed &&
 	    d->mc->last_ns - (t->first_ns + r->elapsed_ns) < d->cfg.stall_timeout_ns)
 		r->flags |= IKS_R_FINAL_SOON;
 	if (!r->stalled)
@@ -37,7 +37,7 @@ static void final_verdict(iks_diag *d, const iks_tunnel *t, iks_result *r, uint8
  * (ESP of the tunnel included) for a stall timeout: most likely Deletes. */
 static bool delete_inferred(const iks_diag *d, const iks_tunnel *t)
 {
-	const iks_diag_tunnel *dt = iks_diag_at(d, t->index);
+	const iks_diag_tunnel *dt = iks_diag_at(d, t->id);
 	const iks_result *r = t->tail;
 	if (t->version != 1 || t->deleted || dt->failed || !r || r->msg != IKS_M_INFO ||
 	    !iks_completes_phase1(t->v1.p1_pos) || (!dt->unanswered[0] && !dt->unanswered[1]) || dt->run_answers)
@@ -46,7 +46,7 @@ static bool delete_inferred(const iks_diag *d, const iks_tunnel *t)
 	if ((t->esp ? t->esp->last_ns : 0) > end + IKS_ESP_AFTER_NS)
 		return false; /* its ESP went on */
 	const iks_tunnel *next = iks_diag_tunnel_between(d, &t->ref, &t->peer);
-	bool replaced = next && next->index > t->index;
+	bool replaced = next && next->id > t->id;
 	return replaced || (d->cfg.stall_timeout_ns > 0 && d->mc->last_ns - end >= d->cfg.stall_timeout_ns);
 }
 
@@ -66,7 +66,7 @@ static void undo_finals(iks_diag *d)
 
 static void finish_tunnel(iks_diag *d, const iks_tunnel *t)
 {
-	iks_diag_tunnel *dt = iks_diag_at(d, t->index);
+	iks_diag_tunnel *dt = iks_diag_at(d, t->id);
 	dt->final_stalled = dt->qm_stall = 0;
 	dt->qm_failed = 0;
 	dt->deleted_inferred = delete_inferred(d, t);
@@ -156,12 +156,12 @@ static void summary_state(const iks_tunnel *t, iks_tunnel_summary *out)
 		out->state = IKS_S_DELETED;
 }
 
-bool iks_diag_summary(const iks_diag *d, uint32_t index, iks_tunnel_summary *out)
+bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out)
 {
-	if (index == 0 || index > d->mc->tunnel_pool.n)
+	if (num == 0 || num > d->mc->tunnel_pool.n)
 		return false;
-	const iks_tunnel *t = iks_tunnel_at(d->mc, index);
-	const iks_diag_tunnel *dt = iks_diag_at(d, index);
+	const iks_tunnel *t = iks_tunnel_at(d->mc, num);
+	const iks_diag_tunnel *dt = iks_diag_at(d, num);
 	memset(out, 0, sizeof *out);
 	out->attempt = t->attempt;
 	out->version = t->version;

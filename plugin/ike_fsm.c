@@ -97,7 +97,7 @@ static void new_identity(iks_machine *mc, iks_tunnel *t)
 	t->attempt = prev ? prev->attempt : 0;
 	if (t->attempt < UINT16_MAX)
 		t->attempt++;
-	t->prev_same_pair = prev ? prev->index : 0;
+	t->prev_same_pair = prev ? prev->id : 0;
 	g_hash_table_add(mc->pairs, t); /* replaces prev */
 }
 
@@ -106,7 +106,7 @@ static iks_tunnel *new_tunnel(iks_machine *mc, const iks_msg *m, iks_tunnel *hea
 	iks_tunnel *t = iks_tunnel_at(mc, iks_pool_add(&mc->tunnel_pool));
 	t->ispi = m->ispi;
 	t->rspi = m->rspi;
-	t->index = mc->tunnel_pool.n;
+	t->id = mc->tunnel_pool.n;
 	t->ref = m->src;
 	t->peer = m->dst;
 	t->first_ns = t->progress_ns = m->ts_ns;
@@ -116,7 +116,7 @@ static iks_tunnel *new_tunnel(iks_machine *mc, const iks_msg *m, iks_tunnel *hea
 	} else {
 		while (head->next_same_ispi)
 			head = iks_tunnel_at(mc, head->next_same_ispi);
-		head->next_same_ispi = t->index;
+		head->next_same_ispi = t->id;
 	}
 	new_identity(mc, t);
 	return t;
@@ -158,11 +158,11 @@ static iks_exchange *find_exchange(iks_machine *mc, iks_tunnel *t, const iks_msg
 	if (m->msgid == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE)) {
 		if (!t->v1.p1) {
 			t->v1.p1 = iks_alloc(mc, sizeof *t->v1.p1);
-			t->v1.p1->tunnel = t->index;
+			t->v1.p1->tunnel = t->id;
 		}
 		return t->v1.p1;
 	}
-	iks_exchange key = { .tunnel = t->index, .msgid = m->msgid, .exch = m->exch };
+	iks_exchange key = { .tunnel = t->id, .msgid = m->msgid, .exch = m->exch };
 	/* IKEv2: the exchange's initiator is the original initiator iff I differs from R. */
 	if (m->version == 2 && !(m->flags & IKS_FLAG_V2_INITIATOR) == !(m->flags & IKS_FLAG_V2_RESPONSE))
 		key.exch |= IKS_EXCH_BY_RESPONDER;
@@ -357,7 +357,7 @@ iks_result *iks_machine_feed(iks_machine *mc, const iks_msg *m, iks_step *s)
 		s->dir = !(m->flags & IKS_FLAG_V2_INITIATOR) == (t->roles == INIT_IS_OTHER) ? DIR_REF : DIR_OTHER;
 	s->e = find_exchange(mc, t, m, &new_exchange);
 	iks_result *r = iks_new_result(mc);
-	r->tunnel = t->index;
+	r->tunnel = t->id;
 	r->attempt = t->attempt;
 	r->elapsed_ns = m->ts_ns - t->first_ns;
 	if (s->new_tunnel && !(m->rspi == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE ||
@@ -402,7 +402,7 @@ iks_result *iks_machine_icmp(iks_machine *mc, int64_t ts_ns, uint64_t ispi, uint
 	if (!match)
 		return NULL;
 	iks_result *r = iks_new_result(mc);
-	r->tunnel = match->index;
+	r->tunnel = match->id;
 	r->attempt = match->attempt;
 	r->elapsed_ns = ts_ns - match->first_ns;
 	match->icmp = true;

@@ -71,7 +71,7 @@ const iks_esp_sa *iks_fsm_esp_sa(const iks_fsm *fsm, const iks_addr *src, const 
 
 /* The IKE SA that tunnel `index` replaces: the previous one between the same peers, still up when
  * this one started (phase 1 complete / READY, not refused); 0 = none. Fixed at its first packet. */
-uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t index);
+uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t num);
 
 /* One IKE SA as `show crypto isakmp sa` would summarise it, from the same analyser that labels the
  * packets. Call iks_fsm_finish first: stall and failed quick modes are capture-end facts. */
@@ -97,7 +97,7 @@ typedef struct {
 } iks_tunnel_summary;
 
 /* index: 1..iks_fsm_tunnel_count(). False for an unknown index. */
-bool iks_fsm_summary(const iks_fsm *fsm, uint32_t index, iks_tunnel_summary *out);
+bool iks_fsm_summary(const iks_fsm *fsm, uint32_t num, iks_tunnel_summary *out);
 
 /* A negotiation's verdict: "FAILED: <reason>", "STALLED in <state>", "ESP ONE-WAY", "OK", or "?" when
  * none of its messages could be placed (`placed` false). The summary and the stats tree print it. */

@@ -23,7 +23,7 @@ typedef struct {
 
 void iks_pool_init(iks_pool *p, size_t size);
 uint32_t iks_pool_add(iks_pool *p); /* a new zeroed item: its index */
-void *iks_pool_at(const iks_pool *p, uint32_t index);
+void *iks_pool_at(const iks_pool *p, uint32_t num);
 void iks_pool_free(iks_pool *p);
 
 typedef struct {
@@ -65,7 +65,7 @@ void iks_machine_settle(iks_machine *mc, const iks_msg *m, const iks_step *step,
 /* An ICMP error quoting cookies of a known tunnel: a result for it, NULL for none. */
 iks_result *iks_machine_icmp(iks_machine *mc, int64_t ts_ns, uint64_t ispi, uint64_t rspi, iks_tunnel **t);
 
-iks_tunnel *iks_tunnel_at(const iks_machine *mc, uint32_t index);
+iks_tunnel *iks_tunnel_at(const iks_machine *mc, uint32_t num);
 /* The latest tunnel between two addresses (ports left out), NULL for none. */
 const iks_tunnel *iks_machine_latest_between(const iks_machine *mc, const iks_addr *a, const iks_addr *b);
 iks_addr iks_role_addr(const iks_tunnel *t, unsigned role); /* 0 initiator, 1 responder */

@@ -27,11 +27,11 @@ uint32_t iks_pool_add(iks_pool *p)
 	return ++p->n;
 }
 
-void *iks_pool_at(const iks_pool *p, uint32_t index)
+void *iks_pool_at(const iks_pool *p, uint32_t num)
 {
-	if (!index)
+	if (!num)
 		return NULL;
-	uint32_t i = index - 1;
+	uint32_t i = num - 1;
 	return (char *)g_ptr_array_index(p->blocks, i / POOL_BLOCK) + (size_t)(i % POOL_BLOCK) * p->size;
 }
 
@@ -63,9 +63,9 @@ iks_result *iks_new_result(iks_machine *mc)
 	return r;
 }
 
-iks_tunnel *iks_tunnel_at(const iks_machine *mc, uint32_t index)
+iks_tunnel *iks_tunnel_at(const iks_machine *mc, uint32_t num)
 {
-	return iks_pool_at(&mc->tunnel_pool, index);
+	return iks_pool_at(&mc->tunnel_pool, num);
 }
 
 bool iks_addr_eq(const iks_addr *a, const iks_addr *b)
@@ -83,4 +83,3 @@ guint iks_addr_pair_hash(guint seed, const iks_addr *a, const iks_addr *b)
 		h = (h ^ b->bytes[i]) * 16777619u;
 	return h;
 }
-

@@ -113,7 +113,7 @@ typedef struct {
 	int64_t setup_ns;      /* phase-1 setup time, -1 until seen */
 	iks_v1_tunnel v1;
 	iks_v2_tunnel v2;
-	uint32_t index;
+	uint32_t id;             /* 1-based, in order of first appearance (ikestate.tunnel) */
 	uint32_t next_same_ispi; /* tunnels by index, 0 = none: 4 bytes a link */
 	uint32_t prev_same_pair; /* the IKE SA before it between the same addresses */
 	uint32_t retrans, qm_done;

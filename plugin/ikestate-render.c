@@ -56,7 +56,7 @@ static expert_field ei_deleted_inferred = EI_INIT;
 static int expert_tap_id = -1; /* Wireshark's "expert" tap (its listeners read expert texts) */
 
 /* Fields, subtree and expert items: registered by ikestate_render_register. */
-static hf_register_info hf[] = {
+static hf_register_info fields[] = {
 	{ &hf_tunnel, { "Tunnel", "ikestate.tunnel", FT_UINT32, BASE_DEC, NULL, 0x0,
 		"Index of the IKE SA (cookie pair) in order of first appearance", HFILL } },
 	{ &hf_attempt, { "Attempt", "ikestate.attempt", FT_UINT32, BASE_DEC, NULL, 0x0,
@@ -143,7 +143,7 @@ static ei_register_info ei[] = {
 void ikestate_render_register(int proto)
 {
 	proto_ikestate = proto;
-	proto_register_field_array(proto, hf, array_length(hf));
+	proto_register_field_array(proto, fields, array_length(fields));
 	proto_register_subtree_array(ett, array_length(ett));
 	expert_register_field_array(expert_register_protocol(proto), ei, array_length(ei));
 }

@@ -75,6 +75,8 @@ static summary_row row_cells(wmem_allocator_t *pool, const iks_tunnel_summary *s
 	return c;
 }
 
+/* The -z output goes to standard output, as with Wireshark's own command-line taps (ui/cli): printf
+ * is what checkAPIs restricts in dissectors, and this is no dissector code. */
 static void print_header(bool csv)
 {
 	if (csv)
@@ -88,17 +90,17 @@ static void print_header(bool csv)
 		       "IOS state", "QM ok/", "Retr", "Rekey", "ESP out/in", "Verdict");
 }
 
-static void print_row(bool csv, guint index, const iks_tunnel_summary *s, const summary_row *c)
+static void print_row(bool csv, guint num, const iks_tunnel_summary *s, const summary_row *c)
 {
 	if (csv) {
 		/* The hints hold no double quote, so quoting them is enough for CSV. */
-		printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\"\n", index,
+		printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\"\n", num,
 		       s->attempt, c->ini, c->rsp, c->ike, c->first, c->setup, or_dash(iks_state_name(s->state)),
 		       or_dash(iks_ios_state_name(s->ios_state)), s->qm_done, s->qm_failed, s->retrans, s->rekey_of,
 		       s->esp_out, s->esp_in, s->esp_one_way, s->keepalives, c->verdict, c->hint ? c->hint : "");
 		return;
 	}
-	printf("%-3u %-3u %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5u %-5s %-13s %s\n", index, s->attempt,
+	printf("%-3u %-3u %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5u %-5s %-13s %s\n", num, s->attempt,
 	       c->ini, c->rsp, c->ike, c->first, or_dash(c->setup), or_dash(iks_state_name(s->state)),
 	       or_dash(iks_ios_state_name(s->ios_state)), c->qm, s->retrans, or_dash(c->rekey), or_dash(c->esp),
 	       c->verdict);
@@ -114,8 +116,8 @@ static GArray *tunnels_in_order(GHashTable *tunnels)
 	gpointer key;
 	g_hash_table_iter_init(&it, tunnels);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		guint index = GPOINTER_TO_UINT(key);
-		g_array_append_val(idx, index);
+		guint num = GPOINTER_TO_UINT(key);
+		g_array_append_val(idx, num);
 	}
 	g_array_sort(idx, by_index);
 	return idx;
@@ -132,11 +134,11 @@ static void summary_draw(void *tapdata)
 	print_header(ctx->csv);
 	for (guint i = 0; i < idx->len; i++) {
 		iks_tunnel_summary s;
-		guint index = g_array_index(idx, guint, i);
-		if (!iks_fsm_summary(fsm, index, &s))
+		guint num = g_array_index(idx, guint, i);
+		if (!iks_fsm_summary(fsm, num, &s))
 			continue;
 		summary_row c = row_cells(pool, &s);
-		print_row(ctx->csv, index, &s, &c);
+		print_row(ctx->csv, num, &s, &c);
 		wmem_free_all(pool);
 	}
 	if (!ctx->csv)
