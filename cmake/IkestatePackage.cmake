@@ -1,4 +1,5 @@
-# The Debian package (`cmake --build build --target package` → build/ikestate-wireshark_<ver>_<arch>.deb). Included from the top-level
+# The Debian package (`cmake --build build --target package` → build/ikestate-wireshark_<ver>_<arch>.deb)
+# and the `uninstall` target of the `cmake --install` route. Included from the top-level
 # CMakeLists.txt after the ikestate target and cmake/IkestateProfile.cmake.
 #
 # Why CPack's DEB generator and not a debian/ folder with dpkg-buildpackage: there is no second
@@ -110,3 +111,10 @@ else()
 	include(CPack)
 endif()
 
+# `cmake --build build --target uninstall`: removes what the last `cmake --install` of this build
+# folder installed (install_manifest.txt), for the package route see `apt remove`.
+add_custom_target(uninstall
+	COMMAND ${CMAKE_COMMAND} -D "MANIFEST=${CMAKE_BINARY_DIR}/install_manifest.txt"
+		-P "${CMAKE_CURRENT_LIST_DIR}/IkestateUninstall.cmake"
+	COMMENT "Removing the files listed in ${CMAKE_BINARY_DIR}/install_manifest.txt"
+	VERBATIM)
