@@ -85,6 +85,10 @@ for f in "${want[@]}"; do
 	[ "$owner" = "$pkg" ] || bad "$f is not owned by $pkg (owner: '${owner:-none}')"
 done
 
+# The field reference is the plugin's own list (tshark -G fields at package time), not empty.
+grep -q '^ikestate\.state (string)$' "$root$doc/fields.txt" 2> /dev/null ||
+	bad "$doc/fields.txt does not describe ikestate.state"
+
 # As an unprivileged user (tshark ignores WIRESHARK_PLUGIN_DIR for root), with an empty HOME:
 # no personal plugin, no personal profile.
 mkdir -p "$tmp/home"
