@@ -3,7 +3,13 @@
 # the installing user, and tshark run as that (non-root) user lists it with no extra setting.
 set -euo pipefail
 build=$1
-tmp=$(mktemp -d /tmp/ikestate-install.XXXXXX); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d /tmp/ikestate-install.XXXXXX)
+# cmake --install rewrites BUILD_DIR/install_manifest.txt, which `--target uninstall` reads: put the
+# real one (the developer's own install from this build folder) back afterwards.
+manifest=$build/install_manifest.txt
+[ ! -e "$manifest" ] || cp -p "$manifest" "$tmp/manifest"
+restore() { if [ -e "$tmp/manifest" ]; then cp -p "$tmp/manifest" "$manifest"; else rm -f "$manifest"; fi; rm -rf "$tmp"; }
+trap restore EXIT
 HOME=$tmp/home cmake --install "$build" > /dev/null
 so=$(find "$tmp/home/.local/lib/wireshark/plugins" -name ikestate.so)
 [ -n "$so" ] || { echo "FAIL: nothing installed under ~/.local/lib/wireshark/plugins"; exit 1; }
