@@ -747,8 +747,8 @@ static void natd_pair(Msg *m, const Neg *n, int from_ini)
 
 static const int mm1_offer[] = { 0, 1, 2 };
 
-/* build the message for step s (new content every call) */
-static GByteArray *build_step(Neg *n, int s)
+/* main mode MM1..MM6 */
+static GByteArray *build_main_mode(Neg *n, int s)
 {
     Msg m;
     int t1 = n->tsel;
@@ -779,6 +779,19 @@ static GByteArray *build_step(Neg *n, int s)
     case S_MM6:
         m = msg_new(n->ic, n->rc, EX_MM, FL_E, 0);
         return msg_encrypted(&m, PL_ID, s == S_MM5 ? 5 : 4);
+    default:
+        g_assert_not_reached();
+    }
+    return NULL;
+}
+
+/* aggressive mode AM1..AM3 (AM3 in clear or encrypted) */
+static GByteArray *build_aggressive(Neg *n, int s)
+{
+    Msg m;
+    int t1 = n->tsel;
+    guint kelen = ke_len_for_group(p1_transforms[n->tsel].group);
+    switch (s) {
     case S_AM1:
         m = msg_new(n->ic, zero8, EX_AM, 0, 0);
         pl_sa(&m, mm1_offer, 3, 86400);
@@ -809,6 +822,17 @@ static GByteArray *build_step(Neg *n, int s)
         pl_blob(&m, PL_HASH, 20);
         natd_pair(&m, n, 1);
         return msg_finish(&m);
+    default:
+        g_assert_not_reached();
+    }
+    return NULL;
+}
+
+/* quick mode QM1..QM4 (QM1 picks a new message ID) */
+static GByteArray *build_quick(Neg *n, int s)
+{
+    Msg m;
+    switch (s) {
     case S_QM1:
         n->qm_mid = rnd_nonzero32();
         m = msg_new(n->ic, n->rc, EX_QM, (guint8)(FL_E | n->qm_flags), n->qm_mid);
@@ -822,6 +846,17 @@ static GByteArray *build_step(Neg *n, int s)
     case S_QM4:
         m = msg_new(n->ic, n->rc, EX_QM, (guint8)(FL_E | n->qm_flags), n->qm_mid);
         return msg_encrypted(&m, PL_HASH, 5);
+    default:
+        g_assert_not_reached();
+    }
+    return NULL;
+}
+
+/* Informationals, XAUTH / mode-config transactions, and the clear NO-PROPOSAL-CHOSEN refusal */
+static GByteArray *build_info_txn(Neg *n, int s)
+{
+    Msg m;
+    switch (s) {
     case S_INFO_I:
     case S_INFO_R:
         n->info_mid = rnd_nonzero32();
@@ -849,6 +884,21 @@ static GByteArray *build_step(Neg *n, int s)
         g_assert_not_reached();
     }
     return NULL;
+}
+
+/* build the message for step s (new content every call) */
+static GByteArray *build_step(Neg *n, int s)
+{
+    switch (s) {
+    case S_MM1: case S_MM2: case S_MM3: case S_MM4: case S_MM5: case S_MM6:
+        return build_main_mode(n, s);
+    case S_AM1: case S_AM2: case S_AM3:
+        return build_aggressive(n, s);
+    case S_QM1: case S_QM2: case S_QM3: case S_QM4:
+        return build_quick(n, s);
+    default:
+        return build_info_txn(n, s);
+    }
 }
 
 /* processing delay before a step is sent, in ms (DH steps are slower) */
