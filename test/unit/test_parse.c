@@ -2,6 +2,8 @@
  * the Delete protocol, hostile input. */
 #include "helpers.h"
 
+/* Wire bytes for iks_parse: an ISAKMP header (initiator cookie a0..a7, version 1.0), a payload
+ * header (the body zero). Both return the bytes written. */
 static size_t put_hdr(uint8_t *b, uint8_t np, uint8_t exch, uint8_t flags, uint32_t len)
 {
 	memset(b, 0, IKS_ISAKMP_HDR_LEN);
