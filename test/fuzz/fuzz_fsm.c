@@ -142,15 +142,109 @@ static void esp(src *s, iks_fsm *fsm, uint32_t frame, int64_t now)
 	CHECK(iks_fsm_esp_sa(fsm, &a, &b, spi) == sa);
 }
 
+/* The config record: stall threshold and timeout, and whether to use them or the defaults. */
+static iks_fsm *new_fsm(src *s, iks_config *cfg)
+{
+	cfg->stall_retransmissions = u8(s) & 7;
+	/* The glue passes seconds (a guint preference) * 1e9; 0 disables the timeout. */
+	cfg->stall_timeout_ns = (int64_t)(take(s, 4) & 0xffffffffu) * 1000000000;
+	return iks_fsm_new((u8(s) & 1) ? NULL : cfg);
+}
+
+/* Time mostly moves forward; sometimes jumps anywhere in the allowed range. */
+static int64_t next_time(src *s, int64_t now)
+{
+	uint8_t dt = u8(s);
+	if (dt < 0xf0)
+		now += (int64_t)dt * 250000000; /* up to ~60 s per step */
+	else
+		now = (int64_t)(take(s, 8) & (UINT64_MAX >> 2));
+	if (now < 0 || now > INT64_MAX / 2)
+		now = INT64_MAX / 2;
+	return now;
+}
+
+/* Raw bytes through the parser, copied into a buffer of exactly that size; fed when parsed. */
+static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now)
+{
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	size_t len = (size_t)take(s, 2) % 2048;
+	if (len > s->n)
+		len = s->n;
+	uint8_t *buf = malloc(len ? len : 1);
+	memcpy(buf, s->p, len);
+	s->p += len;
+	s->n -= len;
+	bool ok = iks_parse(buf, len, &m);
+	free(buf);
+	CHECK(!ok || len >= IKS_ISAKMP_HDR_LEN);
+	if (!ok)
+		return NULL;
+	CHECK(m.n_notify <= IKS_MAX_NOTIFY);
+	addr(s, &m.src);
+	addr(s, &m.dst);
+	m.frame = frame;
+	m.ts_ns = now;
+	return iks_fsm_feed(fsm, &m);
+}
+
+/* A message built field by field. */
+static iks_result *feed_built(src *s, iks_fsm *fsm, uint32_t frame, int64_t now)
+{
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	build_msg(s, &m);
+	m.frame = frame;
+	m.ts_ns = now;
+	return iks_fsm_feed(fsm, &m);
+}
+
+/* One record after its op and time: the result to check and keep, or NULL. */
+static iks_result *run_record(src *s, iks_fsm *fsm, uint8_t op, uint32_t frame, int64_t now)
+{
+	switch (op & 7) {
+	case 0:
+	case 1:
+		return feed_parsed(s, fsm, frame, now);
+	case 2:
+	case 3:
+	case 4:
+	case 5:
+		return feed_built(s, fsm, frame, now);
+	case 6: {
+		if (op & 8) {
+			esp(s, fsm, frame, now);
+			return NULL;
+		}
+		uint64_t i = cookie(s), rs = cookie(s);
+		return iks_fsm_icmp(fsm, now, i, rs);
+	}
+	default: /* 7, live capture: verdicts so far, then more messages */
+		iks_fsm_finish(fsm);
+		return NULL;
+	}
+}
+
+/* After the last iks_fsm_finish: every kept result is still valid, every tunnel summed up. */
+static void check_end(const iks_fsm *fsm, const iks_result *const *kept, unsigned n_kept)
+{
+	for (unsigned i = 0; i < n_kept; i++)
+		check_result(fsm, kept[i]);
+	for (uint32_t t = 1; t <= iks_fsm_tunnel_count(fsm); t++) {
+		iks_tunnel_summary sum;
+		CHECK(iks_fsm_summary(fsm, t, &sum));
+		CHECK(sum.state < IKS_S__COUNT && sum.hint < IKS_H__COUNT && sum.rekey_of < t);
+		CHECK(sum.esp_one_way == 0 || sum.esp_out + sum.esp_in >= IKS_ESP_ONE_WAY_MIN);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	src s = { data, size };
 	iks_config cfg;
-	cfg.stall_retransmissions = u8(&s) & 7;
-	/* The glue passes seconds (a guint preference) * 1e9; 0 disables the timeout. */
-	cfg.stall_timeout_ns = (int64_t)(take(&s, 4) & 0xffffffffu) * 1000000000;
-	iks_fsm *fsm = iks_fsm_new((u8(&s) & 1) ? NULL : &cfg);
+	iks_fsm *fsm = new_fsm(&s, &cfg);
 
 	enum { MAX_KEPT = 4096 };
 	static const iks_result *kept[MAX_KEPT];
@@ -160,62 +254,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (s.n) {
 		uint8_t op = u8(&s);
 		frame++;
-		/* Time mostly moves forward; sometimes jumps anywhere in the allowed range. */
-		uint8_t dt = u8(&s);
-		if (dt < 0xf0)
-			now += (int64_t)dt * 250000000; /* up to ~60 s per step */
-		else
-			now = (int64_t)(take(&s, 8) & (UINT64_MAX >> 2));
-		if (now < 0 || now > INT64_MAX / 2)
-			now = INT64_MAX / 2;
-		iks_result *r = NULL;
-		iks_msg m;
-		memset(&m, 0, sizeof m);
-		switch (op & 7) {
-		case 0:
-		case 1: { /* raw bytes through the parser */
-			size_t len = (size_t)take(&s, 2) % 2048;
-			if (len > s.n)
-				len = s.n;
-			uint8_t *buf = malloc(len ? len : 1);
-			memcpy(buf, s.p, len);
-			s.p += len;
-			s.n -= len;
-			bool ok = iks_parse(buf, len, &m);
-			free(buf);
-			CHECK(!ok || len >= IKS_ISAKMP_HDR_LEN);
-			if (!ok)
-				continue;
-			CHECK(m.n_notify <= IKS_MAX_NOTIFY);
-			addr(&s, &m.src);
-			addr(&s, &m.dst);
-			m.frame = frame;
-			m.ts_ns = now;
-			r = iks_fsm_feed(fsm, &m);
-			break;
-		}
-		case 2:
-		case 3:
-		case 4:
-		case 5:
-			build_msg(&s, &m);
-			m.frame = frame;
-			m.ts_ns = now;
-			r = iks_fsm_feed(fsm, &m);
-			break;
-		case 6: {
-			if (op & 8) {
-				esp(&s, fsm, frame, now);
-				break;
-			}
-			uint64_t i = cookie(&s), rs = cookie(&s);
-			r = iks_fsm_icmp(fsm, now, i, rs);
-			break;
-		}
-		case 7: /* live capture: verdicts so far, then more messages */
-			iks_fsm_finish(fsm);
-			break;
-		}
+		now = next_time(&s, now);
+		iks_result *r = run_record(&s, fsm, op, frame, now);
 		if (r) {
 			check_result(fsm, r);
 			if (n_kept < MAX_KEPT)
@@ -223,14 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	iks_fsm_finish(fsm);
-	for (unsigned i = 0; i < n_kept; i++)
-		check_result(fsm, kept[i]);
-	for (uint32_t t = 1; t <= iks_fsm_tunnel_count(fsm); t++) {
-		iks_tunnel_summary sum;
-		CHECK(iks_fsm_summary(fsm, t, &sum));
-		CHECK(sum.state < IKS_S__COUNT && sum.hint < IKS_H__COUNT && sum.rekey_of < t);
-		CHECK(sum.esp_one_way == 0 || sum.esp_out + sum.esp_in >= IKS_ESP_ONE_WAY_MIN);
-	}
+	check_end(fsm, kept, n_kept);
 	iks_fsm_free(fsm);
 	return 0;
 }

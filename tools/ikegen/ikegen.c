@@ -747,8 +747,8 @@ static void natd_pair(Msg *m, const Neg *n, int from_ini)
 
 static const int mm1_offer[] = { 0, 1, 2 };
 
-/* build the message for step s (new content every call) */
-static GByteArray *build_step(Neg *n, int s)
+/* main mode MM1..MM6 */
+static GByteArray *build_main_mode(Neg *n, int s)
 {
     Msg m;
     int t1 = n->tsel;
@@ -779,6 +779,19 @@ static GByteArray *build_step(Neg *n, int s)
     case S_MM6:
         m = msg_new(n->ic, n->rc, EX_MM, FL_E, 0);
         return msg_encrypted(&m, PL_ID, s == S_MM5 ? 5 : 4);
+    default:
+        g_assert_not_reached();
+    }
+    return NULL;
+}
+
+/* aggressive mode AM1..AM3 (AM3 in clear or encrypted) */
+static GByteArray *build_aggressive(Neg *n, int s)
+{
+    Msg m;
+    int t1 = n->tsel;
+    guint kelen = ke_len_for_group(p1_transforms[n->tsel].group);
+    switch (s) {
     case S_AM1:
         m = msg_new(n->ic, zero8, EX_AM, 0, 0);
         pl_sa(&m, mm1_offer, 3, 86400);
@@ -809,6 +822,17 @@ static GByteArray *build_step(Neg *n, int s)
         pl_blob(&m, PL_HASH, 20);
         natd_pair(&m, n, 1);
         return msg_finish(&m);
+    default:
+        g_assert_not_reached();
+    }
+    return NULL;
+}
+
+/* quick mode QM1..QM4 (QM1 picks a new message ID) */
+static GByteArray *build_quick(Neg *n, int s)
+{
+    Msg m;
+    switch (s) {
     case S_QM1:
         n->qm_mid = rnd_nonzero32();
         m = msg_new(n->ic, n->rc, EX_QM, (guint8)(FL_E | n->qm_flags), n->qm_mid);
@@ -822,6 +846,17 @@ static GByteArray *build_step(Neg *n, int s)
     case S_QM4:
         m = msg_new(n->ic, n->rc, EX_QM, (guint8)(FL_E | n->qm_flags), n->qm_mid);
         return msg_encrypted(&m, PL_HASH, 5);
+    default:
+        g_assert_not_reached();
+    }
+    return NULL;
+}
+
+/* Informationals, XAUTH / mode-config transactions, and the clear NO-PROPOSAL-CHOSEN refusal */
+static GByteArray *build_info_txn(Neg *n, int s)
+{
+    Msg m;
+    switch (s) {
     case S_INFO_I:
     case S_INFO_R:
         n->info_mid = rnd_nonzero32();
@@ -849,6 +884,21 @@ static GByteArray *build_step(Neg *n, int s)
         g_assert_not_reached();
     }
     return NULL;
+}
+
+/* build the message for step s (new content every call) */
+static GByteArray *build_step(Neg *n, int s)
+{
+    switch (s) {
+    case S_MM1: case S_MM2: case S_MM3: case S_MM4: case S_MM5: case S_MM6:
+        return build_main_mode(n, s);
+    case S_AM1: case S_AM2: case S_AM3:
+        return build_aggressive(n, s);
+    case S_QM1: case S_QM2: case S_QM3: case S_QM4:
+        return build_quick(n, s);
+    default:
+        return build_info_txn(n, s);
+    }
 }
 
 /* processing delay before a step is sent, in ms (DH steps are slower) */
@@ -1432,6 +1482,109 @@ static double ss_retx(int k)
 
 static guint esp_packets; /* --esp-packets: plain ESP after each main mode + quick mode of the mix */
 
+/* main mode + QM (+ ESP, DPD / rekey QM) */
+static void mix_main_mode(Neg *n)
+{
+    run(n, MM_ALL);
+    run(n, QM_ALL);
+    for (guint k = 0; k < esp_packets; k++) { /* plain ESP, both ways */
+        wait_ms(1, 50);
+        esp_packet(n, (int)(k % 2), 0);
+    }
+    if (rnd_range(0, 1)) {
+        wait_s(rnd_range(10, 30));
+        step(n, S_INFO_I);
+        wait_ms(5, 40);
+        step(n, S_INFO_R);
+    }
+    if (rnd_range(0, 3) == 0) { /* phase-2 rekey, started by either peer */
+        wait_s(rnd_range(60, 600));
+        n->qm_by_rsp = (int)rnd_range(0, 1);
+        run(n, QM_ALL);
+    }
+}
+
+/* aggressive mode (+ XAUTH) + QM */
+static void mix_aggressive(Neg *n)
+{
+    n->am3_encrypted = (int)rnd_range(0, 1);
+    run(n, AM_ALL);
+    if (n->am3_encrypted) {
+        step(n, S_TXN_REQ);
+        step(n, S_TXN_REP);
+        step(n, S_TXN_SET);
+        step(n, S_TXN_ACK);
+    }
+    run(n, QM_ALL);
+}
+
+/* NAT-T with keepalives and ESP-in-UDP (no NAT between IPv6 peers) */
+static void mix_natt(Neg *n, int v6)
+{
+    n->natt = !v6;
+    if (n->natt)
+        n->ini_inside = mix_ini[rnd_range(0, (guint32)n_mix_ini - 1)];
+    run(n, MM_ALL);
+    run(n, QM_ALL);
+    if (n->natt) {
+        int rounds = (int)rnd_range(1, 4);
+        for (int k = 0; k < rounds; k++) {
+            int e = (int)rnd_range(2, 8);
+            for (int j = 0; j < e; j++) {
+                wait_ms(2, 400);
+                esp_udp(n, (int)rnd_range(0, 1));
+            }
+            wait_s(20);
+            natt_keepalive(n);
+        }
+    }
+}
+
+/* no answer: MM1 retransmitted strongSwan-style */
+static void mix_no_answer(Neg *n)
+{
+    step(n, S_MM1);
+    for (int k = 0; k < 5; k++)
+        retx(n, S_MM1, ss_retx(k));
+}
+
+/* lost replies: retransmissions in the middle */
+static void mix_lost_replies(Neg *n)
+{
+    step(n, S_MM1);
+    step(n, S_MM2);
+    step(n, S_MM3);
+    step(n, S_MM4);
+    retx(n, S_MM3, 8);
+    retx(n, S_MM4, 0);
+    step(n, S_MM5);
+    step(n, S_MM6);
+    step(n, S_QM1);
+    retx(n, S_QM1, 8);
+    step(n, S_QM2);
+    step(n, S_QM3);
+}
+
+/* refused: a clear NO-PROPOSAL-CHOSEN, MM1 resent */
+static void mix_refused(Neg *n)
+{
+    step(n, S_MM1);
+    step(n, S_NPC);
+    retx(n, S_MM1, 8);
+}
+
+/* stall at MM3 */
+static void mix_stall_mm3(Neg *n)
+{
+    step(n, S_MM1);
+    step(n, S_MM2);
+    step(n, S_MM3);
+    for (int k = 0; k < 3; k++)
+        retx(n, S_MM3, 8);
+}
+
+/* one negotiation of a random kind: 40 % main mode, 15 % aggressive, 15 % NAT-T, 10 % no answer,
+ * 10 % lost replies, 5 % refused, 5 % stalled at MM3 (5 % of all between IPv6 peers) */
 static void mix_negotiation(void)
 {
     int v6 = rnd_range(0, 99) < 5;
@@ -1440,80 +1593,20 @@ static void mix_negotiation(void)
     Neg *n = neg_new(i, r);
     n->tsel = (int)rnd_range(0, 2);
     guint32 kind = rnd_range(0, 99);
-    if (kind < 40) { /* main mode + QM (+ ESP, DPD / rekey QM) */
-        run(n, MM_ALL);
-        run(n, QM_ALL);
-        for (guint k = 0; k < esp_packets; k++) { /* plain ESP, both ways */
-            wait_ms(1, 50);
-            esp_packet(n, (int)(k % 2), 0);
-        }
-        if (rnd_range(0, 1)) {
-            wait_s(rnd_range(10, 30));
-            step(n, S_INFO_I);
-            wait_ms(5, 40);
-            step(n, S_INFO_R);
-        }
-        if (rnd_range(0, 3) == 0) { /* phase-2 rekey, started by either peer */
-            wait_s(rnd_range(60, 600));
-            n->qm_by_rsp = (int)rnd_range(0, 1);
-            run(n, QM_ALL);
-        }
-    } else if (kind < 55) { /* aggressive mode (+ XAUTH) + QM */
-        n->am3_encrypted = (int)rnd_range(0, 1);
-        run(n, AM_ALL);
-        if (n->am3_encrypted) {
-            step(n, S_TXN_REQ);
-            step(n, S_TXN_REP);
-            step(n, S_TXN_SET);
-            step(n, S_TXN_ACK);
-        }
-        run(n, QM_ALL);
-    } else if (kind < 70) { /* NAT-T with keepalives and ESP-in-UDP */
-        n->natt = !v6;
-        if (n->natt)
-            n->ini_inside = mix_ini[rnd_range(0, (guint32)n_mix_ini - 1)];
-        run(n, MM_ALL);
-        run(n, QM_ALL);
-        if (n->natt) {
-            int rounds = (int)rnd_range(1, 4);
-            for (int k = 0; k < rounds; k++) {
-                int e = (int)rnd_range(2, 8);
-                for (int j = 0; j < e; j++) {
-                    wait_ms(2, 400);
-                    esp_udp(n, (int)rnd_range(0, 1));
-                }
-                wait_s(20);
-                natt_keepalive(n);
-            }
-        }
-    } else if (kind < 80) { /* no answer: MM1 retransmitted strongSwan-style */
-        step(n, S_MM1);
-        for (int k = 0; k < 5; k++)
-            retx(n, S_MM1, ss_retx(k));
-    } else if (kind < 90) { /* lost replies: retransmissions in the middle */
-        step(n, S_MM1);
-        step(n, S_MM2);
-        step(n, S_MM3);
-        step(n, S_MM4);
-        retx(n, S_MM3, 8);
-        retx(n, S_MM4, 0);
-        step(n, S_MM5);
-        step(n, S_MM6);
-        step(n, S_QM1);
-        retx(n, S_QM1, 8);
-        step(n, S_QM2);
-        step(n, S_QM3);
-    } else if (kind < 95) { /* refused */
-        step(n, S_MM1);
-        step(n, S_NPC);
-        retx(n, S_MM1, 8);
-    } else { /* stall at MM3 */
-        step(n, S_MM1);
-        step(n, S_MM2);
-        step(n, S_MM3);
-        for (int k = 0; k < 3; k++)
-            retx(n, S_MM3, 8);
-    }
+    if (kind < 40)
+        mix_main_mode(n);
+    else if (kind < 55)
+        mix_aggressive(n);
+    else if (kind < 70)
+        mix_natt(n, v6);
+    else if (kind < 80)
+        mix_no_answer(n);
+    else if (kind < 90)
+        mix_lost_replies(n);
+    else if (kind < 95)
+        mix_refused(n);
+    else
+        mix_stall_mm3(n);
     /* done with it: mix runs can be large (n is the last one added) */
     g_ptr_array_remove_index_fast(all_negs, all_negs->len - 1);
 }

@@ -1,0 +1,136 @@
+/* Memory per tunnel (issue #6) and the frame index (GLib g_test). */
+#include "helpers.h"
+#include "ike_frames.h"
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Memory (issue #6: at most 512 bytes of state per tunnel)
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define IKS_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define IKS_ASAN 1
+#endif
+/* glibc's heap statistics; ASan's allocator bypasses them. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33) && !defined(IKS_ASAN)
+#define HEAP_STATS 1
+#endif
+
+#ifdef HEAP_STATS
+/* Tunnel i between its own pair of addresses: each one also costs an entry of the pair table. */
+static iks_addr addr_of(uint32_t i)
+{
+	iks_addr a = { 4, { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i }, 500 };
+	return a;
+}
+
+/* The typical IKEv1 tunnel: main mode, then one quick mode. */
+static void tunnel_mm_qm(fx *f, uint32_t i)
+{
+	iks_addr a = addr_of(i);
+	uint64_t ic = 0x100000000 + i, rc = 0x200000000 + i;
+	main_mode_done(f, a, B, ic, rc);
+	feed(f, QM(a, B, ic, rc, 0x1000 + i, 300, 0), SEC);
+	feed(f, QM(B, a, ic, rc, 0x1000 + i, 300, 1), SEC / 100);
+	feed(f, QM(a, B, ic, rc, 0x1000 + i, 60, 2), SEC / 100);
+}
+
+/* A half-open tunnel: one MM1 with fresh cookies (a cookie flood). */
+static void tunnel_mm1(fx *f, uint32_t i)
+{
+	feed(f, MM1(addr_of(i), B, 0x100000000 + i), SEC / 100);
+}
+
+/* IKEv2: IKE_SA_INIT and IKE_AUTH, request and response. */
+static void tunnel_v2(fx *f, uint32_t i)
+{
+	iks_addr a = addr_of(i);
+	uint64_t ic = 0x100000000 + i, rc = 0x200000000 + i;
+	v2_to_auth_req(f, a, B, ic, rc);
+	feed(f, AUTH_RESP(B, a, ic, rc), SEC / 100);
+}
+
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd; /* heap chunks, and mmapped ones (large hash-table arrays) */
+}
+
+/* Heap bytes per tunnel, the per-message results (accounted apart) left out. */
+static double heap_per_tunnel(void (*one)(fx *, uint32_t), uint32_t n)
+{
+	fx f;
+	fx_setup(&f, NULL);
+	size_t before = heap_in_use();
+	for (uint32_t i = 0; i < n; i++)
+		one(&f, i);
+	double used = (double)heap_in_use() - (double)before - (double)f.frame * sizeof(iks_result);
+	g_assert_cmpuint(iks_fsm_tunnel_count(f.fsm), ==, n);
+	fx_teardown(&f, NULL);
+	return used / n;
+}
+#endif
+
+/* Rule: a tunnel's state (tables, hash-table slots and allocator overhead included) is at most 512
+ * bytes: the typical IKEv1 tunnel, a half-open one and an IKEv2 one. */
+static void test_memory_per_tunnel(void)
+{
+#ifdef HEAP_STATS
+	const uint32_t n = 20000;
+	double mm_qm = heap_per_tunnel(tunnel_mm_qm, n), mm1 = heap_per_tunnel(tunnel_mm1, n),
+	       v2 = heap_per_tunnel(tunnel_v2, n);
+	g_test_message("bytes per tunnel (%u tunnels): MM+QM %.1f, MM1 only %.1f, IKEv2 SA_INIT+AUTH %.1f", n, mm_qm,
+		       mm1, v2);
+	g_assert_cmpfloat(mm_qm, <=, 512);
+	g_assert_cmpfloat(mm1, <=, 512);
+	g_assert_cmpfloat(v2, <=, 512);
+#else
+	g_test_skip("needs glibc's mallinfo2() and its allocator (no AddressSanitizer)");
+#endif
+}
+
+/* Rule: the frame index gives back each frame's items in order, nothing for other frames, across
+ * block boundaries; frames out of capture order (and frame 0) are refused, not misfiled. */
+static void test_frame_index(void)
+{
+	iks_frames *x = iks_frames_new();
+	static int items[10000];
+	g_assert_false(iks_frames_add(x, 0, &items[0]));
+	g_assert_true(iks_frames_add(x, 3, &items[1]));
+	g_assert_true(iks_frames_add(x, 3, &items[2]));
+	for (uint32_t f = 10; f < 9000; f++)
+		g_assert_true(iks_frames_add(x, f * 3, &items[f]));
+	g_assert_true(iks_frames_add(x, 5000000, &items[9999]));
+	g_assert_false(iks_frames_add(x, 4, &items[3])); /* before the last one added */
+	g_assert_true(iks_frames_get(x, 3, 0) == &items[1]);
+	g_assert_true(iks_frames_get(x, 3, 1) == &items[2]);
+	g_assert_null(iks_frames_get(x, 3, 2));
+	g_assert_null(iks_frames_get(x, 4, 0));
+	g_assert_null(iks_frames_get(x, 31, 0));
+	for (uint32_t f = 10; f < 9000; f++) {
+		g_assert_true(iks_frames_get(x, f * 3, 0) == &items[f]);
+		g_assert_null(iks_frames_get(x, f * 3, 1));
+		g_assert_null(iks_frames_get(x, f * 3 + 1, 0));
+	}
+	for (uint32_t f = 8999; f >= 10; f -= 7) /* backwards and in jumps: GUI random access */
+		g_assert_true(iks_frames_get(x, f * 3, 0) == &items[f]);
+	g_assert_true(iks_frames_get(x, 3, 1) == &items[2]);
+	g_assert_true(iks_frames_get(x, 5000000, 0) == &items[9999]);
+	g_assert_null(iks_frames_get(x, 4999999, 0));
+	g_assert_null(iks_frames_get(x, UINT32_MAX, 0));
+	iks_frames_free(x);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/mem/per-tunnel", test_memory_per_tunnel);
+	g_test_add_func("/frames/index", test_frame_index);
+	return g_test_run();
+}
