@@ -21,6 +21,8 @@ void iks_diag_init(iks_diag *d, const iks_machine *mc, const iks_config *cfg)
 
 void iks_diag_free(iks_diag *d)
 {
+	if (d->refused)
+		g_hash_table_destroy(d->refused);
 	iks_pool_free(&d->tunnels);
 	g_array_free(d->finals, TRUE);
 }
@@ -77,6 +79,45 @@ static void fail(iks_diag_tunnel *dt, iks_result *r, uint16_t code, iks_hint h)
 	}
 }
 
+/* A refusal answered this quick mode: it waits no more (no stall for it at capture end). */
+static void refuse_exchange(iks_diag *d, iks_diag_tunnel *dt, const iks_exchange *e)
+{
+	dt->p2_failed = true;
+	if (!e)
+		return;
+	if (!d->refused)
+		d->refused = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_hash_table_add(d->refused, (gpointer)e);
+}
+
+bool iks_diag_refused(const iks_diag *d, const iks_exchange *e)
+{
+	return d->refused && g_hash_table_contains(d->refused, e);
+}
+
+/* The two sides derived different keys: with the keys loaded, one side's encrypted phase-1 messages
+ * decrypt and the other side's decrypt into garbage. */
+static bool keys_differ(const iks_diag_tunnel *dt)
+{
+	return ((dt->decrypt_ok & 1) && (dt->decrypt_bad & 2)) || ((dt->decrypt_ok & 2) && (dt->decrypt_bad & 1));
+}
+
+/* The first request of a negotiation unanswered, although the peer itself started a negotiation
+ * between the two addresses later that completed: the peer is up (a bounded look: O(1) per tunnel). */
+static bool peer_started_later(const iks_diag *d, const iks_tunnel *t)
+{
+	if (t->roles == ROLES_UNKNOWN)
+		return false;
+	iks_addr responder = iks_role_addr(t, 1);
+	const iks_tunnel *u = iks_machine_latest_between(d->mc, &t->ref, &t->peer);
+	for (unsigned i = 0; u && u->id > t->id && i < 16; i++, u = iks_tunnel_at(d->mc, u->prev_same_pair)) {
+		iks_addr initiator = iks_role_addr(u, 0);
+		if (u->roles != ROLES_UNKNOWN && iks_diag_is_up(d, u) && iks_addr_eq(&initiator, &responder))
+			return true;
+	}
+	return false;
+}
+
 /* IKEv2: the IKE SA is stuck in IN-NEG; the hint says where by the furthest message and the evidence. */
 static iks_hint v2_stall_hint(const iks_diag_tunnel *dt, const iks_tunnel *t)
 {
@@ -113,8 +154,10 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 		[IKS_S__COUNT + IKS_QM_WAIT_MSG2] = IKS_H_NO_QM2, [IKS_S__COUNT + IKS_QM_WAIT_MSG3] = IKS_H_NO_QM3,
 	};
 	const iks_diag_tunnel *dt = iks_diag_at(d, t->id);
-	if (t->version == 2)
-		return v2_stall_hint(dt, t);
+	if (t->version == 2) {
+		iks_hint h = v2_stall_hint(dt, t);
+		return h == IKS_H_V2_NO_INIT_RESP && !t->v2.retry_pending && peer_started_later(d, t) ? IKS_H_PEER_ALIVE : h;
+	}
 	if (dt->fail_hint)
 		return (iks_hint)dt->fail_hint; /* the peer said why, or the ICMP error did */
 	iks_hint h = stalled < G_N_ELEMENTS(by_state) ? (iks_hint)by_state[stalled] : IKS_H_NONE;
@@ -124,6 +167,10 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 		h = IKS_H_NO_MM6_NATT;
 	if (h == IKS_H_NO_MM5 && t->v1.p1_pos >= IKS_M_MM5)
 		h = IKS_H_MM5_UNUSABLE;
+	if ((h == IKS_H_NO_MM6 || h == IKS_H_MM5_UNUSABLE) && keys_differ(dt))
+		h = IKS_H_P1_KEYS_DIFFER;
+	if ((h == IKS_H_NO_MM2 || h == IKS_H_NO_AM2) && peer_started_later(d, t))
+		h = IKS_H_PEER_ALIVE;
 	return h;
 }
 
@@ -140,11 +187,16 @@ static void stall(const iks_diag *d, const iks_tunnel *t, iks_result *r, uint8_t
 /* ---------------------------------------------------------------------------------------------
  * IKEv1
  */
-static iks_hint hint_for_notify(unsigned type, bool phase2)
+/* sender: who sent the notify. In phase 1 the initiator refuses the responder's choice, the
+ * responder the initiator's offers. */
+static iks_hint hint_for_notify(unsigned type, bool phase2, iks_role sender)
 {
 	switch (type) {
 	case IKS_N_INVALID_COOKIE: return IKS_H_INVALID_COOKIE;
-	case IKS_N_NO_PROPOSAL_CHOSEN: return phase2 ? IKS_H_P2_NO_PROPOSAL : IKS_H_P1_NO_PROPOSAL;
+	case IKS_N_NO_PROPOSAL_CHOSEN:
+		if (phase2)
+			return IKS_H_P2_NO_PROPOSAL;
+		return sender == IKS_ROLE_INITIATOR ? IKS_H_P1_CHOICE_REFUSED : IKS_H_P1_NO_PROPOSAL;
 	case IKS_N_INVALID_ID_INFORMATION: return phase2 ? IKS_H_P2_PROXY_ID : IKS_H_P1_ID;
 	case IKS_N_PAYLOAD_MALFORMED: case IKS_N_INVALID_HASH_INFORMATION: case IKS_N_AUTHENTICATION_FAILED:
 	case IKS_N_INVALID_SIGNATURE:
@@ -154,38 +206,51 @@ static iks_hint hint_for_notify(unsigned type, bool phase2)
 }
 
 /* An encrypted Informational where an answer was due, without keys: it can be placed, not read. */
-static void encrypted_refusal(iks_diag_tunnel *dt, const iks_tunnel *t, unsigned dir, iks_result *r)
+static void encrypted_refusal(iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t, unsigned dir, iks_result *r)
 {
 	bool p1_done = iks_completes_phase1(t->v1.p1_pos);
 	iks_role sender = iks_role_of(t, dir);
-	const iks_exchange *qm = t->v1.pending_qm != dt->refused_qm ? t->v1.pending_qm : NULL;
+	const iks_exchange *qm = t->v1.pending_qm && !iks_diag_refused(d, t->v1.pending_qm) ? t->v1.pending_qm : NULL;
 	if (!p1_done && t->v1.mode == IKS_EXCH_MAIN && sender == IKS_ROLE_RESPONDER &&
 	    (t->v1.p1_pos == IKS_M_MM4 || t->v1.p1_pos == IKS_M_MM5)) {
-		fail(dt, r, IKS_F_PHASE1_REJECTED, IKS_H_P1_REJECTED_MM5);
+		fail(dt, r, IKS_F_PHASE1_REJECTED, keys_differ(dt) ? IKS_H_P1_KEYS_DIFFER : IKS_H_P1_REJECTED_MM5);
 	} else if (!p1_done && t->v1.mode == IKS_EXCH_AGGRESSIVE && sender == IKS_ROLE_INITIATOR &&
 		   t->v1.p1_pos == IKS_M_AM2) {
 		fail(dt, r, IKS_F_PHASE1_REJECTED, IKS_H_P1_REJECTED_AM2);
 	} else if (p1_done && qm && dir != qm->qm_init_dir) {
 		fail(dt, r, IKS_F_PHASE2_REJECTED, IKS_H_P2_REJECTED);
-		dt->p2_failed = true;
-		dt->refused_qm = qm;
+		refuse_exchange(d, dt, qm);
 	}
 }
 
 /* An Informational: refusal by a notify we can read, or by one we can place but not read. */
-static void informational(iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg *m, unsigned dir, iks_result *r)
+static void informational(iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg *m, unsigned dir,
+			  iks_result *r)
 {
 	bool p1_done = iks_completes_phase1(t->v1.p1_pos);
 	unsigned n = iks_first_notify(m, IKS_NF_ERROR);
 	if (n) {
-		fail(dt, r, (uint16_t)n, hint_for_notify(n, p1_done));
-		if (p1_done) {
-			dt->p2_failed = true;
-			dt->refused_qm = t->v1.pending_qm;
-		}
+		fail(dt, r, (uint16_t)n, hint_for_notify(n, p1_done, iks_role_of(t, dir)));
+		if (p1_done)
+			refuse_exchange(d, dt, t->v1.pending_qm);
 	} else if ((m->flags & IKS_FLAG_ENCRYPTED) && !m->n_notify) {
-		encrypted_refusal(dt, t, dir, r); /* readable and no error: DPD, INITIAL-CONTACT, lifetimes… */
+		encrypted_refusal(d, dt, t, dir, r); /* readable and no error: DPD, INITIAL-CONTACT, lifetimes… */
 	}
+}
+
+/* With keys loaded: which side's encrypted phase-1 messages decrypt (first copies only: Wireshark
+ * chains the IV of IKEv1 messages, so a resend never decrypts). */
+static void note_decryption(iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg *m, unsigned dir,
+			    const iks_result *r)
+{
+	iks_role sender = iks_role_of(t, dir);
+	if (!m->decryption || r->retrans || sender == IKS_ROLE_UNKNOWN || iks_completes_phase1(t->v1.p1_pos))
+		return;
+	uint8_t bit = sender == IKS_ROLE_INITIATOR ? 1 : 2;
+	if (m->decryption == IKS_DECRYPT_OK)
+		dt->decrypt_ok |= bit;
+	else
+		dt->decrypt_bad |= bit;
 }
 
 /* Dead peer: a side keeps sending encrypted Informationals (DPD R-U-THERE, each under a new message
@@ -221,21 +286,23 @@ static bool resend_stalls(const iks_diag *d, const iks_result *r)
 	return r->retrans && k && r->retrans >= k;
 }
 
-static void diag_v1(const iks_diag *d, iks_diag_tunnel *dt, const iks_step *s, const iks_msg *m, iks_result *r)
+static void diag_v1(iks_diag *d, iks_diag_tunnel *dt, const iks_step *s, const iks_msg *m, iks_result *r)
 {
 	const iks_tunnel *t = s->t;
 	const iks_exchange *e = s->e;
 	bool phase1 = m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE;
+	note_decryption(dt, t, m, s->dir, r);
 	if (m->exch == IKS_EXCH_INFO && !r->retrans)
-		informational(dt, t, m, s->dir, r);
+		informational(d, dt, t, m, s->dir, r);
 	dead_peer(d, dt, t, m, s->dir, r);
 
 	/* The k-th resend of a message that waits for an answer (a resent MM6 or QM3 only answers the
-	 * peer's resends: the peer's own resends say where it waits). */
+	 * peer's resends: the peer's own resends say where it waits), unless a refusal answered it. */
 	if (resend_stalls(d, r)) {
-		if (r->qm_state == IKS_QM_WAIT_MSG2 || r->qm_state == IKS_QM_WAIT_MSG3)
+		bool quick = r->qm_state == IKS_QM_WAIT_MSG2 || r->qm_state == IKS_QM_WAIT_MSG3;
+		if (quick && !iks_diag_refused(d, e))
 			stall(d, t, r, IKS_STALLED_QM(r->qm_state));
-		else if (phase1 && r->state != IKS_S_MM_ACTIVE && r->state != IKS_S_AM_ACTIVE)
+		else if (!quick && phase1 && r->state != IKS_S_MM_ACTIVE && r->state != IKS_S_AM_ACTIVE && !dt->failed)
 			stall(d, t, r, r->state);
 	}
 	/* No progress for too long when the negotiation's next packet arrives. */
@@ -320,7 +387,7 @@ static void diag_v2(const iks_diag *d, iks_diag_tunnel *dt, const iks_step *s, c
 	if ((r->flags & IKS_R_PHASE1_DONE) && r->failed)
 		dt->auth_child_refused++;
 	if (resend_stalls(d, r) && !r->failed) {
-		if (t->v2.state == IKS_S_IN_NEG && v2_setup_msg(pos)) {
+		if (t->v2.state == IKS_S_IN_NEG && v2_setup_msg(pos) && !dt->failed) {
 			stall_v2(dt, t, r);
 		} else if (pos == IKS_M_INFO_REQ && t->v2.state == IKS_S_READY) {
 			fail(dt, r, IKS_F_PEER_DEAD, IKS_H_V2_PEER_DEAD);
@@ -344,6 +411,12 @@ void iks_diag_message(iks_diag *d, const iks_step *s, const iks_msg *m, iks_resu
 		diag_v2(d, dt, s, m, r);
 	else
 		diag_v1(d, dt, s, m, r);
+	/* Completed after a refusal: the negotiation went past it (the refusing packet keeps its verdict). */
+	if ((r->flags & (IKS_R_PHASE1_DONE | IKS_R_PHASE2_DONE)) && !r->failed && dt->failed) {
+		dt->recovered_from = dt->failed;
+		dt->failed = 0;
+		dt->fail_hint = 0;
+	}
 }
 
 void iks_diag_icmp(iks_diag *d, const iks_tunnel *t, iks_result *r)

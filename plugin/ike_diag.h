@@ -12,13 +12,14 @@
 
 /* What the diagnosis keeps per tunnel (same index). Fields by size, 1-bit flags last. */
 typedef struct {
-	const iks_exchange *refused_qm; /* the quick mode a refusal answered: no longer waiting */
 	int64_t unanswered_ns; /* when the current run of unanswered Informationals began */
 	uint32_t rekey_of;     /* index of the IKE SA it replaces (up when this one started), 0 = none */
 	uint32_t qm_failed;    /* capture end: quick modes never completed */
 	uint32_t child_failed; /* IKEv2: child SAs refused */
 	uint32_t auth_child_refused; /* IKEv2: IKE_AUTH answers that made the SA READY but refused its child */
-	uint16_t failed;       /* first refusal seen (ikestate.failed) */
+	uint16_t failed;       /* the refusal that stands (ikestate.failed): the first one since the last
+				* completion; a completion after a refusal moves it to recovered_from */
+	uint16_t recovered_from; /* the refusal the negotiation went past (it completed afterwards) */
 	uint8_t fail_hint;     /* and its hint */
 	uint8_t final_stalled; /* capture end: the stall on the tunnel's last packet */
 	uint8_t qm_stall;      /* capture end: stall of its latest unfinished quick mode */
@@ -27,6 +28,8 @@ typedef struct {
 	bool deleted_inferred : 1; /* capture end: IKEv1, from the last Informationals and what follows */
 	bool p2_failed : 1;    /* a quick mode was refused */
 	bool reset_after_p2 : 1; /* started right after a phase-2 failure between the same peers */
+	uint8_t decrypt_ok : 2;  /* per sender role (bit 0 initiator): an encrypted phase-1 message decrypted */
+	uint8_t decrypt_bad : 2; /* ... decrypted into garbage with the loaded key */
 } iks_diag_tunnel;
 
 typedef struct {
@@ -40,6 +43,7 @@ typedef struct {
 	iks_config cfg;
 	iks_pool tunnels;  /* iks_diag_tunnel by tunnel index */
 	GArray *finals;    /* iks_saved_verdict: what iks_diag_finish changed, to undo it */
+	GHashTable *refused; /* exchanges (quick modes) a refusal answered: no stall at capture end */
 } iks_diag;
 
 void iks_diag_init(iks_diag *d, const iks_machine *mc, const iks_config *cfg);
@@ -52,6 +56,8 @@ void iks_diag_new_tunnel(iks_diag *d, const iks_tunnel *t, const iks_msg *m);
 void iks_diag_message(iks_diag *d, const iks_step *s, const iks_msg *m, iks_result *r);
 void iks_diag_icmp(iks_diag *d, const iks_tunnel *t, iks_result *r);
 
+/* A refusal answered this exchange (a quick mode): it waits for nothing. */
+bool iks_diag_refused(const iks_diag *d, const iks_exchange *e);
 /* The IKE SA is up: established and not refused. */
 bool iks_diag_is_up(const iks_diag *d, const iks_tunnel *t);
 /* The IKE SA that traffic between a and b belongs to: the latest one up between them (a failed

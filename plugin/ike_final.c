@@ -22,8 +22,9 @@ static void final_verdict(iks_diag *d, const iks_tunnel *t, iks_result *r, uint8
 {
 	save_verdict(d, r);
 	r->flags |= IKS_R_FINAL | IKS_R_STALL;
-	/* "May still go on" is no fair caveat once the peer has refused. */
-	if (!iks_diag_at(d, t->id)->failed &&
+	/* "May still go on" only for a stall that rests on the capture's end alone: not once the peer
+	 * has refused, nor when resends already established it on this packet. */
+	if (!iks_diag_at(d, t->id)->failed && !r->stalled &&
 	    d->mc->last_ns - (t->first_ns + r->elapsed_ns) < d->cfg.stall_timeout_ns)
 		r->flags |= IKS_R_FINAL_SOON;
 	if (!r->stalled)
@@ -77,10 +78,13 @@ static void finish_tunnel(iks_diag *d, const iks_tunnel *t)
 		r->state = IKS_S_DELETED;
 		r->hint = IKS_H_DELETE_INFERRED;
 	}
-	if (t->v1.mode && t->v1.p1_pos && t->tail && !iks_completes_phase1(t->v1.p1_pos)) {
+	/* A refusal that stands ends the negotiation: refused, not also stalled. */
+	if (dt->failed || !t->tail)
+		return;
+	if (t->v1.mode && t->v1.p1_pos && !iks_completes_phase1(t->v1.p1_pos)) {
 		final_verdict(d, t, t->tail, iks_state_after(t->v1.p1_pos));
 		dt->final_stalled = t->tail->stalled;
-	} else if (t->version == 2 && t->v2.state == IKS_S_IN_NEG && t->tail) {
+	} else if (t->version == 2 && t->v2.state == IKS_S_IN_NEG) {
 		final_verdict(d, t, t->tail, IKS_S_IN_NEG); /* never READY */
 		dt->final_stalled = t->tail->stalled;
 	}
@@ -116,6 +120,8 @@ static void finish_quick_modes(iks_diag *d)
 		iks_diag_tunnel *dt = iks_diag_at(d, e->tunnel);
 		uint8_t stall = IKS_STALLED_QM(e->step == IKS_M_QM1 ? IKS_QM_WAIT_MSG2 : IKS_QM_WAIT_MSG3);
 		dt->qm_failed++; /* counted here so that a summary costs O(1) per tunnel */
+		if (iks_diag_refused(d, e))
+			continue; /* refused, not also stalled */
 		dt->qm_stall = stall;
 		if (e->tail)
 			final_verdict(d, iks_tunnel_at(d->mc, e->tunnel), e->tail, stall);
@@ -175,6 +181,7 @@ bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out)
 	out->qm_done = t->qm_done + t->v2.auth_done - dt->auth_child_refused;
 	out->retrans = t->retrans;
 	out->failed = dt->failed;
+	out->recovered_from = dt->recovered_from;
 	out->rekey_of = dt->rekey_of;
 	out->deleted = t->deleted || dt->deleted_inferred;
 	summary_esp(t, out);
@@ -188,13 +195,25 @@ bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out)
 	return true;
 }
 
-const char *iks_verdict_text(char *buf, size_t len, unsigned failed, unsigned stalled, bool placed, bool esp_one_way)
+const char *iks_verdict_text(char *buf, size_t len, const iks_verdict *v)
 {
-	if (failed)
-		snprintf(buf, len, "FAILED: %s", iks_failed_name(failed));
-	else if (stalled)
-		snprintf(buf, len, "STALLED in %s", iks_stalled_name(stalled));
+	if (v->failed)
+		snprintf(buf, len, "FAILED: %s", iks_failed_name(v->failed));
+	else if (v->stalled)
+		snprintf(buf, len, "STALLED in %s", iks_stalled_name(v->stalled));
+	else if (v->esp_one_way)
+		snprintf(buf, len, "ESP ONE-WAY");
+	else if (!v->placed)
+		snprintf(buf, len, "?");
+	else if (v->recovered_from)
+		snprintf(buf, len, "OK, recovered from %s", iks_failed_name(v->recovered_from));
 	else
-		snprintf(buf, len, "%s", esp_one_way ? "ESP ONE-WAY" : !placed ? "?" : "OK");
+		snprintf(buf, len, "OK");
 	return buf;
+}
+
+iks_verdict iks_summary_verdict(const iks_tunnel_summary *s)
+{
+	iks_verdict v = { s->failed, s->recovered_from, s->stalled, s->state || s->qm_done, s->esp_one_way > 0 };
+	return v;
 }

@@ -88,6 +88,7 @@ typedef struct {
 	uint32_t qm_done, qm_failed, retrans; /* IKEv2: child SAs created / refused */
 	uint8_t stalled;       /* iks_stalled_name(); 0 = none */
 	uint16_t failed;       /* iks_failed_name(); 0 = none */
+	uint16_t recovered_from; /* a refusal the negotiation completed after (failed is then 0) */
 	uint8_t hint;          /* iks_hint_text() */
 	uint32_t rekey_of;     /* iks_fsm_rekey_of() */
 	bool deleted;          /* a Delete of the IKE SA was seen (IKEv2, or decrypted), or inferred */
@@ -99,8 +100,18 @@ typedef struct {
 /* index: 1..iks_fsm_tunnel_count(). False for an unknown index. */
 bool iks_fsm_summary(const iks_fsm *fsm, uint32_t num, iks_tunnel_summary *out);
 
-/* A negotiation's verdict: "FAILED: <reason>", "STALLED in <state>", "ESP ONE-WAY", "OK", or "?" when
- * none of its messages could be placed (`placed` false). The summary and the stats tree print it. */
-const char *iks_verdict_text(char *buf, size_t len, unsigned failed, unsigned stalled, bool placed, bool esp_one_way);
+/* What a negotiation's verdict is made of (the summary's, or what its packets said so far). */
+typedef struct {
+	uint16_t failed, recovered_from;
+	uint8_t stalled;
+	bool placed;      /* one of its messages could be placed */
+	bool esp_one_way;
+} iks_verdict;
+
+/* "FAILED: <reason>", "STALLED in <state>", "ESP ONE-WAY", "?" when none of its messages could be
+ * placed, "OK, recovered from <reason>", "OK". The summary and the stats tree print it. */
+const char *iks_verdict_text(char *buf, size_t len, const iks_verdict *v);
+/* The verdict of a summary. */
+iks_verdict iks_summary_verdict(const iks_tunnel_summary *s);
 
 #endif

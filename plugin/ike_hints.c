@@ -5,6 +5,7 @@
 #include "ike_hints.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* At most ~150 characters each: Wireshark cuts tree and expert labels at 240, and the expert text
  * carries the state name and the capture-end caveat in front of the hint. */
@@ -96,8 +97,15 @@ static const char *const hints[IKS_H__COUNT] = {
 	[IKS_H_V2_INVALID_SPI] = "The peer has no IKE SA for these SPIs: it rebooted or deleted it.",
 	[IKS_H_V2_PEER_DEAD] = "Requests under the IKE SA go unanswered (liveness check / DPD): peer down, path "
 		"broken or its SA gone; the SA will be deleted.",
-	[IKS_H_DELETE_INFERRED] = "The IKE SA ends with encrypted Informationals from one side, unanswered, then a "
-		"new IKE SA or silence: most likely Deletes. With the keys the Delete payload makes it exact.",
+	[IKS_H_DELETE_INFERRED] = "Unanswered encrypted Informationals from one side end the IKE SA, then a new IKE SA or "
+		"silence: most likely Deletes. With the keys the Delete payload makes it exact.",
+	[IKS_H_P1_CHOICE_REFUSED] = "The initiator refused the responder's choice (MM2 / AM2): it does not match what the "
+		"initiator offered or accepts. Compare both sides' IKE policies.",
+	[IKS_H_PEER_ALIVE] = "Unanswered, yet the peer started its own negotiation later, which completed: it is up and "
+		"reachable. It drops or never gets this initiator's requests: filter on the way in, peer address / "
+		"crypto map, or a policy for this initiator.",
+	[IKS_H_P1_KEYS_DIFFER] = "Pre-shared key mismatch, proven: the initiator's key decrypts its own MM5, not the "
+		"responder's answer. The two sides derived different keys.",
 	[IKS_H_ESP_ONE_WAY] = "The sender encrypts (encaps) but nothing comes back (decaps stay 0): on the far side "
 		"check the route back into the tunnel, NAT exemption, a filter dropping ESP or UDP 4500, and that its "
 		"IPsec SA is installed. Traffic that is one-way by nature (syslog, SNMP traps) looks the same.",
@@ -106,4 +114,9 @@ static const char *const hints[IKS_H__COUNT] = {
 const char *iks_hint_text(unsigned h)
 {
 	return h < sizeof hints / sizeof hints[0] ? hints[h] : NULL;
+}
+
+size_t iks_hint_clause(const char *hint)
+{
+	return hint ? strcspn(hint, ":.") : 0;
 }

@@ -6,6 +6,8 @@
 #ifndef IKE_HINTS_H
 #define IKE_HINTS_H
 
+#include <stddef.h>
+
 /* Hints: one or two sentences each, chosen from state, role and evidence. */
 typedef enum {
 	IKS_H_NONE = 0,
@@ -19,10 +21,14 @@ typedef enum {
 	IKS_H_V2_NO_AUTH_RESP_IKEFRAG, IKS_H_V2_NO_AUTH_RESP_BIG, IKS_H_V2_AUTH_RESP_LOST, IKS_H_V2_AUTH_FAILED,
 	IKS_H_V2_AUTH_REJECTED, IKS_H_V2_TS, IKS_H_V2_CHILD_NO_PROPOSAL, IKS_H_V2_CHILD_REJECTED, IKS_H_V2_CP,
 	IKS_H_V2_REDIRECT, IKS_H_V2_SYNTAX, IKS_H_V2_INVALID_SPI, IKS_H_V2_PEER_DEAD,
-	IKS_H_ESP_ONE_WAY, IKS_H_DELETE_INFERRED,
+	IKS_H_ESP_ONE_WAY, IKS_H_DELETE_INFERRED, IKS_H_P1_CHOICE_REFUSED, IKS_H_PEER_ALIVE,
+	IKS_H_P1_KEYS_DIFFER,
 	IKS_H__COUNT
 } iks_hint;
 
 const char *iks_hint_text(unsigned h); /* NULL for IKS_H_NONE and unknown values */
+/* The length of a hint's first clause (up to its first ':' or '.'), for expert items: Wireshark
+ * cuts labels at 240 characters, and the full hint is the ikestate.hint field next to them. */
+size_t iks_hint_clause(const char *hint);
 
 #endif

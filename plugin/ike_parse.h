@@ -120,7 +120,15 @@ typedef struct {
 	 * mode, CREATE_CHILD_SA, IKE_AUTH): each is an inbound ESP SPI of the message's sender. */
 	uint32_t spi[IKS_MAX_SPI];
 	uint8_t n_spi;
+	uint8_t decryption; /* iks_decryption, set by the glue */
 } iks_msg;
+
+/* What Wireshark's own decryption (keys in its IKE decryption tables) made of an encrypted message. */
+typedef enum {
+	IKS_DECRYPT_NONE = 0, /* not tried: clear, or no key for this SA */
+	IKS_DECRYPT_OK,       /* decrypted into a well-formed message */
+	IKS_DECRYPT_GARBAGE,  /* decrypted into a malformed one: the key is not the sender's */
+} iks_decryption;
 
 /* Fill the header facts of *m from the raw ISAKMP message (first byte = initiator cookie).
  * caplen = bytes available. Returns false when there is no complete ISAKMP header. Walks the

@@ -12,7 +12,10 @@
  */
 #include "ws_compat.h"
 
+#include <cfile.h>
+#include <epan/exceptions.h>
 #include <epan/ipproto.h>
+#include <epan/plugin_if.h>
 #include <epan/packet.h>
 /* after packet.h: its callback types name struct _packet_info */
 #include <epan/prefs.h>
@@ -30,12 +33,14 @@ enum { REAL_ISAKMP = 1, REAL_UDPENCAP, REAL_ICMP, REAL_ICMPV6, REAL_ESP };
 static dissector_table_t real_table;
 static protocol_t *isakmp_protocol;
 static bool tracking;
+static bool keys; /* IKE keys are loaded: isakmp decrypts */
 static ikestate_seen seen = { .icmp_type = -1 };
 static ikestate_esp_seen esp_seen;
 
-void ikestate_hooks_track(bool on)
+void ikestate_hooks_track(bool on, bool with_keys)
 {
 	tracking = on;
+	keys = with_keys;
 	seen.n = 0;
 	seen.icmp_type = -1;
 }
@@ -81,34 +86,39 @@ static void note_message(packet_info *pinfo, tvbuff_t *tvb, bool quoted)
 	}
 	if (seen.n == 0)
 		seen.quoted = quoted;
-	if (seen.n < IKS_MAX_SEEN)
+	if (seen.n < IKS_MAX_SEEN) {
+		seen.decrypted[seen.n] = false;
 		seen.tvb[seen.n++] = tvb;
+	}
 }
 
 #if IKS_WS_AT_LEAST(4, 6)
 /* 4.6 has no get_data_source_name; find the source by its name instead. */
-static bool is_reassembled_isakmp(packet_info *pinfo, const struct data_source *src)
+static bool source_is(packet_info *pinfo, const struct data_source *src, const char *name)
 {
-	return get_data_source_by_name(pinfo, "Reassembled ISAKMP") == src;
+	return get_data_source_by_name(pinfo, name) == src;
 }
 #else
-static bool is_reassembled_isakmp(packet_info *pinfo _U_, const struct data_source *src)
+static bool source_is(packet_info *pinfo _U_, const struct data_source *src, const char *name)
 {
-	char *name = get_data_source_name(src); /* "NAME (N bytes)" */
-	bool r = g_str_has_prefix(name, "Reassembled ISAKMP");
-	wmem_free(NULL, name);
+	char *label = get_data_source_name(src); /* "NAME (N bytes)" */
+	bool r = g_str_has_prefix(label, name);
+	wmem_free(NULL, label);
 	return r;
 }
 #endif
 
-/* Cisco IKE fragments: isakmp dissects the reassembled message inside the last fragment's frame,
- * from a new data source, without going through a handle. */
-static void note_reassembled(packet_info *pinfo, guint n_before, bool quoted)
+/* The data sources isakmp added: a Cisco IKE fragment's reassembled message (isakmp dissects it
+ * inside the last fragment's frame without going through a handle), and the decrypted payloads of
+ * the message last noted (keys in its decryption tables). */
+static void note_sources(packet_info *pinfo, guint n_before, bool quoted)
 {
 	for (GSList *l = g_slist_nth(pinfo->data_src, n_before); l; l = l->next) {
 		const struct data_source *src = (const struct data_source *)l->data;
-		if (is_reassembled_isakmp(pinfo, src))
+		if (source_is(pinfo, src, "Reassembled ISAKMP"))
 			note_message(pinfo, get_data_source_tvb(src), quoted);
+		else if (seen.n > 0 && source_is(pinfo, src, "Decrypted IKE"))
+			seen.decrypted[seen.n - 1] = true;
 	}
 }
 
@@ -129,9 +139,23 @@ static int hook_call(guint32 real, tvbuff_t *tvb, tvbuff_t *msg, packet_info *pi
 	if (track && msg)
 		note_message(pinfo, msg, quoted);
 	guint n = track ? g_slist_length(pinfo->data_src) : 0;
-	int r = call_real(real, tvb, pinfo, tree, data);
-	if (track)
-		note_reassembled(pinfo, n, quoted);
+	if (!track)
+		return call_real(real, tvb, pinfo, tree, data);
+	if (!keys) {
+		int plain = call_real(real, tvb, pinfo, tree, data);
+		note_sources(pinfo, n, quoted);
+		return plain;
+	}
+	/* With keys, a message decrypted into garbage ends in an exception (Malformed): its decrypted
+	 * source is noted on the way out all the same. */
+	volatile int r = 0;
+	TRY {
+		r = call_real(real, tvb, pinfo, tree, data);
+	}
+	FINALLY {
+		note_sources(pinfo, n, quoted);
+	}
+	ENDTRY;
 	return r;
 }
 
@@ -272,4 +296,21 @@ bool ikestate_hooks_install(int proto_ikestate)
 	hook_entry("ip.proto", IP_PROTO_ICMPV6, "ICMPv6", REAL_ICMPV6, hook_icmpv6, "ikestate_icmpv6_hook");
 	hook_entry("ip.proto", IP_PROTO_ESP, "ESP", REAL_ESP, hook_esp, "ikestate_esp_hook");
 	return true;
+}
+
+/* The Qt GUI filters the packet list while it reads the file, before the capture-end verdicts exist.
+ * Asking for a rescan (the filter applied again, no redissection) in its capture_file, while its
+ * read still holds the lock, makes cf_read() refilter before it returns: what pressing Enter in the
+ * filter bar does. tshark and sharkd register no capture-file handler: the callback never runs. */
+static void *queue_rescan(capture_file *cf, void *user_data _U_)
+{
+	if (cf && cf->read_lock && cf->dfilter && strstr(cf->dfilter, "ikestate") &&
+	    cf->redissection_queued == RESCAN_NONE)
+		cf->redissection_queued = RESCAN_SCAN;
+	return NULL;
+}
+
+void ikestate_gui_refilter(void)
+{
+	plugin_if_get_capture_file(queue_rescan, NULL);
 }

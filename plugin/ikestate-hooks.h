@@ -18,6 +18,7 @@ typedef struct {
 	guint32 frame;
 	guint n;
 	tvbuff_t *tvb[IKS_MAX_SEEN];
+	bool decrypted[IKS_MAX_SEEN]; /* isakmp decrypted it (keys in its tables) */
 	guint32 icmp_frame; /* frame whose ICMP/ICMPv6 error is being dissected */
 	int icmp_type;      /* its type; -1 for none */
 	bool icmp_v6;
@@ -36,14 +37,19 @@ typedef struct {
 
 /* Put the hooks in place (handoff); false when isakmp could not be hooked (then nothing is tracked). */
 bool ikestate_hooks_install(int proto_ikestate);
-/* Notes are taken only while a capture is tracked (set at file open, cleared at close). */
-void ikestate_hooks_track(bool on);
+/* Notes are taken only while a capture is tracked (set at file open, cleared at close); with_keys:
+ * isakmp has keys, so whether it decrypted each message is noted too. */
+void ikestate_hooks_track(bool on, bool with_keys);
 
 /* The ISAKMP messages of frame `num` (NULL when the hooks saw none), and forgetting them. */
 const ikestate_seen *ikestate_hooks_messages(guint32 num);
 void ikestate_hooks_clear(void);
 /* The ESP packet or keepalive of frame `num`, NULL for none. */
 const ikestate_esp_seen *ikestate_hooks_esp(guint32 num);
+
+/* In the GUI, at the end of its first pass: filter the packet list again once the capture-end
+ * verdicts are in, when the display filter names an ikestate field. A no-op elsewhere. */
+void ikestate_gui_refilter(void);
 
 /* An IKE decryption table (UAT) of isakmp has entries: decrypted payloads will exist as fields. */
 bool ikestate_decryption_configured(void);

@@ -40,6 +40,7 @@ static int hf_deleted = -1;
 static int hf_esp_negotiated_in = -1;
 
 static int ett_ikestate = -1;
+static int ett_ikestate_verdict = -1;
 
 static expert_field ei_retransmission = EI_INIT;
 static expert_field ei_mid_negotiation = EI_INIT;
@@ -113,7 +114,7 @@ static hf_register_info fields[] = {
 	{ &hf_esp_one_way, { "ESP one way", "ikestate.esp.one_way", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
 		"ESP SA whose receiver never sent ESP back (needs two passes: GUI, tshark -2)", HFILL } },
 };
-static int *ett[] = { &ett_ikestate };
+static int *ett[] = { &ett_ikestate, &ett_ikestate_verdict };
 static ei_register_info ei[] = {
 	{ &ei_retransmission, { "ikestate.analysis.retransmission", PI_SEQUENCE, PI_NOTE,
 		"Retransmission of an IKE message", EXPFILL } },
@@ -259,6 +260,7 @@ typedef struct {
 	proto_item *ti;   /* its item */
 	const char *msg;
 	const char *hint;
+	int clause;       /* length of the hint's first clause: what the expert items say */
 	bool text;        /* expert texts are read */
 } render_ctx;
 
@@ -271,6 +273,10 @@ static proto_tree *label_fields(render_ctx *c, proto_tree *tree, const iks_fsm *
 	proto_item_set_generated(c->ti);
 	proto_item_append_text(c->ti, ": tunnel %u%s%s%s%s", r->tunnel, c->msg ? ", " : "", c->msg ? c->msg : "",
 			       state ? ", " : "", state ? state : "");
+	if (r->stalled)
+		proto_item_append_text(c->ti, ", STALLED in %s", iks_stalled_name(r->stalled));
+	if (r->failed)
+		proto_item_append_text(c->ti, ", FAILED: %s", iks_failed_name(r->failed));
 	proto_tree *st = proto_item_add_subtree(c->ti, ett_ikestate);
 	add_uint(st, hf_tunnel, tvb, r->tunnel);
 	add_uint(st, hf_attempt, tvb, r->attempt);
@@ -337,19 +343,36 @@ static void print_completed(const render_ctx *c)
 	}
 }
 
-static void print_failed(const render_ctx *c)
+/* The verdict fields: Stalled in, Failed (with the dead peer's silence); the items for the experts. */
+static void verdict_fields(const render_ctx *c, proto_item **stl, proto_item **fl)
 {
 	const iks_result *r = c->r;
-	proto_item *fl = c->st ? add_string(c->st, hf_failed, c->tvb, iks_failed_name(r->failed)) : NULL;
-	if (r->failed == IKS_F_PEER_DEAD) {
-		if (c->st)
-			add_time(c->st, hf_unanswered_for, c->tvb, r->span.unanswered_ns);
-		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, fl), &ei_failed, "Failed (%s): no answer for %.1f s. %s",
-			   iks_failed_name(r->failed), (double)r->span.unanswered_ns / 1e9, c->hint ? c->hint : "");
-	} else if (r->failed) {
-		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, fl), &ei_failed, "Failed (%s): %s", iks_failed_name(r->failed),
-			   c->hint ? c->hint : "");
-	}
+	*stl = add_string(c->st, hf_stalled, c->tvb, iks_stalled_name(r->stalled));
+	/* "State" is the sender's, "Stalled in" the negotiation's: say so where they can differ. */
+	if (*stl)
+		proto_item_append_text(*stl, " (the negotiation: the sender of its furthest message waits)");
+	*fl = add_string(c->st, hf_failed, c->tvb, iks_failed_name(r->failed));
+	if (r->failed == IKS_F_PEER_DEAD)
+		add_time(c->st, hf_unanswered_for, c->tvb, r->span.unanswered_ns);
+}
+
+/* The full hint under the verdict it explains (the expert items carry its first clause). */
+static void hint_field(const render_ctx *c, proto_item *stl, proto_item *fl)
+{
+	proto_item *parent = fl ? fl : stl;
+	proto_tree *t = parent ? proto_item_add_subtree(parent, ett_ikestate_verdict) : c->st;
+	add_string(t, hf_hint, c->tvb, c->hint);
+}
+
+static void print_failed(const render_ctx *c, proto_item *fl)
+{
+	const iks_result *r = c->r;
+	if (r->failed == IKS_F_PEER_DEAD)
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, fl), &ei_failed, "Failed (%s): no answer for %.1f s. %.*s",
+			   iks_failed_name(r->failed), (double)r->span.unanswered_ns / 1e9, c->clause, c->hint ? c->hint : "");
+	else if (r->failed)
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, fl), &ei_failed, "Failed (%s): %.*s", iks_failed_name(r->failed),
+			   c->clause, c->hint ? c->hint : "");
 }
 
 static void print_deleted(const render_ctx *c)
@@ -359,8 +382,8 @@ static void print_deleted(const render_ctx *c)
 	proto_item *de = c->st ? proto_tree_add_boolean(c->st, hf_deleted, c->tvb, 0, 0, TRUE) : NULL;
 	proto_item_set_generated(de);
 	if (c->r->flags & IKS_R_DELETE_INFERRED)
-		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, de), &ei_deleted_inferred, "IKE SA deleted (inferred): %s",
-			   c->hint);
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, de), &ei_deleted_inferred, "IKE SA deleted (inferred): %.*s",
+			   c->clause, c->hint ? c->hint : "");
 	else
 		expert_add_info(c->pinfo, field_or_top(c, de), &ei_deleted);
 }
@@ -368,17 +391,19 @@ static void print_deleted(const render_ctx *c)
 static void print_stalled(const render_ctx *c, proto_item *stl)
 {
 	const iks_result *r = c->r;
+	const char *when = !(r->flags & IKS_R_FINAL)	     ? ""
+			   : (r->flags & IKS_R_FINAL_SOON) ? " (at capture end, which came soon after: it may still go on)"
+							    : " (at capture end)";
 	if (r->stalled)
-		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, stl), &ei_stalled, "Stalled in %s%s: %s",
-			   iks_stalled_name(r->stalled), (r->flags & IKS_R_FINAL) ? " (at capture end)" : "",
-			   c->hint ? c->hint : "");
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, stl), &ei_stalled, "Stalled in %s%s: %.*s",
+			   iks_stalled_name(r->stalled), when, c->clause, c->hint ? c->hint : "");
 }
 
-static void print_reset(const render_ctx *c, proto_item *hi)
+static void print_reset(const render_ctx *c)
 {
 	const iks_result *r = c->r;
 	if ((r->flags & IKS_R_RESET_AFTER_P2) && !r->stalled && !r->failed && !(r->flags & IKS_R_DELETED))
-		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, hi), &ei_reset, "%s", c->hint);
+		IKS_EXPERT(c->text, c->pinfo, c->ti, &ei_reset, "%.*s", c->clause, c->hint ? c->hint : "");
 }
 
 void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const iks_fsm *fsm, const iks_result *r)
@@ -389,11 +414,10 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 
 	c.text = expert_text_wanted(tree);
 	c.hint = iks_hint_text(r->hint);
-	if (c.text && c.hint && (r->flags & IKS_R_FINAL_SOON))
-		c.hint = wmem_strdup_printf(pinfo->pool, "Capture ends soon after: may still go on. %s", c.hint);
+	c.clause = (int)iks_hint_clause(c.hint);
 
 	/* Tree calls cost even without a tree (callgrind): none when there is none. */
-	proto_item *stl = NULL, *hi = NULL;
+	proto_item *stl = NULL, *fl = NULL;
 	if (tree)
 		c.st = label_fields(&c, tree, fsm, state);
 	print_retransmission(&c);
@@ -401,19 +425,19 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 		add_uint(c.st, hf_response_to, tvb, r->response_to);
 		add_uint(c.st, hf_response_in, tvb, r->response_in);
 		add_time(c.st, hf_elapsed, tvb, r->elapsed_ns);
-		stl = add_string(c.st, hf_stalled, tvb, iks_stalled_name(r->stalled));
 	}
 	print_sequence(&c);
 	print_completed(&c);
-	print_failed(&c);
 	if (c.st) {
-		hi = add_string(c.st, hf_hint, tvb, c.hint);
+		verdict_fields(&c, &stl, &fl);
+		hint_field(&c, stl, fl);
 		if (r->flags & IKS_R_FINAL)
 			proto_item_set_generated(proto_tree_add_boolean(c.st, hf_final, tvb, 0, 0, TRUE));
 	}
+	print_failed(&c, fl);
 	print_deleted(&c);
 	print_stalled(&c, stl);
-	print_reset(&c, hi);
+	print_reset(&c);
 }
 
 /* ESP and NAT-T keepalives: the SA's tunnel and sender role on every packet; the one-way verdict
@@ -444,10 +468,11 @@ int ikestate_render_esp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, con
 	if (expert) {
 		proto_item_set_generated(proto_tree_add_boolean(st, hf_final, tvb, 0, 0, TRUE));
 		expert_add_info_format(pinfo, ow, &ei_esp_one_way,
-				       "ESP one way: %u packets (SPI 0x%08x) in %.1f s from %s to %s, none back. %s", sa->packets,
+				       "ESP one way: %u packets (SPI 0x%08x) in %.1f s from %s to %s, none back. %.*s", sa->packets,
 				       sa->spi, (double)(sa->last_ns - sa->first_ns) / 1e9,
 				       ikestate_addr_str(pinfo->pool, &sa->src, false),
-				       ikestate_addr_str(pinfo->pool, &sa->dst, false), iks_hint_text(IKS_H_ESP_ONE_WAY));
+				       ikestate_addr_str(pinfo->pool, &sa->dst, false),
+				       (int)iks_hint_clause(iks_hint_text(IKS_H_ESP_ONE_WAY)), iks_hint_text(IKS_H_ESP_ONE_WAY));
 	}
 	return tvb_captured_length(tvb);
 }

@@ -20,10 +20,8 @@
 /* Where a negotiation is counted at the moment. */
 typedef struct {
 	int pair_node;
-	uint16_t failed;
-	uint8_t state, stalled;
-	bool placed; /* one of its messages could be placed (else verdict "?") */
-	bool esp_one_way;
+	iks_verdict v;
+	uint8_t state;
 } tree_tunnel;
 
 typedef struct {
@@ -38,7 +36,7 @@ static void count(stats_tree *st, const tree_ctx *c, const tree_tunnel *t, int d
 {
 	char v[96];
 	const char *state = iks_state_name(t->state);
-	iks_verdict_text(v, sizeof v, t->failed, t->stalled, t->placed, t->esp_one_way);
+	iks_verdict_text(v, sizeof v, &t->v);
 	increase_stat_node(st, state && *state ? state : "(none)", c->by_state, false, delta);
 	increase_stat_node(st, v, c->by_verdict, false, delta);
 	increase_stat_node(st, v, t->pair_node, false, delta);
@@ -103,6 +101,21 @@ static int pair_node(stats_tree *st, tree_ctx *c, packet_info *pinfo)
 	return id;
 }
 
+/* Single pass: a negotiation's verdict from its packets so far. */
+static void packet_verdict(tree_tunnel *t, const iks_result *r)
+{
+	if (r->state > t->state)
+		t->state = r->state;
+	if (r->failed && !t->v.failed)
+		t->v.failed = r->failed;
+	if ((r->flags & (IKS_R_PHASE1_DONE | IKS_R_PHASE2_DONE)) && !r->failed && t->v.failed) {
+		t->v.recovered_from = t->v.failed;
+		t->v.failed = 0;
+	}
+	if (r->state || (r->flags & IKS_R_PHASE2_DONE))
+		t->v.placed = true;
+}
+
 static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
 				     tap_flags_t flags _U_)
 {
@@ -125,27 +138,21 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_di
 		if (t || !iks_fsm_summary(fsm, r->tunnel, &s))
 			return TAP_PACKET_REDRAW;
 		t = g_new0(tree_tunnel, 1);
-		*t = (tree_tunnel){ .failed = s.failed, .state = s.state, .stalled = s.stalled,
-				    .placed = s.state || s.qm_done, .esp_one_way = s.esp_one_way > 0 };
+		t->v = iks_summary_verdict(&s);
+		t->state = s.state;
 		lifecycle(st, c, &s);
 	} else if (t) {
 		/* Single pass: what its packets said so far; the capture-end stall never comes. */
 		tree_tunnel was = *t;
-		if (r->state > t->state)
-			t->state = r->state;
-		if (r->failed && !t->failed)
-			t->failed = r->failed;
-		if (r->state || (r->flags & IKS_R_PHASE2_DONE))
-			t->placed = true;
-		if (was.state != t->state || was.failed != t->failed || was.placed != t->placed) {
+		packet_verdict(t, r);
+		if (was.state != t->state || memcmp(&was.v, &t->v, sizeof was.v) != 0) {
 			count(st, c, &was, -1);
 			count(st, c, t, 1);
 		}
 		return TAP_PACKET_REDRAW;
 	} else {
 		t = g_new0(tree_tunnel, 1);
-		*t = (tree_tunnel){ .failed = r->failed, .state = r->state,
-				    .placed = r->state || (r->flags & IKS_R_PHASE2_DONE) };
+		packet_verdict(t, r);
 	}
 	g_hash_table_insert(c->tunnels, GUINT_TO_POINTER(r->tunnel), t);
 	tick_stat_node(st, "IKE negotiations", 0, true);
@@ -159,6 +166,9 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_di
 
 void ikestate_register_stats_tree(void)
 {
-	stats_tree_register_plugin("ikestate", "ikestate", "IKE negotiations", 0, tree_packet, tree_init,
+	/* Sorted by name, ascending (ST_FLG_SORT_DESC means ascending): MM1 before MM6 and QM1, verdicts and
+	 * states in a steady order. The GUI's default, by count, gives equal counts an arbitrary order. */
+	stats_tree_register_plugin("ikestate", "ikestate", "IKE negotiations",
+				   (ST_SORT_COL_NAME << ST_FLG_SRTCOL_SHIFT) | ST_FLG_SORT_DESC, tree_packet, tree_init,
 				   tree_cleanup);
 }

@@ -69,8 +69,8 @@ static summary_row row_cells(wmem_allocator_t *pool, const iks_tunnel_summary *s
 	c.ini = wmem_strdup_printf(pool, "%s%s", ikestate_addr_str(pool, &s->initiator, true), unsure);
 	c.rsp = wmem_strdup_printf(pool, "%s%s", ikestate_addr_str(pool, &s->responder, true), unsure);
 	char v[64];
-	c.verdict = wmem_strdup(pool, iks_verdict_text(v, sizeof v, s->failed, s->stalled, s->state || s->qm_done,
-						       s->esp_one_way > 0));
+	iks_verdict vd = iks_summary_verdict(s);
+	c.verdict = wmem_strdup(pool, iks_verdict_text(v, sizeof v, &vd));
 	c.hint = iks_hint_text(s->hint);
 	return c;
 }
@@ -126,6 +126,7 @@ static GArray *tunnels_in_order(GHashTable *tunnels)
 static void summary_draw(void *tapdata)
 {
 	summary_ctx *ctx = tapdata;
+	ikestate_first_pass_over(); /* drawing: every packet has been seen */
 	const iks_fsm *fsm = ikestate_view();
 	if (!fsm)
 		return;

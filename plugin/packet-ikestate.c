@@ -21,6 +21,7 @@
 #include "ikestate.h"
 
 static int proto_ikestate = -1;
+static const char proto_short_name[] = "IKE state";
 static dissector_handle_t ikestate_handle;
 static int ikestate_tap = -1;
 static bool hooked;
@@ -37,7 +38,7 @@ static struct {
 } cap;
 
 /* Decrypted payloads (Wireshark has the IKE keys) exist only as fields: the ones read, by name. */
-typedef enum { WANT_NOTIFY, WANT_DELETE, WANT_SPI } want_kind;
+typedef enum { WANT_NOTIFY, WANT_DELETE, WANT_SPI, WANT_MALFORMED } want_kind;
 static const struct {
 	const char *name; /* registered under several ids when IKEv1 and IKEv2 differ (notify types) */
 	want_kind kind;
@@ -45,6 +46,7 @@ static const struct {
 	{ "isakmp.notify.msgtype", WANT_NOTIFY }, /* a notify's type: refusals */
 	{ "isakmp.delete.protoid", WANT_DELETE }, /* protocol 1: a Delete of the IKE SA itself */
 	{ "isakmp.spi", WANT_SPI },               /* a 4-byte proposal SPI: an ESP SPI the sender receives on */
+	{ "_ws.malformed", WANT_MALFORMED },      /* decrypted into garbage: not the sender's key */
 };
 typedef struct {
 	int hf;
@@ -73,14 +75,24 @@ static GArray *wanted_ids(void)
 }
 
 /* The capture-end verdicts, once the first pass is over: when Wireshark says the sequential pass
- * ended (post-sequential cleanup: tshark -2, the GUI, after a single tshark pass), or when a
- * frame is dissected again (a live capture paused). A later first-pass frame opens it again. */
-static void first_pass_over(void)
+ * ended (post-sequential cleanup: tshark -2, the GUI), when a frame is dissected again (a live
+ * capture paused), or when a tap draws after tshark's single pass. A later first-pass frame opens
+ * it again. */
+void ikestate_first_pass_over(void)
 {
 	if (cap.fsm && !cap.finished) {
 		iks_fsm_finish(cap.fsm);
 		cap.finished = true;
 	}
+}
+
+/* Wireshark's end of the sequential pass. Only here may the GUI be asked to filter again: not from
+ * a dissection, which may itself be part of a rescan. */
+static void sequential_pass_over(void)
+{
+	ikestate_first_pass_over();
+	if (cap.fsm)
+		ikestate_gui_refilter();
 }
 
 const iks_fsm *ikestate_view(void)
@@ -97,15 +109,16 @@ static void ikestate_init(void)
 	iks_config cfg = { pref_stall_retransmissions, (int64_t)pref_stall_timeout * 1000000000 };
 	cap.fsm = iks_fsm_new(&cfg);
 	cap.labels = iks_frames_new();
-	ikestate_hooks_track(true);
-	if (ikestate_decryption_configured() && wanted->len > 0)
+	bool keys = ikestate_decryption_configured();
+	ikestate_hooks_track(true, keys);
+	if (keys && wanted->len > 0)
 		set_postdissector_wanted_hfids(ikestate_handle, wanted_ids());
 }
 
 static void ikestate_cleanup(void)
 {
 	set_postdissector_wanted_hfids(ikestate_handle, NULL);
-	ikestate_hooks_track(false);
+	ikestate_hooks_track(false, false);
 	iks_fsm_free(cap.fsm);
 	cap.fsm = NULL;
 	iks_frames_free(cap.labels);
@@ -149,6 +162,10 @@ static void add_decrypted_field(const field_info *fi, want_kind kind, iks_msg *m
 		p = fi->length == 4 ? finfo_bytes(fi, 4) : NULL;
 		if (p && m->n_spi < IKS_MAX_SPI)
 			m->spi[m->n_spi++] = (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+		break;
+	case WANT_MALFORMED:
+		if (m->decryption == IKS_DECRYPT_OK)
+			m->decryption = IKS_DECRYPT_GARBAGE;
 		break;
 	}
 }
@@ -196,6 +213,7 @@ static void track(packet_info *pinfo, proto_tree *tree, const ikestate_seen *s)
 		memset(&m, 0, sizeof m);
 		if (avail <= 0 || !iks_parse(tvb_get_ptr(s->tvb[i], 0, avail), (size_t)avail, &m))
 			continue;
+		m.decryption = s->decrypted[i] ? IKS_DECRYPT_OK : IKS_DECRYPT_NONE;
 		if (s->n == 1 && tree)
 			add_decrypted(tree, &m);
 		m.frame = pinfo->num;
@@ -227,8 +245,12 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 		if (!s && !esp)
 			return 0;
 	} else {
-		first_pass_over();
+		ikestate_first_pass_over();
 	}
+	/* The handle has no protocol (cheaper per frame): name ours for the expert items, which Wireshark
+	 * files under the current protocol. */
+	const char *caller = pinfo->current_proto;
+	pinfo->current_proto = proto_short_name;
 	int done = esp ? ikestate_render_esp(tvb, pinfo, tree, esp_of(pinfo, esp)) : 0;
 	const iks_result *r;
 	guint32 key = 0; /* ISAKMP too: ESP decrypted with Wireshark's keys can carry IKE inside */
@@ -236,6 +258,7 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 		ikestate_render(tvb, pinfo, tree, cap.fsm, r);
 		tap_queue_packet(ikestate_tap, pinfo, r);
 	}
+	pinfo->current_proto = caller;
 	return key > 1 ? (int)tvb_captured_length(tvb) : done;
 }
 
@@ -267,7 +290,7 @@ static char *ikestate_build_filter(IKS_CONV_FILTER_ARGS)
 
 void proto_register_ikestate(void)
 {
-	proto_ikestate = proto_register_protocol("IKE negotiation state", "IKE state", "ikestate");
+	proto_ikestate = proto_register_protocol("IKE negotiation state", proto_short_name, "ikestate");
 	ikestate_render_register(proto_ikestate);
 	/* No protocol on the post-dissector's handle: Wireshark then skips the enabled check and the
 	 * layer-list bookkeeping it does for every frame and every post-dissector (half of what being
@@ -285,7 +308,7 @@ void proto_register_ikestate(void)
 
 	register_init_routine(ikestate_init);
 	register_cleanup_routine(ikestate_cleanup);
-	register_postseq_cleanup_routine(first_pass_over);
+	register_postseq_cleanup_routine(sequential_pass_over);
 }
 
 void proto_reg_handoff_ikestate(void)

@@ -2,7 +2,7 @@
 # make-zip.sh — assemble the IKE-Troubleshooting configuration profile.
 #
 #   profiles/make-zip.sh [ZIP]        importable zip (default profiles/IKE-Troubleshooting.zip), layout
-#                                     IKE-Troubleshooting/colorfilters, IKE-Troubleshooting/preferences:
+#                                     IKE-Troubleshooting/{colorfilters,preferences,recent}:
 #                                     Configuration Profiles → Import → from zip file
 #   profiles/make-zip.sh --dir DIR    the same profile as a folder DIR/IKE-Troubleshooting (e.g. DIR =
 #                                     ~/.config/wireshark/profiles, or a test's private config dir)
@@ -18,11 +18,12 @@ name=IKE-Troubleshooting
 src=$here/$name
 defaults=${IKESTATE_WS_COLORFILTERS:-/usr/share/wireshark/colorfilters}
 
-# assemble DIR: write DIR/$name/{colorfilters,preferences}
+# assemble DIR: write DIR/$name/{colorfilters,preferences,recent}
 assemble() {
 	local out=$1/$name
 	mkdir -p "$out"
 	cp "$src/preferences" "$out/preferences"
+	cp "$src/recent" "$out/recent"
 	{
 		cat "$src/colorfilters"
 		if [ -r "$defaults" ]; then

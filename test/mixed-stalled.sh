@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # mixed-stalled.sh CAPTURE_DIR — on one capture mixing good and failing negotiations,
-# `tshark -2 -Y ikestate.stalled` must list packets of every failing negotiation and of no good one.
+# `tshark -2 -Y 'ikestate.stalled || ikestate.failed'` must list packets of every failing negotiation
+# and of no good one (a refused negotiation is failed, not also stalled).
 # Which negotiations fail comes from the lab scenarios (what the daemons reported), and which
 # packets belong to which comes from stock tshark's cookies: neither from the plugin.
 set -euo pipefail
@@ -17,14 +18,14 @@ for n in "${good[@]}" "${bad[@]}"; do
 	cookies "$dir/$n.pcapng" > "$tmp/$n.cookies"
 done
 mergecap -w "$tmp/mixed.pcapng" "${files[@]}"
-"$here/tshark-plugin.sh" "$tmp/mixed.pcapng" -2 -Y ikestate.stalled -T fields -e isakmp.ispi \
+"$here/tshark-plugin.sh" "$tmp/mixed.pcapng" -2 -Y 'ikestate.stalled || ikestate.failed' -T fields -e isakmp.ispi \
 	| tr ',' '\n' | sort -u > "$tmp/stalled.cookies"
 status=0
 for n in "${good[@]}"; do
-	if grep -qxFf "$tmp/$n.cookies" "$tmp/stalled.cookies"; then echo "FAIL: $n completed but is listed as stalled"; status=1; fi
+	if grep -qxFf "$tmp/$n.cookies" "$tmp/stalled.cookies"; then echo "FAIL: $n completed but is listed as stalled or failed"; status=1; fi
 done
 for n in "${bad[@]}"; do
-	if ! grep -qxFf "$tmp/$n.cookies" "$tmp/stalled.cookies"; then echo "FAIL: $n failed but no packet of it is stalled"; status=1; fi
+	if ! grep -qxFf "$tmp/$n.cookies" "$tmp/stalled.cookies"; then echo "FAIL: $n failed but no packet of it is stalled or failed"; status=1; fi
 done
 [ $status = 0 ] && echo "ok: ${#bad[@]} failing negotiations listed, ${#good[@]} good ones not"
 exit $status

@@ -4,7 +4,8 @@ and the stats tree (`-2 -z ikestate,tree`) must count what the summary lists.
 
 For every tunnel of every capture, the summary row and the two-pass per-packet fields agree:
 retransmissions = packets with ikestate.retransmission, quick modes completed = QM3s, setup time =
-ikestate.setup_time, FAILED: X = the first ikestate.failed of the tunnel, STALLED in S = its
+ikestate.setup_time, FAILED: X = the first ikestate.failed of the tunnel since its last completion
+(phase 1, quick mode, child SA; before it: OK, recovered from X), STALLED in S = its
 capture-end ikestate.stalled, ESP ONE-WAY = one of its ESP packets has ikestate.esp.one_way, ? = no
 message of it could be placed, OK = none of these. DELETED in the state column = a packet with
 ikestate.deleted.
@@ -14,7 +15,7 @@ import collections, csv, io, os, re, subprocess, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIELDS = ["ikestate.tunnel", "ikestate.retransmission", "ikestate.setup_time", "ikestate.failed",
           "ikestate.stalled", "ikestate.final", "ikestate.state", "ikestate.msg", "ikestate.esp.one_way",
-          "ikestate.deleted"]
+          "ikestate.deleted", "ikestate.qm_time"]
 
 
 def tshark(cap, *args):
@@ -33,6 +34,7 @@ def check(cap):
         if not v["ikestate.tunnel"]:
             continue
         t = per.setdefault(v["ikestate.tunnel"], {"retr": 0, "qm": 0, "setup": "", "failed": "", "final": "",
+                                                          "recovered": "",
                                                           "placed": False, "unknown": False,
                                                           "one_way": False, "deleted": False})
         t["retr"] += bool(v["ikestate.retransmission"])
@@ -44,6 +46,11 @@ def check(cap):
                      (v["ikestate.msg"] == "CHILD_RESP" and v["ikestate.state"] == "READY")))
         t["setup"] = t["setup"] or v["ikestate.setup_time"]
         t["failed"] = t["failed"] or v["ikestate.failed"]
+        # A completion (phase 1, a quick mode, a child SA) after a refusal: it recovered from it.
+        done = not v["ikestate.retransmission"] and (v["ikestate.setup_time"] or v["ikestate.qm_time"] or
+                                                     v["ikestate.msg"] in ("MM6", "AM3"))
+        if done and t["failed"] and not v["ikestate.failed"]:
+            t["recovered"], t["failed"] = t["failed"], ""
         t["placed"] |= v["ikestate.state"] != ""
         t["unknown"] |= v["ikestate.msg"] == "?"
         t["one_way"] |= v["ikestate.esp.one_way"] not in ("", "0", "False")
@@ -61,7 +68,8 @@ def check(cap):
         want_v = (f"FAILED: {t['failed']}" if t["failed"]
                   else f"STALLED in {t['final']}" if t["final"]
                   else "ESP ONE-WAY" if t["one_way"]
-                  else "?" if t["unknown"] and not t["placed"] else "OK")
+                  else "?" if t["unknown"] and not t["placed"]
+                  else f"OK, recovered from {t['recovered']}" if t["recovered"] else "OK")
         got = (int(r["retransmissions"]), int(r["qm_completed"]), r["verdict"],
                r["asa_state"] in ("DELETED", "DELETE"))
         want = (t["retr"], t["qm"], want_v, t["deleted"])

@@ -104,11 +104,15 @@ static void test_clear_notify(fx *f, gconstpointer d)
 	g_assert_cmpstr(iks_failed_name(n->failed), ==, "NO_PROPOSAL_CHOSEN");
 	g_assert_true(n->flags & IKS_R_REFUSED);
 	g_assert_cmpuint(n->hint, ==, IKS_H_P1_NO_PROPOSAL);
-	/* The initiator's later resends stall with the refusal's hint, not "no answer". */
+	/* Refused, not also stalled: the initiator's later resends establish no stall, and the capture
+	 * end adds none. */
 	feed(f, MM1(A, B, 1), SEC);
 	iks_result *s = feed(f, MM1(A, B, 1), SEC);
-	g_assert_cmpstr(iks_stalled_name(s->stalled), ==, "MM_WAIT_MSG2");
-	g_assert_cmpuint(s->hint, ==, IKS_H_P1_NO_PROPOSAL);
+	g_assert_cmpuint(s->stalled, ==, 0);
+	g_assert_cmpuint(s->retrans, ==, 2);
+	iks_fsm_finish(f->fsm);
+	g_assert_cmpuint(s->stalled, ==, 0);
+	g_assert_false(s->flags & IKS_R_FINAL);
 	/* INVALID-COOKIE after MM3. */
 	main_mode_to_mm4(f, C, B, 3, 4);
 	iks_result *c = feed(f, INFO_CLEAR(B, C, 3, 4, 4), 1);
@@ -181,8 +185,15 @@ static void test_icmp(fx *f, gconstpointer d)
 	g_assert_cmpstr(iks_failed_name(i->failed), ==, "ICMP_UNREACHABLE");
 	g_assert_cmpuint(i->hint, ==, IKS_H_NO_MM2_ICMP);
 	g_assert_null(iks_fsm_icmp(f->fsm, f->now, 0x78, 0)); /* not ours */
+	/* The ICMP error is the verdict: the resends after it establish no stall. */
 	feed(f, MM1(A, B, 0x77), SEC);
-	g_assert_cmpuint(feed(f, MM1(A, B, 0x77), SEC)->hint, ==, IKS_H_NO_MM2_ICMP);
+	g_assert_cmpuint(feed(f, MM1(A, B, 0x77), SEC)->stalled, ==, 0);
+	iks_fsm_finish(f->fsm);
+	iks_tunnel_summary s;
+	g_assert_true(iks_fsm_summary(f->fsm, 1, &s));
+	g_assert_cmpstr(iks_failed_name(s.failed), ==, "ICMP_UNREACHABLE");
+	g_assert_cmpuint(s.stalled, ==, 0);
+	g_assert_cmpuint(s.hint, ==, IKS_H_NO_MM2_ICMP);
 }
 
 /* Rule: at capture end, a negotiation that never completed (or a quick mode) gets the verdict on

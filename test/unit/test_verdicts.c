@@ -1,0 +1,135 @@
+/* test_verdicts.c — verdicts as an engineer reads them (issue #22): a negotiation that completes
+ * after a refusal is OK and says what it recovered from; a refusal is not also a stall; the hint
+ * names who refused, uses the keys when they prove a mismatch, and looks at the peer's own
+ * negotiations. */
+#include "helpers.h"
+
+#include <string.h>
+
+static iks_msg decrypted(iks_msg m, iks_decryption d)
+{
+	m.decryption = (uint8_t)d;
+	return m;
+}
+
+/* Rule: the initiator refuses MM2 (NO_PROPOSAL_CHOSEN from the initiator), then the same IKE SA
+ * completes: the refusing packet keeps its verdict, the tunnel's is OK, recovered from it. */
+static void test_recovered(fx *f, gconstpointer d)
+{
+	(void)d;
+	feed(f, MM1(A, B, 1), 0);
+	feed(f, MM2(B, A, 1, 2), 1);
+	iks_result *n = feed(f, INFO_CLEAR(A, B, 1, 2, IKS_N_NO_PROPOSAL_CHOSEN), 1);
+	g_assert_cmpstr(iks_failed_name(n->failed), ==, "NO_PROPOSAL_CHOSEN");
+	g_assert_cmpuint(n->hint, ==, IKS_H_P1_CHOICE_REFUSED); /* the initiator refused the choice */
+	feed(f, MM3(A, B, 1, 2), 1);
+	feed(f, MM4(B, A, 1, 2), 1);
+	feed(f, MM5(A, B, 1, 2), 1);
+	feed(f, MM6(B, A, 1, 2), 1);
+	feed(f, QM(A, B, 1, 2, 0x100, 300, 1), 1);
+	feed(f, QM(B, A, 1, 2, 0x100, 300, 2), 1);
+	feed(f, QM(A, B, 1, 2, 0x100, 100, 3), 1);
+	iks_fsm_finish(f->fsm);
+	iks_tunnel_summary s;
+	g_assert_true(iks_fsm_summary(f->fsm, 1, &s));
+	g_assert_cmpuint(s.failed, ==, 0);
+	g_assert_cmpuint(s.stalled, ==, 0);
+	g_assert_cmpstr(iks_failed_name(s.recovered_from), ==, "NO_PROPOSAL_CHOSEN");
+	char v[64];
+	iks_verdict vd = iks_summary_verdict(&s);
+	g_assert_cmpstr(iks_verdict_text(v, sizeof v, &vd), ==, "OK, recovered from NO_PROPOSAL_CHOSEN");
+	g_assert_cmpstr(iks_failed_name(n->failed), ==, "NO_PROPOSAL_CHOSEN"); /* stays on its packet */
+	/* The responder refusing the initiator's offers: every proposal refused. */
+	feed(f, MM1(A, C, 5), 1);
+	g_assert_cmpuint(feed(f, INFO_CLEAR(C, A, 5, 0, IKS_N_NO_PROPOSAL_CHOSEN), 1)->hint, ==, IKS_H_P1_NO_PROPOSAL);
+}
+
+/* Rule: a quick mode refused by an encrypted notify is refused, not also stalled at capture end. */
+static void test_refused_quick_mode_not_stalled(fx *f, gconstpointer d)
+{
+	(void)d;
+	main_mode_done(f, A, B, 1, 2);
+	iks_result *qm1 = feed(f, QM(A, B, 1, 2, 0x200, 300, 1), 1);
+	iks_result *no = feed(f, INFO_ENC(B, A, 1, 2, 0x300), SEC / 1000);
+	g_assert_cmpstr(iks_failed_name(no->failed), ==, "PHASE2_REJECTED");
+	iks_fsm_finish(f->fsm);
+	g_assert_cmpuint(qm1->stalled, ==, 0);
+	g_assert_false(qm1->flags & IKS_R_FINAL);
+	iks_tunnel_summary s;
+	g_assert_true(iks_fsm_summary(f->fsm, 1, &s));
+	g_assert_cmpuint(s.qm_failed, ==, 1);
+	g_assert_cmpuint(s.stalled, ==, 0);
+	g_assert_cmpstr(iks_failed_name(s.failed), ==, "PHASE2_REJECTED");
+}
+
+/* Rule: with the keys loaded, the initiator's MM5 decrypts and the responder's answer decrypts into
+ * garbage: the two sides derived different keys (proven); without keys the hint stays a guess. */
+static void test_keys_differ(fx *f, gconstpointer d)
+{
+	(void)d;
+	main_mode_to_mm4(f, A, B, 1, 2);
+	feed(f, decrypted(MM5(A, B, 1, 2), IKS_DECRYPT_OK), 1);
+	iks_result *no = feed(f, decrypted(INFO_ENC(B, A, 1, 2, 0x400), IKS_DECRYPT_GARBAGE), 1);
+	g_assert_cmpstr(iks_failed_name(no->failed), ==, "PHASE1_REJECTED");
+	g_assert_cmpuint(no->hint, ==, IKS_H_P1_KEYS_DIFFER);
+	main_mode_to_mm4(f, C, B, 3, 4);
+	feed(f, MM5(C, B, 3, 4), 1);
+	g_assert_cmpuint(feed(f, INFO_ENC(B, C, 3, 4, 0x401), 1)->hint, ==, IKS_H_P1_REJECTED_MM5);
+}
+
+/* Rule: MM1 unanswered, yet that peer later starts its own negotiation, which completes: the hint
+ * says the peer is up instead of "peer down". */
+static void test_peer_alive(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_result *mm1 = feed(f, MM1(A, B, 1), 0);
+	main_mode_done(f, B, A, 7, 8); /* B initiates, 25 s later in the real case */
+	iks_fsm_finish(f->fsm);
+	g_assert_cmpstr(iks_stalled_name(mm1->stalled), ==, "MM_WAIT_MSG2");
+	g_assert_cmpuint(mm1->hint, ==, IKS_H_PEER_ALIVE);
+	/* Without it, the usual hint. */
+	iks_result *lone = feed(f, MM1(A, C, 9), 0);
+	iks_fsm_finish(f->fsm);
+	g_assert_cmpuint(lone->hint, ==, IKS_H_NO_MM2);
+}
+
+/* Rule: "the capture ends soon after: may still go on" only when nothing but the capture's end
+ * makes the stall: not when resends established it on that packet. */
+static void test_final_soon_only_without_proof(fx *f, gconstpointer d)
+{
+	(void)d;
+	feed(f, MM1(A, B, 1), 0);
+	feed(f, MM1(A, B, 1), SEC);
+	iks_result *proven = feed(f, MM1(A, B, 1), SEC);
+	g_assert_cmpstr(iks_stalled_name(proven->stalled), ==, "MM_WAIT_MSG2");
+	iks_result *silent = feed(f, MM1(A, C, 2), SEC);
+	iks_fsm_finish(f->fsm);
+	g_assert_true(proven->flags & IKS_R_FINAL);
+	g_assert_false(proven->flags & IKS_R_FINAL_SOON);
+	g_assert_true(silent->flags & IKS_R_FINAL_SOON);
+}
+
+/* Rule: expert items carry a hint's first clause; every clause fits a label with its prefix. */
+static void test_hint_clauses(void)
+{
+	for (unsigned h = 1; h < IKS_H__COUNT; h++) {
+		const char *t = iks_hint_text(h);
+		g_assert_nonnull(t);
+		size_t n = iks_hint_clause(t);
+		g_assert_cmpuint(n, >, 10);
+		g_assert_cmpuint(n, <, 100); /* "Stalled in MM_WAIT_MSG2 (at capture end, …): " + clause < 240 */
+	}
+	g_assert_cmpuint(iks_hint_clause(iks_hint_text(IKS_H_NO_MM2)), ==, strlen("No answer to MM1"));
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	ADD("/verdicts/recovered", test_recovered);
+	ADD("/verdicts/refused-quick-mode-not-stalled", test_refused_quick_mode_not_stalled);
+	ADD("/verdicts/keys-differ", test_keys_differ);
+	ADD("/verdicts/peer-alive", test_peer_alive);
+	ADD("/verdicts/final-soon-only-without-proof", test_final_soon_only_without_proof);
+	g_test_add_func("/verdicts/hint-clauses", test_hint_clauses);
+	return g_test_run();
+}
