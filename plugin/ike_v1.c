@@ -67,13 +67,14 @@ static void phase1_active(iks_tunnel *t)
 }
 
 /* Quick mode and XAUTH/mode-config run under a finished phase 1: when the capture did not show
- * its end (started later, or lost MM6/AM3), they imply it. In the clear part of phase 1 they
- * cannot be genuine, and change nothing. */
+ * its end (started later, or lost MM6 / AM3), they imply it. In the clear part of phase 1
+ * (MM1-MM4, AM1 without AM2) they cannot be genuine, and change nothing. */
 static bool phase1_implied(iks_tunnel *t)
 {
-	if (iks_completes_phase1(t->v1.p1_pos))
+	uint8_t pos = t->v1.p1_pos;
+	if (iks_completes_phase1(pos))
 		return true;
-	if (t->v1.p1_pos != 0 && t->v1.p1_pos < IKS_M_MM5 && t->v1.p1_pos != IKS_M_AM2)
+	if (pos != 0 && (pos < IKS_M_MM5 || pos == IKS_M_AM1))
 		return false;
 	phase1_active(t);
 	return true;
