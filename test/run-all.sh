@@ -16,14 +16,25 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
+# Each stage's wall time, printed at the end (also when a stage fails).
+stages=()
+t_stage=$SECONDS
+stage_done() { stages+=("$(printf '%-28s %5d s' "$1" $((SECONDS - t_stage)))"); t_stage=$SECONDS; }
+report() { [ ${#stages[@]} -eq 0 ] || { echo "== stage times"; printf '   %s\n' "${stages[@]}"; }; }
+trap report EXIT
+stage_done "packages"
 cmake -S . -B "$build" -DIKESTATE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j"$(nproc)"
+stage_done "build"
 (cd "$build" && ctest --output-on-failure -j"$(nproc)" -LE slow)
+stage_done "ctest (fast, -LE slow)"
 # Robustness (test/robustness, issue #7): sanitizer sweep, mutation and libFuzzer fuzzing, non-interference,
 # cookie flood, Wireshark 4.4/4.6 matrix. One at a time: each uses all cores. IKESTATE_NO_SLOW=1 skips them.
 if [ "${IKESTATE_NO_SLOW:-0}" != 1 ]; then
 	(cd "$build" && ctest --output-on-failure -L slow)
+	stage_done "ctest (slow, -L slow)"
 fi
 if [ "${IKESTATE_NO_LAB:-0}" != 1 ]; then
 	IKESTATE_SO="$PWD/$build/plugins/$(cd "$build/plugins" && ls)/epan/ikestate.so" bash test/lab/check-lab --quick
+	stage_done "live lab (check-lab --quick)"
 fi
