@@ -828,23 +828,20 @@ static GByteArray *build_aggressive(Neg *n, int s)
     return NULL;
 }
 
-/* quick mode QM1..QM4 (QM1 picks a new message ID) */
+/* quick mode QM1..QM4 (QM1 picks a new message ID); the HASH payload's padding differs by step */
 static GByteArray *build_quick(Neg *n, int s)
 {
-    Msg m;
+    if (s == S_QM1)
+        n->qm_mid = rnd_nonzero32();
+    Msg m = msg_new(n->ic, n->rc, EX_QM, (guint8)(FL_E | n->qm_flags), n->qm_mid);
     switch (s) {
     case S_QM1:
-        n->qm_mid = rnd_nonzero32();
-        m = msg_new(n->ic, n->rc, EX_QM, (guint8)(FL_E | n->qm_flags), n->qm_mid);
         return msg_encrypted(&m, PL_HASH, rnd_range(18, 24));
     case S_QM2:
-        m = msg_new(n->ic, n->rc, EX_QM, (guint8)(FL_E | n->qm_flags), n->qm_mid);
         return msg_encrypted(&m, PL_HASH, rnd_range(16, 22));
     case S_QM3:
-        m = msg_new(n->ic, n->rc, EX_QM, (guint8)(FL_E | n->qm_flags), n->qm_mid);
         return msg_encrypted(&m, PL_HASH, 2);
     case S_QM4:
-        m = msg_new(n->ic, n->rc, EX_QM, (guint8)(FL_E | n->qm_flags), n->qm_mid);
         return msg_encrypted(&m, PL_HASH, 5);
     default:
         g_assert_not_reached();
