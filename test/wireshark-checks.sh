@@ -5,5 +5,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 run=$here/../../shared/tools/wireshark-checks/run.sh
 [ -x "$run" ] || { echo "SKIP: $run not present"; exit 77; }
+for tool in perl python3 git cppcheck; do
+	command -v "$tool" > /dev/null || { echo "SKIP: $tool not installed (test/run-all.sh installs it)"; exit 77; }
+done
 cd "$here/.."
+# The whitespace check reads `git diff`: a copy without .git (the matrix chroots) cannot run it.
+git rev-parse --git-dir > /dev/null 2>&1 || { echo "SKIP: not a git checkout"; exit 77; }
 "$run" plugin ikestate
