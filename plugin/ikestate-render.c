@@ -414,7 +414,7 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 
 	c.text = expert_text_wanted(tree);
 	c.hint = iks_hint_text(r->hint);
-	c.clause = (int)iks_hint_clause(c.hint);
+	c.clause = c.text ? (int)iks_hint_clause(c.hint) : 0; /* read only with the texts */
 
 	/* Tree calls cost even without a tree (callgrind): none when there is none. */
 	proto_item *stl = NULL, *fl = NULL;
