@@ -130,32 +130,39 @@ static int call_real(guint32 real, tvbuff_t *tvb, packet_info *pinfo, proto_tree
 	return iks_try_uint(real_table, real, tvb, pinfo, tree, FALSE, data);
 }
 
-/* Notes msg (NULL: not an ISAKMP message) and the messages reassembled while `real` dissects. */
-static int hook_call(guint32 real, tvbuff_t *tvb, tvbuff_t *msg, packet_info *pinfo, proto_tree *tree, void *data)
+/* With keys, a message decrypted into garbage ends in an exception (Malformed): its decrypted
+ * source is noted on the way out all the same. The noting arguments are copied into volatiles:
+ * nothing set between setjmp and longjmp may live in a register. */
+static int call_noting_decryption(guint32 real, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data,
+				  guint n_before, bool quoted)
 {
-	bool track = tracking && !PINFO_FD_VISITED(pinfo);
-	/* Inside an ICMP error of this frame: the quoted header is evidence, not a message. */
-	bool quoted = track && seen.icmp_frame == pinfo->num && seen.icmp_type >= 0;
-	if (track && msg)
-		note_message(pinfo, msg, quoted);
-	guint n = track ? g_slist_length(pinfo->data_src) : 0;
-	if (!track)
-		return call_real(real, tvb, pinfo, tree, data);
-	if (!keys) {
-		int plain = call_real(real, tvb, pinfo, tree, data);
-		note_sources(pinfo, n, quoted);
-		return plain;
-	}
-	/* With keys, a message decrypted into garbage ends in an exception (Malformed): its decrypted
-	 * source is noted on the way out all the same. */
+	volatile guint n = n_before;
+	volatile bool q = quoted;
 	volatile int r = 0;
 	TRY {
 		r = call_real(real, tvb, pinfo, tree, data);
 	}
 	FINALLY {
-		note_sources(pinfo, n, quoted);
+		note_sources(pinfo, n, q);
 	}
 	ENDTRY;
+	return r;
+}
+
+/* Notes msg (NULL: not an ISAKMP message) and the messages reassembled while `real` dissects. */
+static int hook_call(guint32 real, tvbuff_t *tvb, tvbuff_t *msg, packet_info *pinfo, proto_tree *tree, void *data)
+{
+	if (!tracking || PINFO_FD_VISITED(pinfo))
+		return call_real(real, tvb, pinfo, tree, data);
+	/* Inside an ICMP error of this frame: the quoted header is evidence, not a message. */
+	bool quoted = seen.icmp_frame == pinfo->num && seen.icmp_type >= 0;
+	if (msg)
+		note_message(pinfo, msg, quoted);
+	guint n = g_slist_length(pinfo->data_src);
+	if (keys)
+		return call_noting_decryption(real, tvb, pinfo, tree, data, n, quoted);
+	int r = call_real(real, tvb, pinfo, tree, data);
+	note_sources(pinfo, n, quoted);
 	return r;
 }
 
