@@ -166,9 +166,8 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_di
 
 void ikestate_register_stats_tree(void)
 {
-	/* Sorted by name, ascending (ST_FLG_SORT_DESC means ascending): MM1 before MM6 and QM1, verdicts and
-	 * states in a steady order. The GUI's default, by count, gives equal counts an arbitrary order. */
-	stats_tree_register_plugin("ikestate", "ikestate", "IKE negotiations",
-				   (ST_SORT_COL_NAME << ST_FLG_SRTCOL_SHIFT) | ST_FLG_SORT_DESC, tree_packet, tree_init,
-				   tree_cleanup);
+	/* Sorted by name, ascending (without ST_FLG_SORT_DESC): MM1 before MM6 and QM1, verdicts and states
+	 * in a steady order. The default, by count descending, gave equal counts reverse name order. */
+	stats_tree_register_plugin("ikestate", "ikestate", "IKE negotiations", ST_SORT_COL_NAME << ST_FLG_SRTCOL_SHIFT,
+				   tree_packet, tree_init, tree_cleanup);
 }
