@@ -167,6 +167,12 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 		h = IKS_H_NO_MM6_NATT;
 	if (h == IKS_H_NO_MM5 && t->v1.p1_pos >= IKS_M_MM5)
 		h = IKS_H_MM5_UNUSABLE;
+	/* A hint that says the responder re-sends only when it did. */
+	bool responder_resent = t->resent & 2;
+	if (h == IKS_H_MM2_LOST && !responder_resent)
+		h = IKS_H_MM2_NO_MM3;
+	if (h == IKS_H_NO_AM3 && !responder_resent)
+		h = IKS_H_AM2_NO_AM3;
 	if ((h == IKS_H_NO_MM6 || h == IKS_H_MM5_UNUSABLE) && keys_differ(dt))
 		h = IKS_H_P1_KEYS_DIFFER;
 	if ((h == IKS_H_NO_MM2 || h == IKS_H_NO_AM2) && peer_started_later(d, t))

@@ -377,6 +377,8 @@ void iks_machine_settle(iks_machine *mc, const iks_msg *m, const iks_step *s, ik
 	iks_tunnel *t = s->t;
 	t->version = m->version;
 	t->retrans += r->retrans ? 1 : 0;
+	if (r->retrans && r->role != IKS_ROLE_UNKNOWN)
+		t->resent |= r->role == IKS_ROLE_INITIATOR ? 1 : 2;
 	t->qm_done += (r->flags & IKS_R_PHASE2_DONE) ? 1 : 0;
 	t->v2.auth_done += m->version == 2 && (r->flags & IKS_R_PHASE1_DONE) ? 1 : 0;
 	if (r->role != IKS_ROLE_UNKNOWN) {

@@ -106,6 +106,10 @@ static const char *const hints[IKS_H__COUNT] = {
 		"crypto map, or a policy for this initiator.",
 	[IKS_H_P1_KEYS_DIFFER] = "Pre-shared key mismatch, proven: the initiator's key decrypts its own MM5, not the "
 		"responder's answer. The two sides derived different keys.",
+	[IKS_H_MM2_NO_MM3] = "MM2 sent, no MM3 came: the initiator dropped MM2 or never got it (return path, NAT, "
+		"firewall), or it is a probe (scanners never send MM3). Capture at the initiator to tell.",
+	[IKS_H_AM2_NO_AM3] = "AM2 sent, no AM3 came: the initiator rejected AM2 (pre-shared key, identity) or never got "
+		"it (return path), or it is a probe.",
 	[IKS_H_ESP_ONE_WAY] = "The sender encrypts (encaps) but nothing comes back (decaps stay 0): on the far side "
 		"check the route back into the tunnel, NAT exemption, a filter dropping ESP or UDP 4500, and that its "
 		"IPsec SA is installed. Traffic that is one-way by nature (syslog, SNMP traps) looks the same.",

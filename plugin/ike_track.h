@@ -128,6 +128,7 @@ typedef struct {
 	bool p1_start_seen : 1;
 	bool natt : 1;         /* a message on UDP 4500 */
 	bool icmp : 1;         /* an ICMP unreachable quoted one of its messages */
+	uint8_t resent : 2;    /* per sender role (bit 0 initiator, bit 1 responder): it re-sent a message */
 } iks_tunnel;
 
 static inline iks_role iks_role_of(const iks_tunnel *t, unsigned dir)

@@ -109,6 +109,22 @@ static void test_final_soon_only_without_proof(fx *f, gconstpointer d)
 	g_assert_true(silent->flags & IKS_R_FINAL_SOON);
 }
 
+/* Rule: a hint says the responder re-sends only when it did: MM2 answered once and no MM3 (a
+ * scanner's probe, or MM2 lost) is not "the responder re-sends MM2". */
+static void test_resends_only_when_seen(fx *f, gconstpointer d)
+{
+	(void)d;
+	feed(f, MM1(A, B, 1), 0);
+	iks_result *once = feed(f, MM2(B, A, 1, 2), 1);
+	feed(f, MM1(C, B, 3), 0);
+	feed(f, MM2(B, C, 3, 4), 1);
+	iks_result *again = feed(f, MM2(B, C, 3, 4), SEC);
+	iks_fsm_finish(f->fsm);
+	g_assert_cmpstr(iks_stalled_name(once->stalled), ==, "MM_WAIT_MSG3");
+	g_assert_cmpuint(once->hint, ==, IKS_H_MM2_NO_MM3);
+	g_assert_cmpuint(again->hint, ==, IKS_H_MM2_LOST);
+}
+
 /* Rule: expert items carry a hint's first clause; every clause fits a label with its prefix. */
 static void test_hint_clauses(void)
 {
@@ -130,6 +146,7 @@ int main(int argc, char **argv)
 	ADD("/verdicts/keys-differ", test_keys_differ);
 	ADD("/verdicts/peer-alive", test_peer_alive);
 	ADD("/verdicts/final-soon-only-without-proof", test_final_soon_only_without_proof);
+	ADD("/verdicts/resends-only-when-seen", test_resends_only_when_seen);
 	g_test_add_func("/verdicts/hint-clauses", test_hint_clauses);
 	return g_test_run();
 }
