@@ -2,6 +2,7 @@
 # expert-texts.sh CAPTURE... — without a protocol tree the plugin formats an expert item's text only
 # when an expert tap listens (tshark -z expert, the GUI's Expert Information): the texts must be the
 # same as with a tree (-Y frame builds one), and be the formatted ones, not the registered summaries.
+# Every ikestate item is filed under the plugin's protocol ("IKE state"), not "Frame".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
@@ -14,6 +15,8 @@ for cap in "$@"; do
 		echo "FAIL: $n: expert texts differ without a tree"; diff <(echo "$tree") <(echo "$plain") | head -10; status=1
 	elif ! grep -qE "$formatted" <<<"$plain"; then
 		echo "FAIL: $n: no formatted ikestate expert text in -z expert"; echo "$plain" | head -20; status=1
+	elif grep -E "$formatted" <<<"$plain" | grep -vq ' IKE state '; then
+		echo "FAIL: $n: ikestate expert items not filed under IKE state"; grep -E "$formatted" <<<"$plain" | head -5; status=1
 	else
 		echo "ok: $n: $(grep -cE "$formatted" <<<"$plain") formatted texts, same with a tree"
 	fi
