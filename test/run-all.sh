@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${IKESTATE_BUILD:-build-test}
 pkgs=(cmake gcc make pkg-config tshark wireshark-dev libwireshark-dev libglib2.0-dev libpcap-dev python3 util-linux
-      dpkg-dev lintian cppcheck perl git)   # dpkg-dev, lintian: the Debian package (package.deb); cppcheck, perl, git: wireshark.checks
+      dpkg-dev lintian cppcheck perl git   # dpkg-dev, lintian: the Debian package (package.deb); cppcheck, perl, git: wireshark.checks
+      wireshark-qt xvfb xdotool imagemagick fonts-dejavu-core)   # the GUI tests (test/gui, ctest -L gui)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
