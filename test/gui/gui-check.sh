@@ -7,9 +7,11 @@
 #                   `tshark -2 -Y ikestate.stalled` selects, capture-end verdicts included (issue 22:
 #                   the filter ran in the first pass, before they existed); then the capture file is
 #                   replaced by another one and Ctrl+R (reload) must display that one's set.
-#   colours         `wireshark -C IKE-Troubleshooting -r CAP`: every IKE rule background colour that
+#   profile         `wireshark -C IKE-Troubleshooting -r CAP`: every IKE rule background colour that
 #                   `tshark -C IKE-Troubleshooting --color -2` gives a packet fills its rows on first
-#                   load (pixels counted in a screenshot of the packet list).
+#                   load (pixels counted in a screenshot of the packet list); the column widths the
+#                   profile ships in its recent file are those in effect (Wireshark writes them back
+#                   to that file when it quits).
 # The captures are merges of test/captures files, made so that some stalled packets exist only
 # through the capture-end verdict (checked: single-pass tshark does not select them).
 #
@@ -24,9 +26,9 @@ export PATH=/usr/bin:/bin:/usr/sbin:/sbin LC_ALL=C.UTF-8
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 caps=$top/test/captures
-build=${1:?usage: gui-check.sh BUILD_DIR [filter-at-load|colours]...}
+build=${1:?usage: gui-check.sh BUILD_DIR [filter-at-load|profile]...}
 shift
-checks=("$@"); [ ${#checks[@]} -gt 0 ] || checks=(filter-at-load colours)
+checks=("$@"); [ ${#checks[@]} -gt 0 ] || checks=(filter-at-load profile)
 
 required=${IKESTATE_GUI_REQUIRED:-0}
 [ "${CI:-}" != true ] || required=1
@@ -234,7 +236,7 @@ check_filter_at_load() {
 	quit_ws
 }
 
-check_colours() {
+check_profile() {
 	local cap=$work/cap/colours.pcapng rules=$conf/profiles/IKE-Troubleshooting/colorfilters
 	# Refused (failed, retransmissions) + out of order (unexpected, phases completed, capture-end
 	# stalls): every IKE rule but ESP one way, 17 rows.
@@ -267,13 +269,29 @@ check_colours() {
 	done < <(awk -F'\t' '$1 > 1 { print $2 }' "$work/out/colours.rules" | sort -u)
 	[ "$found" -ge 5 ] || bad "colours: tshark --color named only $found IKE rules on the capture"
 	quit_ws
+	# Wireshark writes the profile's recent again at exit, with the column widths in effect (-1: its
+	# own default, the width from recent was not taken): they must be those the profile ships.
+	local shipped written
+	shipped=$(widths "$top/profiles/IKE-Troubleshooting/recent")
+	written=$(widths "$conf/profiles/IKE-Troubleshooting/recent")
+	if [ -n "$shipped" ] && [ "$written" = "$shipped" ]; then
+		ok "column widths: the profile's recent takes effect ($written)"
+	else
+		bad "column widths: the profile ships [$shipped], Wireshark used [$written] (-1: not taken from recent)"
+	fi
+}
+# widths RECENT: the column.width list's widths, in column order
+widths() {
+	awk '/^column\.width:/ { on = 1; sub(/^column\.width:/, "") } on && /^[[:space:]]*$/ && seen { exit }
+		on { line = line $0; seen = 1 } END { print line }' "$1" |
+		tr -d ' \t"' | tr ',' '\n' | awk 'NF && NR % 2 == 0' | paste -sd,
 }
 
 t0=$SECONDS
 for c in "${checks[@]}"; do
 	case $c in
 		filter-at-load) check_filter_at_load ;;
-		colours) check_colours ;;
+		profile) check_profile ;;
 		*) echo "unknown check $c"; exit 2 ;;
 	esac
 done
