@@ -40,7 +40,7 @@ so=${IKESTATE_SO:-$(find "$build/plugins" -name ikestate.so 2> /dev/null | head 
 [ -n "$so" ] && [ -f "$so" ] || { echo "FAIL: no ikestate.so under $build/plugins (IKESTATE_SO unset)"; exit 1; }
 # /usr/bin only: /usr/local/bin may hold a stand-in convert.
 for t in wireshark Xvfb xdotool import convert tshark mergecap setpriv timeout; do
-	command -v "$t" > /dev/null || cannot_run "$t not found (apt-get install wireshark-qt xvfb xdotool imagemagick)"
+	p=$(command -v "$t") && [ -f "$p" ] && [ -x "$p" ] || cannot_run "$t not found (apt-get install wireshark-qt xvfb xdotool imagemagick)"
 done
 if readelf -d "$so" 2> /dev/null | grep -q 'NEEDED.*lib[at]san'; then
 	cannot_run "sanitizer build of the plugin: the GUI would need the runtime preloaded"
