@@ -245,6 +245,8 @@ check_profile() {
 	IKESTATE_CONFIG_DIR=$work/tcfg tsp "$cap" -C IKE-Troubleshooting --color -2 \
 		-T fields -e frame.number -e frame.coloring_rule.name > "$work/out/colours.rules"
 	start_ws colours.pcapng -C IKE-Troubleshooting -r "$cap" || return 0
+	# The pointer off the list (on an empty part of the toolbar): a hovered row is drawn lighter.
+	x xdotool mousemove $((W - 10)) 40; sleep 0.5
 	shot colours
 	# The packet list: below the column header (y 92..) down to the top of the details pane. The
 	# first packet is selected (selection colour): rules only it has are not looked for.
