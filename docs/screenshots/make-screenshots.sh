@@ -87,8 +87,9 @@ base_env=(PATH=/usr/bin:/bin HOME="$home" XDG_RUNTIME_DIR="$work/run" LC_ALL=C.U
 	WIRESHARK_PLUGIN_DIR="$work/plugins" WIRESHARK_EXTCAP_DIR="$work/noextcap" QT_QPA_PLATFORM=xcb)
 as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups env -i)
 # A private X server on a free display (-displayfd writes its number once it accepts clients).
-# setpriv and env exec, so $! is Xvfb itself.
-"${as_user[@]}" "${base_env[@]}" Xvfb -displayfd 3 -screen 0 ${W}x${H}x24 -nolisten tcp \
+# Bounded by timeout(1) in case this script is killed without its trap; $! is timeout, which passes
+# the kill on to Xvfb (setpriv and env exec).
+timeout -k 5 1800 "${as_user[@]}" "${base_env[@]}" Xvfb -displayfd 3 -screen 0 ${W}x${H}x24 -nolisten tcp \
 	3> "$work/display" > "$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
 for _ in $(seq 100); do [ -s "$work/display" ] && break; kill -0 "$xvfb_pid" 2> /dev/null || break; sleep 0.1; done

@@ -86,8 +86,9 @@ base_env=(PATH=/usr/bin:/bin HOME="$work/home" XDG_RUNTIME_DIR="$work/run" LC_AL
 	WIRESHARK_PLUGIN_DIR="$work/plugins" WIRESHARK_EXTCAP_DIR="$work/noextcap" QT_QPA_PLATFORM=xcb)
 
 # A private X server: -displayfd picks a free display number and writes it when ready.
-# setpriv and env exec, so $! is Xvfb itself.
-"${as_user[@]}" env -i "${base_env[@]}" Xvfb -displayfd 3 -screen 0 ${W}x${H}x24 -nolisten tcp \
+# Bounded by timeout(1) beyond the CTest time limit, in case this script is killed without its trap;
+# $! is timeout, which passes the kill on to Xvfb (setpriv and env exec).
+timeout -k 5 700 "${as_user[@]}" env -i "${base_env[@]}" Xvfb -displayfd 3 -screen 0 ${W}x${H}x24 -nolisten tcp \
 	3> "$work/display" > "$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
 for _ in $(seq 100); do [ -s "$work/display" ] && break; kill -0 "$xvfb_pid" 2> /dev/null || break; sleep 0.1; done
