@@ -9,12 +9,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 profile=$here/../profiles/IKE-Troubleshooting
 status=0
 [ -f "$profile/recent" ] || { echo "FAIL: the profile has no recent file (column widths)"; exit 1; }
-# 1. Column formats of the preferences ("%Cus:ikestate.state:0:R", "%i", …) and their widths.
+# 1. Column formats of the preferences ("%Cus:ikestate.state:0:R", "%i", …) and their widths. recent
+# names a custom column "%Cus:FIELD", without occurrence and alignment: Wireshark 4.0 writes and
+# matches only that form (it ignores a width under "%Cus:ikestate.state:0:R"; ctest gui.profile
+# reads back in the real GUI which widths took effect).
 formats=$(grep -o '"%[^"]*"' "$profile/preferences" | tr -d '"')
 for f in $formats; do
-	w=$(awk -v f="$f," '$1 == f { getline; gsub(/[ \t,]/, ""); print; exit }' "$profile/recent")
+	k=$f
+	[[ $f != %Cus:* ]] || k=%Cus:$(cut -d: -f2 <<< "$f")
+	w=$(awk -v f="$k," '$1 == f { getline; gsub(/[ \t,]/, ""); print; exit }' "$profile/recent")
 	if [ -z "$w" ]; then
-		echo "FAIL: no width for column $f in profiles/IKE-Troubleshooting/recent"; status=1
+		echo "FAIL: no width for column $f (recent: $k) in profiles/IKE-Troubleshooting/recent"; status=1
 	elif [[ $f == %Cus:ikestate.state* || $f == %Cus:ikestate.ios_state* || $f == %Cus:ikestate.stalled* ]] && [ "$w" -lt 110 ]; then
 		echo "FAIL: column $f is $w px, too narrow for MM_WAIT_MSG2 / MM_KEY_EXCH"; status=1
 	fi
