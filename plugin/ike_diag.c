@@ -32,7 +32,8 @@ iks_diag_tunnel *iks_diag_at(const iks_diag *d, uint32_t num)
 	return iks_pool_at(&d->tunnels, num);
 }
 
-bool iks_diag_is_up(const iks_diag *d, const iks_tunnel *t)
+/* The IKE SA is up: established and not refused. */
+static bool iks_diag_is_up(const iks_diag *d, const iks_tunnel *t)
 {
 	return !iks_diag_at(d, t->id)->failed && iks_established(t);
 }

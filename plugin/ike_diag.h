@@ -58,8 +58,6 @@ void iks_diag_icmp(iks_diag *d, const iks_tunnel *t, iks_result *r);
 
 /* A refusal answered this exchange (a quick mode): it waits for nothing. */
 bool iks_diag_refused(const iks_diag *d, const iks_exchange *e);
-/* The IKE SA is up: established and not refused. */
-bool iks_diag_is_up(const iks_diag *d, const iks_tunnel *t);
 /* The IKE SA that traffic between a and b belongs to: the latest one up between them (a failed
  * re-negotiation does not take the ESP of the SA still up), else the latest one. */
 const iks_tunnel *iks_diag_tunnel_between(const iks_diag *d, const iks_addr *a, const iks_addr *b);
