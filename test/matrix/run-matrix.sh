@@ -76,7 +76,7 @@ if [ "${IKESTATE_MATRIX_SERIAL:-0}" = 1 ] || [ ${#suites[@]} = 1 ]; then
 	for s in "${suites[@]}"; do run_suite "$s" || fail=1; done
 	exit $fail
 fi
-# In parallel: each suite's ctest ends in one long test (shared.sweep) that leaves a core idle.
+# In parallel: a suite alone leaves a core idle while it configures, builds and runs its slowest tests.
 logs=$(mktemp -d /tmp/ikestate-matrix.XXXXXX)
 pids=()
 for s in "${suites[@]}"; do

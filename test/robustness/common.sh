@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 # common.sh — sourced by the robustness scripts (not run on its own).
-#   IKESTATE_SAN_SO=PATH  a sanitized ikestate.so (cmake -DIKESTATE_SANITIZE=ON); without it one is
-#                         built from this checkout into a temporary folder (a few seconds)
+#   IKESTATE_SAN_SO=PATH  a sanitized ikestate.so (cmake -DIKESTATE_SANITIZE=ON)
+#   IKESTATE_SAN_BUILD=DIR  or the build folder of one (CTest's robustness.san-build makes it);
+#                         without either, one is built from this checkout into a temporary folder
 #   IKESTATE_SHARED=DIR   the shared captures (default ../shared next to the checkout)
 rob_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rob_src=$(cd "$rob_here/../.." && pwd)
@@ -11,6 +12,10 @@ rob_shared=${IKESTATE_SHARED:-$(cd "$rob_src/.." && pwd)/shared}
 rob_san_so() {
 	if [ -n "${IKESTATE_SAN_SO:-}" ]; then
 		echo "$IKESTATE_SAN_SO"
+		return
+	fi
+	if [ -n "${IKESTATE_SAN_BUILD:-}" ] && [ -d "$IKESTATE_SAN_BUILD/plugins" ]; then
+		find "$IKESTATE_SAN_BUILD/plugins" -name ikestate.so
 		return
 	fi
 	cmake -S "$rob_src" -B "$1/san-build" -DIKESTATE_SANITIZE=ON -DIKESTATE_WERROR=OFF -DBUILD_TESTING=OFF > "$1/san-build.log" 2>&1 &&
