@@ -386,7 +386,7 @@ static uint32_t repeated(const iks_machine *mc, const iks_msg *m, bool *dup)
 			return q;
 		}
 		int64_t adt = dt < 0 ? -dt : dt;
-		if (x->digest == m->digest && !x->tx && !(x->seen & point_bit(m->point)) && adt <= mc->window_ns &&
+		if (x->digest == m->digest && !x->tx && !(x->seen & point_bit(m->point)) && adt < mc->window_ns &&
 		    (!best || adt <= best_dt)) { /* newest first: a tie goes to the older */
 			best = q;
 			best_dt = adt;
