@@ -12,10 +12,13 @@ struct iks_fsm {
 
 iks_fsm *iks_fsm_new(const iks_config *cfg)
 {
-	iks_config defaults = { IKS_DEFAULT_STALL_RETRANSMISSIONS, (int64_t)IKS_DEFAULT_STALL_TIMEOUT_S * 1000000000 };
+	iks_config defaults = { IKS_DEFAULT_STALL_RETRANSMISSIONS, (int64_t)IKS_DEFAULT_STALL_TIMEOUT_S * 1000000000,
+				(int64_t)IKS_DEFAULT_SIGHTING_WINDOW_MS * 1000000 };
+	if (!cfg)
+		cfg = &defaults;
 	iks_fsm *fsm = g_new0(iks_fsm, 1);
-	iks_machine_init(&fsm->mc);
-	iks_diag_init(&fsm->diag, &fsm->mc, cfg ? cfg : &defaults);
+	iks_machine_init(&fsm->mc, cfg->sighting_window_ns);
+	iks_diag_init(&fsm->diag, &fsm->mc, cfg);
 	return fsm;
 }
 
@@ -32,8 +35,8 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 {
 	iks_step s;
 	iks_result *r = iks_machine_feed(&fsm->mc, m, &s);
-	if (!r)
-		return NULL;
+	if (!r || !s.t)
+		return r; /* a copy or duplicate: nothing to diagnose or settle */
 	if (s.new_tunnel)
 		iks_diag_new_tunnel(&fsm->diag, s.t, m);
 	iks_diag_message(&fsm->diag, &s, m, r);
@@ -59,6 +62,16 @@ void iks_fsm_finish(iks_fsm *fsm)
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
 {
 	return fsm->mc.tunnel_pool.n;
+}
+
+uint64_t iks_fsm_points(const iks_fsm *fsm)
+{
+	return fsm->mc.points;
+}
+
+uint8_t iks_fsm_missing_at(const iks_fsm *fsm, const iks_result *r)
+{
+	return iks_diag_missing_at(&fsm->diag, r);
 }
 
 uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t num)

@@ -23,6 +23,8 @@ void iks_diag_free(iks_diag *d)
 {
 	if (d->refused)
 		g_hash_table_destroy(d->refused);
+	if (d->missing)
+		g_hash_table_destroy(d->missing);
 	iks_pool_free(&d->tunnels);
 	g_array_free(d->finals, TRUE);
 }
@@ -155,6 +157,9 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 		[IKS_S__COUNT + IKS_QM_WAIT_MSG2] = IKS_H_NO_QM2, [IKS_S__COUNT + IKS_QM_WAIT_MSG3] = IKS_H_NO_QM3,
 	};
 	const iks_diag_tunnel *dt = iks_diag_at(d, t->id);
+	/* Two capture points show where: better than any guess from one side. */
+	if (dt->lost_between && !dt->fail_hint)
+		return IKS_H_LOST_BETWEEN_POINTS;
 	if (t->version == 2) {
 		iks_hint h = v2_stall_hint(dt, t);
 		return h == IKS_H_V2_NO_INIT_RESP && !t->v2.retry_pending && peer_started_later(d, t) ? IKS_H_PEER_ALIVE : h;

@@ -30,6 +30,7 @@ typedef struct {
 	bool reset_after_p2 : 1; /* started right after a phase-2 failure between the same peers */
 	uint8_t decrypt_ok : 2;  /* per sender role (bit 0 initiator): an encrypted phase-1 message decrypted */
 	uint8_t decrypt_bad : 2; /* ... decrypted into garbage with the loaded key */
+	bool lost_between : 1;   /* capture end: a message of it missing at a capture point (IKS_R_MISSING) */
 } iks_diag_tunnel;
 
 typedef struct {
@@ -44,6 +45,7 @@ typedef struct {
 	iks_pool tunnels;  /* iks_diag_tunnel by tunnel index */
 	GArray *finals;    /* iks_saved_verdict: what iks_diag_finish changed, to undo it */
 	GHashTable *refused; /* exchanges (quick modes) a refusal answered: no stall at capture end */
+	GHashTable *missing; /* capture end: result -> the points it is missing at; NULL with one point */
 } iks_diag;
 
 void iks_diag_init(iks_diag *d, const iks_machine *mc, const iks_config *cfg);
@@ -67,6 +69,9 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 /* Capture end (ike_final.c): verdicts on the last packets of unfinished negotiations, inferred
  * deletes; undoes the previous call's first. */
 void iks_diag_finish(iks_diag *d);
+/* After iks_diag_finish: the capture points (bit n: point n < 8) that saw r's tunnel before r and
+ * never saw r. */
+uint8_t iks_diag_missing_at(const iks_diag *d, const iks_result *r);
 bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out);
 
 #endif

@@ -29,7 +29,7 @@ static void final_verdict(iks_diag *d, const iks_tunnel *t, iks_result *r, uint8
 		r->flags |= IKS_R_FINAL_SOON;
 	if (!r->stalled)
 		r->stalled = stalled;
-	if (!r->hint || r->hint == IKS_H_P1_RESET_AFTER_P2)
+	if (!r->hint || r->hint == IKS_H_P1_RESET_AFTER_P2 || iks_diag_at(d, t->id)->lost_between)
 		r->hint = (uint8_t)iks_diag_stall_hint(d, t, r->stalled);
 }
 
@@ -129,9 +129,60 @@ static void finish_quick_modes(iks_diag *d)
 	g_ptr_array_free(open_qm, TRUE);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Loss between capture points
+ */
+typedef struct {
+	iks_diag *d;
+	uint8_t *before; /* per tunnel: the points that saw one of its transmissions so far */
+} loss_walk;
+
+static void note_missing(iks_result *r, void *data)
+{
+	loss_walk *lw = data;
+	if (!r->seen) /* copies, duplicates, ICMP errors: no transmission */
+		return;
+	uint8_t missing = lw->before[r->tunnel] & (uint8_t)~r->seen;
+	lw->before[r->tunnel] |= r->seen;
+	if (!missing)
+		return;
+	save_verdict(lw->d, r);
+	r->flags |= IKS_R_MISSING;
+	g_hash_table_insert(lw->d->missing, r, GUINT_TO_POINTER(missing));
+	iks_diag_at(lw->d, r->tunnel)->lost_between = true;
+}
+
+/* A transmission is missing at a capture point that saw an earlier transmission of its tunnel and
+ * not this one. "Earlier" is by transmission order, which the clocks of the points do not change;
+ * a point whose capture began later than the negotiation blames nothing before its first
+ * sighting. A point whose capture ended early shows the rest missing: the points' capture ends
+ * tell that apart. */
+static void find_losses(iks_diag *d)
+{
+	for (uint32_t i = 1; i <= d->tunnels.n; i++)
+		iks_diag_at(d, i)->lost_between = false;
+	if (d->missing)
+		g_hash_table_remove_all(d->missing);
+	if (!(d->mc->points & (d->mc->points - 1)))
+		return; /* one point */
+	if (!d->missing)
+		d->missing = g_hash_table_new(g_direct_hash, g_direct_equal);
+	loss_walk lw = { d, g_new0(uint8_t, (size_t)d->mc->tunnel_pool.n + 1) };
+	iks_results_foreach(d->mc, note_missing, &lw);
+	g_free(lw.before);
+}
+
+uint8_t iks_diag_missing_at(const iks_diag *d, const iks_result *r)
+{
+	if (!(r->flags & IKS_R_MISSING) || !d->missing)
+		return 0;
+	return (uint8_t)GPOINTER_TO_UINT(g_hash_table_lookup(d->missing, r));
+}
+
 void iks_diag_finish(iks_diag *d)
 {
 	undo_finals(d);
+	find_losses(d);
 	for (uint32_t i = 1; i <= d->mc->tunnel_pool.n; i++)
 		finish_tunnel(d, iks_tunnel_at(d->mc, i));
 	finish_quick_modes(d);

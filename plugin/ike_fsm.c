@@ -7,16 +7,10 @@
 #include <string.h>
 
 
-/* Two copies of the same packet this close together in one direction are one packet captured
- * twice (two interfaces, a bridge): no peer resends within a millisecond. */
-#define IKS_DUPLICATE_NS 1000000
-
-/* IKEv2 looks further back, for the resends of fragments and the packets captured twice. Most
- * exchanges need none of it: allocated with the first message that does (v2_last). */
+/* IKEv2 fragments: their resends are counted per fragment number. Most exchanges have none:
+ * allocated with the first fragment (v2_last). */
 typedef struct {
 	uint8_t frag_copies[16]; /* SKF: copies seen per fragment number (mod 16) */
-	uint64_t prev_digest;    /* the latest packet in this direction, to spot capture duplicates */
-	int64_t prev_ns;
 } iks_v2_last;
 
 /* IKEv2 exchanges are keyed with this bit on the exchange type when the original responder
@@ -64,9 +58,10 @@ const iks_tunnel *iks_machine_latest_between(const iks_machine *mc, const iks_ad
 	return g_hash_table_lookup(mc->pairs, &key);
 }
 
-void iks_machine_init(iks_machine *mc)
+void iks_machine_init(iks_machine *mc, int64_t sighting_window_ns)
 {
 	memset(mc, 0, sizeof *mc);
+	mc->window_ns = sighting_window_ns;
 	mc->tunnels = g_hash_table_new(g_int64_hash, g_int64_equal);
 	mc->exchanges = g_hash_table_new(exchange_hash, exchange_equal);
 	mc->pairs = g_hash_table_new(pair_hash, pair_equal);
@@ -80,6 +75,9 @@ void iks_machine_free(iks_machine *mc)
 	g_hash_table_destroy(mc->tunnels);
 	g_hash_table_destroy(mc->exchanges);
 	g_hash_table_destroy(mc->pairs);
+	if (mc->point_refs)
+		g_hash_table_destroy(mc->point_refs);
+	iks_sightings_free(&mc->sightings);
 	iks_pool_free(&mc->tunnel_pool);
 	iks_pool_free(&mc->v2_pool);
 	g_slist_free_full(mc->blocks, g_free);
@@ -109,6 +107,7 @@ static iks_tunnel *new_tunnel(iks_machine *mc, const iks_msg *m, iks_tunnel *hea
 	t->id = mc->tunnel_pool.n;
 	t->ref = m->src;
 	t->peer = m->dst;
+	t->point = m->point;
 	t->first_ns = t->progress_ns = m->ts_ns;
 	t->setup_ns = -1;
 	if (!head) {
@@ -222,21 +221,11 @@ iks_addr iks_role_addr(const iks_tunnel *t, unsigned role)
 /* ---------------------------------------------------------------------------------------------
  * Resends, fragments, duplicates
  */
-/* Until an exchange has its iks_v2_last, the latest packet of a direction is the original in
- * iks_last (its result gives the time) and no fragment was seen: what it starts with. */
-static iks_v2_last *v2_last(iks_machine *mc, const iks_tunnel *t, iks_exchange *e)
+static iks_v2_last *v2_last(iks_machine *mc, iks_exchange *e)
 {
-	if (e->v2)
-		return iks_pool_at(&mc->v2_pool, e->v2);
-	e->v2 = iks_pool_add(&mc->v2_pool);
-	iks_v2_last *v = iks_pool_at(&mc->v2_pool, e->v2);
-	for (unsigned d = 0; d < 2; d++) {
-		if (e->last[d].res) {
-			v[d].prev_digest = e->last[d].digest;
-			v[d].prev_ns = t->first_ns + e->last[d].res->elapsed_ns;
-		}
-	}
-	return v;
+	if (!e->v2)
+		e->v2 = iks_pool_add(&mc->v2_pool);
+	return iks_pool_at(&mc->v2_pool, e->v2);
 }
 
 /* The labels of the message a copy repeats; `states` also the IOS and quick-mode states. */
@@ -278,7 +267,7 @@ static void pair_and_remember(iks_exchange *e, const iks_msg *m, unsigned dir, i
 	}
 	*mine = (iks_last){ .digest = m->digest, .frame = m->frame, .res = r };
 	if (mine_v2) {
-		*mine_v2 = (iks_v2_last){ .prev_digest = m->digest, .prev_ns = m->ts_ns };
+		memset(mine_v2, 0, sizeof *mine_v2);
 		if (m->frag_num)
 			mine_v2->frag_copies[(m->frag_num - 1) % 16] = 1;
 	}
@@ -302,28 +291,20 @@ static void v2_retry_restarts(iks_machine *mc, const iks_step *s, const iks_msg 
 	    s->t->v2.retry_pending && mine->res && mine->digest != m->digest) {
 		memset(s->e->last, 0, sizeof s->e->last);
 		if (s->e->v2)
-			memset(v2_last(mc, s->t, s->e), 0, 2 * sizeof(iks_v2_last));
+			memset(v2_last(mc, s->e), 0, 2 * sizeof(iks_v2_last));
 	}
 }
 
-/* Labels a message from its copies (capture duplicate, fragment, resend) or from its step. */
+/* Labels a message from its copies (fragment, resend) or from its step. */
 static bool place(iks_machine *mc, iks_step *s, const iks_msg *m, bool new_exchange, iks_result *r)
 {
 	iks_last *mine = &s->e->last[s->dir];
 	bool v2_seen = m->version == 2 && mine->res;
-	iks_v2_last *mine_v2 = s->e->v2 || v2_seen || m->frag_num ? &v2_last(mc, s->t, s->e)[s->dir] : NULL;
+	iks_v2_last *mine_v2 = s->e->v2 || m->frag_num ? &v2_last(mc, s->e)[s->dir] : NULL;
 	/* A message ID is used once per direction: a request again is a resend even with other bytes
 	 * (a new IV); a responder re-sends its cached answer byte for byte. */
 	bool v2_repeat = v2_seen && (!(m->flags & IKS_FLAG_V2_RESPONSE) || mine->digest == m->digest);
-	bool dup = v2_seen && mine_v2->prev_digest == m->digest && m->ts_ns >= mine_v2->prev_ns &&
-		   m->ts_ns - mine_v2->prev_ns < IKS_DUPLICATE_NS;
-	if (v2_seen) {
-		mine_v2->prev_digest = m->digest;
-		mine_v2->prev_ns = m->ts_ns;
-	}
-	if (dup) {
-		copy_labels(r, mine->res, false); /* the same packet captured twice: no resend */
-	} else if (v2_seen && m->frag_num) {
+	if (v2_seen && m->frag_num) {
 		fragment_copy(mine, mine_v2, m, r);
 	} else if (v2_repeat || (mine->res && mine->digest == m->digest)) {
 		/* Resend (IKEv1: byte-identical): same labels as the original, state does not advance. */
@@ -342,22 +323,173 @@ static bool place(iks_machine *mc, iks_step *s, const iks_msg *m, bool new_excha
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Sightings: one transmission seen at several capture points (both ends, both sides of a NAT,
+ * merged with mergecap) or captured twice at one. Matched by the ISAKMP bytes (a NAT rewrites
+ * addresses and ports, not those) before anything else: a copy names no tunnel of its own.
+ */
+/* The same bytes again at the same point this soon are one packet captured twice (two interfaces
+ * of one machine, a bridge): no peer resends within a millisecond. Not at the very same time:
+ * captures without time information (all zero, sanitised samples) would have no resends. */
+#define IKS_DUPLICATE_NS 1000000
+/* Sightings of one hash bucket looked at: O(1) a message, even when one message floods. */
+#define IKS_SIGHTING_WALK 64
+
+static uint64_t point_bit(unsigned point)
+{
+	return UINT64_C(1) << (point < 63 ? point : 63);
+}
+
+/* Where a tunnel's ref sender is at a point other than the tunnel's own: NULL until a copy there
+ * showed it. */
+static const iks_addr *point_ref(const iks_machine *mc, const iks_tunnel *t, unsigned point)
+{
+	if (!mc->point_refs)
+		return NULL;
+	int64_t key = (int64_t)t->id << 16 | point;
+	return g_hash_table_lookup(mc->point_refs, &key);
+}
+
+/* A copy at another point than its tunnel's shows where the tunnel's ref sender is there. */
+static void learn_point_ref(iks_machine *mc, const iks_sighting *tx, const iks_msg *m)
+{
+	const iks_tunnel *t = iks_tunnel_at(mc, tx->res->tunnel);
+	if (m->point == t->point || point_ref(mc, t, m->point))
+		return;
+	if (!mc->point_refs)
+		mc->point_refs = g_hash_table_new(g_int64_hash, g_int64_equal);
+	struct {
+		int64_t key;
+		iks_addr ref;
+	} *e = iks_alloc(mc, sizeof *e);
+	e->key = (int64_t)t->id << 16 | m->point;
+	e->ref = tx->dir == DIR_REF ? m->src : m->dst;
+	g_hash_table_insert(mc->point_refs, &e->key, &e->ref);
+}
+
+/* The sighting m repeats, if any: a capture duplicate (same point, within a millisecond), else the
+ * transmission not yet seen at m's point nearest in time within the window (the k-th sighting at a
+ * point is of the k-th transmission, the clocks of two machines may differ either way). */
+static uint32_t repeated(const iks_machine *mc, const iks_msg *m, bool *dup)
+{
+	const iks_sightings *w = &mc->sightings;
+	uint32_t best = 0;
+	int64_t best_dt = 0;
+	unsigned n = 0;
+	*dup = false;
+	for (uint32_t q = iks_sighting_newest(w, m->digest); q && n < IKS_SIGHTING_WALK; n++) {
+		const iks_sighting *x = iks_sighting_at(w, q);
+		if (!x)
+			break;
+		int64_t dt = m->ts_ns - x->ts_ns;
+		if (x->digest == m->digest && x->point == m->point && dt > 0 && dt < IKS_DUPLICATE_NS) {
+			*dup = true;
+			return q;
+		}
+		int64_t adt = dt < 0 ? -dt : dt;
+		if (x->digest == m->digest && !x->tx && !(x->seen & point_bit(m->point)) && adt < mc->window_ns &&
+		    (!best || adt <= best_dt)) { /* newest first: a tie goes to the older */
+			best = q;
+			best_dt = adt;
+		}
+		q = x->older;
+	}
+	return best;
+}
+
+/* A copy or duplicate takes the labels of its transmission and moves nothing. */
+static void label_repeat(iks_machine *mc, const iks_sighting *x, const iks_sighting *tx, bool dup,
+			 const iks_msg *m, iks_result *r)
+{
+	const iks_result *o = tx->res;
+	r->tunnel = o->tunnel;
+	r->attempt = o->attempt;
+	r->retrans = o->retrans;
+	r->retrans_of = o->retrans_of;
+	copy_labels(r, o, true);
+	r->elapsed_ns = o->elapsed_ns + (m->ts_ns - tx->ts_ns);
+	r->copy_of = x->frame;
+	if (dup) {
+		r->flags |= IKS_R_DUPLICATE;
+	} else {
+		r->flags |= IKS_R_COPY;
+		r->span.transit_ns = m->ts_ns - tx->ts_ns;
+		tx->res->seen |= m->point < 8 ? (uint8_t)(1u << m->point) : 0;
+		learn_point_ref(mc, tx, m);
+	}
+}
+
+static void add_sighting(iks_machine *mc, const iks_msg *m, uint32_t tx_seq, iks_result *res, unsigned dir)
+{
+	iks_sightings *w = &mc->sightings;
+	iks_sighting *me = iks_sighting_at(w, iks_sighting_add(w, m->digest));
+	me->ts_ns = m->ts_ns;
+	me->frame = m->frame;
+	me->point = (uint16_t)m->point;
+	me->tx = tx_seq;
+	me->res = res;
+	me->seen = point_bit(m->point);
+	me->dir = (uint8_t)dir;
+}
+
+/* A copy or duplicate of a transmission gets its labels in r and its sighting noted: then true. */
+static bool sighted(iks_machine *mc, const iks_msg *m, iks_result *r)
+{
+	iks_sightings *w = &mc->sightings;
+	mc->points |= point_bit(m->point);
+	if (m->ts_ns > mc->newest_ns)
+		mc->newest_ns = m->ts_ns;
+	/* What is older than the window cannot be repeated any more (a second more for captures whose
+	 * times go back a little). */
+	iks_sightings_forget(w, mc->newest_ns - (mc->window_ns > IKS_DUPLICATE_NS ? mc->window_ns : IKS_DUPLICATE_NS) -
+					INT64_C(1000000000));
+	bool dup;
+	uint32_t q = repeated(mc, m, &dup);
+	iks_sighting *x = iks_sighting_at(w, q);
+	if (!x)
+		return false;
+	uint32_t tx_seq = x->tx ? x->tx : q;
+	iks_sighting *tx = iks_sighting_at(w, tx_seq);
+	if (!tx)
+		return false; /* its transmission left the window: this is one of its own */
+	if (!dup)
+		tx->seen |= point_bit(m->point);
+	label_repeat(mc, x, tx, dup, m, r);
+	add_sighting(mc, m, tx_seq, tx->res, tx->dir);
+	return true;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Feeding
  */
+/* The direction of a transmission in its tunnel: at the tunnel's own point by its addresses; at
+ * another by where a copy showed the ref sender to be there (a NAT between the points). */
+static unsigned direction(const iks_machine *mc, const iks_tunnel *t, const iks_msg *m)
+{
+	const iks_addr *ref = m->point == t->point ? &t->ref : point_ref(mc, t, m->point);
+	return iks_addr_eq(&m->src, ref ? ref : &t->ref) ? DIR_REF : DIR_OTHER;
+}
+
 iks_result *iks_machine_feed(iks_machine *mc, const iks_msg *m, iks_step *s)
 {
 	if (m->version != 1 && m->version != 2)
 		return NULL;
+	iks_result *r = iks_new_result(mc);
+	if (sighted(mc, m, r)) {
+		s->t = NULL;
+		if (m->ts_ns > mc->last_ns)
+			mc->last_ns = m->ts_ns;
+		return r;
+	}
 	bool new_exchange;
 	s->t = find_tunnel(mc, m, &s->new_tunnel);
 	iks_tunnel *t = s->t;
-	s->dir = iks_addr_eq(&m->src, &t->ref) ? DIR_REF : DIR_OTHER;
+	s->dir = direction(mc, t, m);
 	/* IKEv2 names the sender in every header (I flag): trust it over addresses (NAT, MOBIKE). */
 	if (m->version == 2 && t->roles != ROLES_UNKNOWN)
 		s->dir = !(m->flags & IKS_FLAG_V2_INITIATOR) == (t->roles == INIT_IS_OTHER) ? DIR_REF : DIR_OTHER;
 	s->e = find_exchange(mc, t, m, &new_exchange);
-	iks_result *r = iks_new_result(mc);
 	r->tunnel = t->id;
+	r->seen = m->point < 8 ? (uint8_t)(1u << m->point) : 0;
 	r->attempt = t->attempt;
 	r->elapsed_ns = m->ts_ns - t->first_ns;
 	if (s->new_tunnel && !(m->rspi == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE ||
@@ -369,6 +501,7 @@ iks_result *iks_machine_feed(iks_machine *mc, const iks_msg *m, iks_step *s)
 	s->progressed = place(mc, s, m, new_exchange, r);
 	if (m->version == 2 && r->retrans && (r->msg == IKS_M_SA_INIT_RESP || r->msg == IKS_M_AUTH_RESP))
 		t->v2.resp_resent = true;
+	add_sighting(mc, m, 0, r, s->dir);
 	return r;
 }
 
@@ -381,7 +514,8 @@ void iks_machine_settle(iks_machine *mc, const iks_msg *m, const iks_step *s, ik
 		t->resent |= r->role == IKS_ROLE_INITIATOR ? 1 : 2;
 	t->qm_done += (r->flags & IKS_R_PHASE2_DONE) ? 1 : 0;
 	t->v2.auth_done += m->version == 2 && (r->flags & IKS_R_PHASE1_DONE) ? 1 : 0;
-	if (r->role != IKS_ROLE_UNKNOWN) {
+	/* The roles' addresses as the tunnel's own point sees them (another may be across a NAT). */
+	if (r->role != IKS_ROLE_UNKNOWN && m->point == t->point) {
 		set_role_addr(mc, t, r->role == IKS_ROLE_RESPONDER, &m->src);
 		set_role_addr(mc, t, r->role == IKS_ROLE_INITIATOR, &m->dst);
 	}

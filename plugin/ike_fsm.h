@@ -18,10 +18,14 @@
 typedef struct {
 	unsigned stall_retransmissions; /* the k-th resend with k >= this establishes a stall */
 	int64_t stall_timeout_ns;       /* no progress for longer establishes a stall */
+	/* The same bytes at another capture point this close in time (either way: the clocks of two
+	 * machines differ) are one transmission seen twice; 0: never. */
+	int64_t sighting_window_ns;
 } iks_config;
 
 #define IKS_DEFAULT_STALL_RETRANSMISSIONS 2
 #define IKS_DEFAULT_STALL_TIMEOUT_S 30
+#define IKS_DEFAULT_SIGHTING_WINDOW_MS 2000
 
 typedef struct iks_fsm iks_fsm;
 
@@ -42,6 +46,12 @@ iks_result *iks_fsm_icmp(iks_fsm *fsm, int64_t ts_ns, uint64_t ispi, uint64_t rs
 void iks_fsm_finish(iks_fsm *fsm);
 
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm);
+
+/* The capture points messages were fed from (bit n: point n, points above 63 as 63). */
+uint64_t iks_fsm_points(const iks_fsm *fsm);
+/* After iks_fsm_finish: the capture points (bit n: point n < 8) that saw a message of r's tunnel
+ * before r and never saw r (IKS_R_MISSING); 0 for none. */
+uint8_t iks_fsm_missing_at(const iks_fsm *fsm, const iks_result *r);
 
 /* ESP data plane: one direction of an IPsec SA as the wire shows it. */
 typedef struct {

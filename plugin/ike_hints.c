@@ -110,6 +110,9 @@ static const char *const hints[IKS_H__COUNT] = {
 		"firewall), or it is a probe (scanners never send MM3). Capture at the initiator to tell.",
 	[IKS_H_AM2_NO_AM3] = "AM2 sent, no AM3 came: the initiator rejected AM2 (pre-shared key, identity) or never got "
 		"it (return path), or it is a probe.",
+	[IKS_H_LOST_BETWEEN_POINTS] = "Lost between the capture points: a message of this negotiation left one "
+		"point and never reached the other (ikestate.missing_at). Check what lies between them: filter, NAT, "
+		"route, MTU.",
 	[IKS_H_ESP_ONE_WAY] = "The sender encrypts (encaps) but nothing comes back (decaps stay 0): on the far side "
 		"check the route back into the tunnel, NAT exemption, a filter dropping ESP or UDP 4500, and that its "
 		"IPsec SA is installed. Traffic that is one-way by nature (syslog, SNMP traps) looks the same.",

@@ -26,6 +26,37 @@ uint32_t iks_pool_add(iks_pool *p); /* a new zeroed item: its index */
 void *iks_pool_at(const iks_pool *p, uint32_t num);
 void iks_pool_free(iks_pool *p);
 
+/* One sighting of an ISAKMP message, kept while the same bytes may still be seen again. */
+typedef struct {
+	uint64_t digest;
+	uint64_t seen;      /* a transmission: the capture points that saw it (bit n: point n, 63 and above: 63) */
+	int64_t ts_ns;
+	iks_result *res;    /* the transmission's labels */
+	uint32_t older;     /* the previous sighting in its hash bucket, 0 = none */
+	uint32_t tx;        /* a copy or duplicate: its transmission's sighting; 0: it is one */
+	uint32_t frame;
+	uint16_t point;
+	uint8_t dir;        /* a transmission: its direction in its tunnel */
+} iks_sighting;
+
+/* The sightings of the last seconds in feeding order: a ring found by sequence number (from 1),
+ * each hash bucket chained newest first. What leaves the window is forgotten, so the memory
+ * follows the message rate, not the capture's length. */
+typedef struct {
+	iks_sighting *ring;
+	uint32_t *bucket; /* [2 * cap]: the newest sequence number whose digest hashes there */
+	uint32_t cap;     /* a power of two, 0 until the first sighting */
+	uint32_t oldest, next; /* the sequence numbers kept: [oldest, next) */
+} iks_sightings;
+
+iks_sighting *iks_sighting_at(const iks_sightings *w, uint32_t seq); /* NULL when not kept */
+uint32_t iks_sighting_newest(const iks_sightings *w, uint64_t digest); /* its bucket's; 0 = none */
+/* A new sighting (digest and bucket link set, the rest zero): its sequence number. Pointers from
+ * iks_sighting_at are invalid after it. */
+uint32_t iks_sighting_add(iks_sightings *w, uint64_t digest);
+void iks_sightings_forget(iks_sightings *w, int64_t before_ns); /* the oldest ones seen before */
+void iks_sightings_free(iks_sightings *w);
+
 typedef struct {
 	iks_pool tunnel_pool;  /* iks_tunnel, by index (iks_tunnel_at) */
 	iks_pool v2_pool;      /* iks_v2_last[2] (iks_exchange.v2) */
@@ -41,6 +72,12 @@ typedef struct {
 	GHashTable *esp_pairs; /* iks_esp_sa (src, dst, 0): ESP went from src to dst */
 	GHashTable *esp_spis;  /* iks_esp_sa (0, receiver, spi) announced in a decrypted message: tunnel, frame */
 	iks_esp_sa *esp_last;  /* SA of the latest ESP packet */
+	iks_sightings sightings;
+	int64_t window_ns;     /* iks_config.sighting_window_ns */
+	int64_t newest_ns;     /* the newest sighting's time: the window ends there */
+	uint64_t points;       /* capture points seen (bit n: point n, 63 and above: 63) */
+	GHashTable *point_refs; /* (tunnel, point) -> the address its ref sender has there (NAT); NULL
+				 * until a copy at a point other than its tunnel's shows it */
 } iks_machine;
 
 /* Where one message landed, for the diagnosis that follows it. */
@@ -52,12 +89,13 @@ typedef struct {
 	bool progressed; /* it moved its negotiation on */
 } iks_step;
 
-void iks_machine_init(iks_machine *mc);
+void iks_machine_init(iks_machine *mc, int64_t sighting_window_ns);
 void iks_machine_free(iks_machine *mc);
 
 /* Place one message: its tunnel and exchange, resend or not, the version's step. The result's
  * labels are set; its verdict fields are the diagnosis's to set before iks_machine_settle. NULL
- * for a version other than 1 and 2. */
+ * for a version other than 1 and 2. A copy or duplicate of a transmission (IKS_R_COPY,
+ * IKS_R_DUPLICATE) takes its labels and moves nothing: step->t is then NULL, and it is settled. */
 iks_result *iks_machine_feed(iks_machine *mc, const iks_msg *m, iks_step *step);
 /* The message's effects on its tunnel once diagnosed: counts, addresses, progress, tail. */
 void iks_machine_settle(iks_machine *mc, const iks_msg *m, const iks_step *step, iks_result *r);
@@ -73,6 +111,8 @@ bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
 guint iks_addr_pair_hash(guint seed, const iks_addr *a, const iks_addr *b);
 void *iks_alloc(iks_machine *mc, size_t size); /* zeroed, lives as long as the machine */
 iks_result *iks_new_result(iks_machine *mc);
+/* Every result so far, in the order they were made. */
+void iks_results_foreach(const iks_machine *mc, void (*fn)(iks_result *r, void *data), void *data);
 
 /* ESP data plane (ike_esp.c). The SA of a packet, NULL when it is the SA's first: then the caller
  * decides its IKE SA and adds it with iks_esp_add. */

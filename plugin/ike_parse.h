@@ -121,6 +121,7 @@ typedef struct {
 	uint32_t spi[IKS_MAX_SPI];
 	uint8_t n_spi;
 	uint8_t decryption; /* iks_decryption, set by the glue */
+	uint16_t point;     /* capture point: the pcapng interface it was captured on, set by the glue */
 } iks_msg;
 
 /* What Wireshark's own decryption (keys in its IKE decryption tables) made of an encrypted message. */

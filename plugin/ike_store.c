@@ -83,3 +83,91 @@ guint iks_addr_pair_hash(guint seed, const iks_addr *a, const iks_addr *b)
 		h = (h ^ b->bytes[i]) * 16777619u;
 	return h;
 }
+
+void iks_results_foreach(const iks_machine *mc, void (*fn)(iks_result *r, void *data), void *data)
+{
+	guint n = g_slist_length(mc->blocks);
+	iks_result **blocks = g_new(iks_result *, n ? n : 1);
+	guint i = n;
+	for (GSList *b = mc->blocks; b; b = b->next) /* the newest first */
+		blocks[--i] = b->data;
+	for (i = 0; i < n; i++)
+		for (unsigned k = 0; k < (i + 1 == n ? mc->used : RESULTS_PER_BLOCK); k++)
+			fn(&blocks[i][k], data);
+	g_free(blocks);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Sightings
+ */
+#define SIGHTINGS_FIRST_CAP 256
+
+static uint32_t bucket_of(const iks_sightings *w, uint64_t digest)
+{
+	/* The digest is a content hash already. */
+	return (uint32_t)(digest ^ (digest >> 32)) & (2 * w->cap - 1);
+}
+
+static bool kept(const iks_sightings *w, uint32_t seq)
+{
+	return seq && seq >= w->oldest && seq < w->next;
+}
+
+iks_sighting *iks_sighting_at(const iks_sightings *w, uint32_t seq)
+{
+	return kept(w, seq) ? &w->ring[seq & (w->cap - 1)] : NULL;
+}
+
+uint32_t iks_sighting_newest(const iks_sightings *w, uint64_t digest)
+{
+	if (!w->cap)
+		return 0;
+	uint32_t seq = w->bucket[bucket_of(w, digest)];
+	return kept(w, seq) ? seq : 0;
+}
+
+/* Twice the room: the kept sightings move to their new slots and the buckets are chained anew. */
+static void grow(iks_sightings *w)
+{
+	uint32_t old_cap = w->cap;
+	iks_sighting *old = w->ring;
+	w->cap = old_cap ? 2 * old_cap : SIGHTINGS_FIRST_CAP;
+	w->ring = g_new(iks_sighting, w->cap);
+	g_free(w->bucket);
+	w->bucket = g_new0(uint32_t, 2 * (size_t)w->cap);
+	if (!old_cap)
+		w->oldest = w->next = 1;
+	for (uint32_t seq = w->oldest; seq < w->next; seq++) {
+		iks_sighting *s = &w->ring[seq & (w->cap - 1)];
+		*s = old[seq & (old_cap - 1)];
+		uint32_t b = bucket_of(w, s->digest);
+		s->older = w->bucket[b];
+		w->bucket[b] = seq;
+	}
+	g_free(old);
+}
+
+uint32_t iks_sighting_add(iks_sightings *w, uint64_t digest)
+{
+	if (!w->cap || w->next - w->oldest == w->cap)
+		grow(w);
+	uint32_t seq = w->next++, b = bucket_of(w, digest);
+	iks_sighting *s = &w->ring[seq & (w->cap - 1)];
+	memset(s, 0, sizeof *s);
+	s->digest = digest;
+	s->older = w->bucket[b];
+	w->bucket[b] = seq;
+	return seq;
+}
+
+void iks_sightings_forget(iks_sightings *w, int64_t before_ns)
+{
+	while (w->oldest < w->next && w->ring[w->oldest & (w->cap - 1)].ts_ns < before_ns)
+		w->oldest++;
+}
+
+void iks_sightings_free(iks_sightings *w)
+{
+	g_free(w->ring);
+	g_free(w->bucket);
+}

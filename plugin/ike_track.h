@@ -25,12 +25,20 @@
 				    * IKEv2 pattern), or inferred (IKS_R_DELETE_INFERRED) */
 #define IKS_R_DELETE_INFERRED 0x200 /* capture end, IKEv1 without keys: the delete is inferred */
 #define IKS_R_RESET_AFTER_P2 0x400 /* a new phase 1 right after a phase-2 failure between the peers */
+/* Sightings (ike_fsm.c): the same bytes seen again are one transmission, not a message of its own. */
+#define IKS_R_COPY 0x800           /* seen before at another capture point (copy_of, span.transit_ns) */
+#define IKS_R_DUPLICATE 0x1000     /* seen before at this point within a millisecond: captured twice (copy_of) */
+#define IKS_R_MISSING 0x2000       /* capture end: points that saw its tunnel before never saw it */
 
 /* Per-message labels: the snapshot the glue stores and renders (kept small on purpose). */
 typedef struct {
 	uint32_t tunnel; /* 1-based; 0 = not tracked */
 	uint32_t retrans_of;  /* frame of the original, when retrans > 0 */
-	uint32_t response_to; /* frame of the message this one answers */
+	/* A copy or duplicate answers nothing: it repeats a transmission, which holds the pairing. */
+	union {
+		uint32_t response_to; /* frame of the message this one answers */
+		uint32_t copy_of;     /* IKS_R_COPY / IKS_R_DUPLICATE: frame of the sighting it repeats */
+	};
 	uint32_t response_in; /* filled in later, when the answer is seen */
 	int64_t elapsed_ns;   /* since the tunnel's first packet */
 	/* One time span, its meaning given by the flags (they never come together on one message). */
@@ -38,6 +46,7 @@ typedef struct {
 		int64_t setup_ns;      /* IKS_R_PHASE1_DONE: since MM1 / AM1 / IKE_SA_INIT; -1 if not seen */
 		int64_t child_ns;      /* IKS_R_PHASE2_DONE: since the quick mode's / CREATE_CHILD_SA's request */
 		int64_t unanswered_ns; /* failed PEER_DEAD: since the first unanswered Informational */
+		int64_t transit_ns;    /* IKS_R_COPY: since the transmission's first sighting */
 	} span;
 	uint16_t retrans;     /* k for the k-th resend */
 	uint16_t attempt;     /* n-th IKE SA between this pair of addresses */
@@ -46,6 +55,7 @@ typedef struct {
 	uint8_t msg, role, state, ios_state, qm_state;
 	uint8_t stalled;      /* iks_state, or IKS_STALLED_QM(iks_qm_state) */
 	uint8_t hint;         /* iks_hint (ike_hints.h) */
+	uint8_t seen;         /* a transmission: the capture points 0..7 that saw it (bit n: point n) */
 } iks_result;
 
 enum { DIR_REF = 0, DIR_OTHER = 1 }; /* direction relative to the tunnel's first sender */
@@ -121,6 +131,7 @@ typedef struct {
 	iks_addr peer;         /* the other address */
 	uint16_t role_port[2]; /* per role (0 initiator, 1 responder): latest port (after NAT-T) */
 	uint16_t attempt;      /* n-th IKE SA between ref and peer */
+	uint16_t point;        /* capture point of its first message: where ref and peer are its addresses */
 	uint8_t version;
 	uint8_t roles;         /* ROLES_* */
 	uint8_t role_at[2];    /* per role: its latest address is ref's, peer's or in role_own (NAT, MOBIKE) */

@@ -5,7 +5,9 @@
 #include "ws_compat.h"
 
 #include <epan/address.h>
+#include <epan/epan.h>
 #include <epan/to_str.h>
+#include <wiretap/wtap.h>
 
 #include "ikestate-addr.h"
 
@@ -27,4 +29,20 @@ const char *ikestate_addr_str(wmem_allocator_t *pool, const iks_addr *a, bool wi
 	if (!with_port)
 		return s;
 	return wmem_strdup_printf(pool, a->len == 16 ? "[%s]:%u" : "%s:%u", s, a->port);
+}
+
+uint16_t ikestate_capture_point(const packet_info *pinfo)
+{
+	if (!pinfo->rec || !(pinfo->rec->presence_flags & WTAP_HAS_INTERFACE_ID))
+		return 0;
+	guint32 id = pinfo->rec->rec_header.packet_header.interface_id;
+	return id < UINT16_MAX ? (uint16_t)id : UINT16_MAX;
+}
+
+const char *ikestate_point_str(wmem_allocator_t *pool, const packet_info *pinfo, unsigned point)
+{
+	const char *name = pinfo->epan ? iks_interface_name(pinfo, point) : NULL;
+	if (!name || !*name)
+		return wmem_strdup_printf(pool, "%u", point);
+	return wmem_strdup_printf(pool, "%u (%s)", point, name);
 }

@@ -6,11 +6,17 @@
 #define IKESTATE_ADDR_H
 
 #include <epan/address.h>
+#include <epan/packet_info.h>
 
 #include "ike_parse.h"
 
 void ikestate_to_iks_addr(const address *a, guint32 port, iks_addr *out);
 /* "192.0.2.1"; with the port "192.0.2.1:500" or "[2001:db8::1]:500"; "?" for no address. From `pool`. */
 const char *ikestate_addr_str(wmem_allocator_t *pool, const iks_addr *a, bool with_port);
+
+/* A frame's capture point as the core counts it: its pcapng interface, 0 without one. */
+uint16_t ikestate_capture_point(const packet_info *pinfo);
+/* "1 (outside)": a capture point and its interface's name, from `pool`; without a name, the number. */
+const char *ikestate_point_str(wmem_allocator_t *pool, const packet_info *pinfo, unsigned point);
 
 #endif

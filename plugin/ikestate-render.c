@@ -38,6 +38,11 @@ static int hf_final = -1;
 static int hf_esp_one_way = -1;
 static int hf_deleted = -1;
 static int hf_esp_negotiated_in = -1;
+static int hf_capture_point = -1;
+static int hf_copy_of = -1;
+static int hf_transit = -1;
+static int hf_duplicate_of = -1;
+static int hf_missing_at = -1;
 
 static int ett_ikestate = -1;
 static int ett_ikestate_verdict = -1;
@@ -53,6 +58,9 @@ static expert_field ei_reset = EI_INIT;
 static expert_field ei_esp_one_way = EI_INIT;
 static expert_field ei_deleted = EI_INIT;
 static expert_field ei_deleted_inferred = EI_INIT;
+static expert_field ei_copy = EI_INIT;
+static expert_field ei_duplicate = EI_INIT;
+static expert_field ei_missing = EI_INIT;
 
 static int expert_tap_id = -1; /* Wireshark's "expert" tap (its listeners read expert texts) */
 
@@ -113,6 +121,21 @@ static hf_register_info fields[] = {
 		"announced this SPI (needs the IKE keys); its IKE SA is then the packet's tunnel", HFILL } },
 	{ &hf_esp_one_way, { "ESP one way", "ikestate.esp.one_way", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
 		"ESP SA whose receiver never sent ESP back (needs two passes: GUI, tshark -2)", HFILL } },
+	{ &hf_capture_point, { "Capture point", "ikestate.capture_point", FT_UINT32, BASE_DEC, NULL, 0x0,
+		"Captures merged from several points (pcapng interfaces): the interface this message was seen on",
+		HFILL } },
+	{ &hf_copy_of, { "Copy of", "ikestate.copy_of", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+		"The same transmission seen earlier at another capture point: its first sighting (labels are "
+		"that transmission's)", HFILL } },
+	{ &hf_transit, { "Transit", "ikestate.transit", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+		"Time since the transmission's first sighting at another capture point (includes the offset "
+		"between the points' clocks)", HFILL } },
+	{ &hf_duplicate_of, { "Capture duplicate of", "ikestate.duplicate_of", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+		"The same bytes at the same capture point within 1 ms: one packet captured twice, not a "
+		"retransmission", HFILL } },
+	{ &hf_missing_at, { "Missing at capture point", "ikestate.missing_at", FT_UINT32, BASE_DEC, NULL, 0x0,
+		"A capture point that saw earlier messages of this IKE SA but never this one: lost between the "
+		"points (needs two passes: GUI, tshark -2)", HFILL } },
 };
 static int *ett[] = { &ett_ikestate, &ett_ikestate_verdict };
 static ei_register_info ei[] = {
@@ -138,6 +161,12 @@ static ei_register_info ei[] = {
 		"IKE SA deleted (inferred from encrypted Informationals and what follows)", EXPFILL } },
 	{ &ei_esp_one_way, { "ikestate.analysis.esp_one_way", PI_SEQUENCE, PI_WARN,
 		"ESP flows one way only (encaps without decaps)", EXPFILL } },
+	{ &ei_copy, { "ikestate.analysis.copy", PI_SEQUENCE, PI_CHAT,
+		"The same transmission seen earlier at another capture point", EXPFILL } },
+	{ &ei_duplicate, { "ikestate.analysis.duplicate", PI_SEQUENCE, PI_NOTE,
+		"Capture duplicate: the same packet captured twice at one point, not a retransmission", EXPFILL } },
+	{ &ei_missing, { "ikestate.analysis.lost_between_points", PI_SEQUENCE, PI_WARN,
+		"Seen at one capture point, never at another: lost between the capture points", EXPFILL } },
 };
 
 
@@ -286,6 +315,12 @@ static proto_tree *label_fields(render_ctx *c, proto_tree *tree, const iks_fsm *
 	add_string(st, hf_state, tvb, iks_state_name(r->state));
 	add_string(st, hf_ios_state, tvb, iks_ios_state_name(r->ios_state));
 	add_string(st, hf_qm_state, tvb, iks_qm_state_name(r->qm_state));
+	uint64_t points = iks_fsm_points(fsm);
+	if (points & (points - 1)) { /* two points or more */
+		unsigned point = ikestate_capture_point(c->pinfo);
+		proto_item_set_generated(proto_tree_add_uint_format_value(st, hf_capture_point, tvb, 0, 0, point, "%s",
+						ikestate_point_str(c->pinfo->pool, c->pinfo, point)));
+	}
 	return st;
 }
 
@@ -307,6 +342,60 @@ static void print_retransmission(const render_ctx *c)
 		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_retransmission,
 			   "Retransmission %u of %s (original in frame %u)", r->retrans, c->msg ? c->msg : "message",
 			   r->retrans_of);
+}
+
+static void print_copy(const render_ctx *c)
+{
+	const iks_result *r = c->r;
+	if (!(r->flags & IKS_R_COPY))
+		return;
+	proto_item *pi = c->st ? add_uint(c->st, hf_copy_of, c->tvb, r->copy_of) : NULL;
+	if (c->st)
+		add_time(c->st, hf_transit, c->tvb, r->span.transit_ns);
+	IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_copy,
+		   "%s seen earlier at another capture point (frame %u, %.6f s before): the same transmission",
+		   c->msg ? c->msg : "Message", r->copy_of, (double)r->span.transit_ns / 1e9);
+}
+
+static void print_duplicate(const render_ctx *c)
+{
+	const iks_result *r = c->r;
+	if (!(r->flags & IKS_R_DUPLICATE))
+		return;
+	proto_item *pi = c->st ? add_uint(c->st, hf_duplicate_of, c->tvb, r->copy_of) : NULL;
+	IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_duplicate,
+		   "Capture duplicate of frame %u: the same packet captured twice, not a retransmission", r->copy_of);
+}
+
+/* "0 (inside), 2": the points of a mask (bit n: point n). */
+static const char *points_str(const render_ctx *c, unsigned mask)
+{
+	wmem_strbuf_t *b = wmem_strbuf_new(c->pinfo->pool, "");
+	for (unsigned p = 0; p < 8; p++)
+		if (mask & (1u << p))
+			wmem_strbuf_append_printf(b, "%s%s", wmem_strbuf_get_len(b) ? ", " : "",
+						  ikestate_point_str(c->pinfo->pool, c->pinfo, p));
+	return wmem_strbuf_get_str(b);
+}
+
+static void print_missing(const render_ctx *c, const iks_fsm *fsm)
+{
+	unsigned missing = iks_fsm_missing_at(fsm, c->r);
+	if (!missing)
+		return;
+	proto_item *first = NULL;
+	for (unsigned p = 0; c->st && p < 8; p++) {
+		if (!(missing & (1u << p)))
+			continue;
+		proto_item *pi = proto_tree_add_uint_format_value(c->st, hf_missing_at, c->tvb, 0, 0, p, "%s",
+								  ikestate_point_str(c->pinfo->pool, c->pinfo, p));
+		proto_item_set_generated(pi);
+		if (!first)
+			first = pi;
+	}
+	IKS_EXPERT(c->text, c->pinfo, field_or_top(c, first), &ei_missing,
+		   "%s seen at %s, never at %s: lost between the capture points", c->msg ? c->msg : "Message",
+		   points_str(c, c->r->seen), points_str(c, missing));
 }
 
 static void print_sequence(const render_ctx *c)
@@ -421,8 +510,12 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 	if (tree)
 		c.st = label_fields(&c, tree, fsm, state);
 	print_retransmission(&c);
+	print_copy(&c);
+	print_duplicate(&c);
+	print_missing(&c, fsm);
 	if (c.st) {
-		add_uint(c.st, hf_response_to, tvb, r->response_to);
+		if (!(r->flags & (IKS_R_COPY | IKS_R_DUPLICATE))) /* theirs holds copy_of */
+			add_uint(c.st, hf_response_to, tvb, r->response_to);
 		add_uint(c.st, hf_response_in, tvb, r->response_in);
 		add_time(c.st, hf_elapsed, tvb, r->elapsed_ns);
 	}

@@ -127,7 +127,7 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_di
 	const char *msg = iks_msg_name(r->msg);
 	tick_stat_node(st, "IKE messages", 0, true);
 	tick_stat_node(st, msg && *msg ? msg : "(not placed)", c->messages, false);
-	if (r->retrans)
+	if (r->retrans && !(r->flags & (IKS_R_COPY | IKS_R_DUPLICATE))) /* a resend seen twice is one resend */
 		tick_stat_node(st, "Retransmissions", c->messages, false);
 
 	tree_tunnel *t = g_hash_table_lookup(c->tunnels, GUINT_TO_POINTER(r->tunnel));

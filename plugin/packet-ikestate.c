@@ -28,6 +28,7 @@ static bool hooked;
 
 static guint pref_stall_retransmissions = IKS_DEFAULT_STALL_RETRANSMISSIONS;
 static guint pref_stall_timeout = IKS_DEFAULT_STALL_TIMEOUT_S;
+static guint pref_sighting_window = IKS_DEFAULT_SIGHTING_WINDOW_MS;
 
 /* The open capture file. */
 static struct {
@@ -106,7 +107,8 @@ static void ikestate_init(void)
 	cap.finished = false;
 	if (!proto_is_protocol_enabled(find_protocol_by_id(proto_ikestate)) || !hooked)
 		return;
-	iks_config cfg = { pref_stall_retransmissions, (int64_t)pref_stall_timeout * 1000000000 };
+	iks_config cfg = { pref_stall_retransmissions, (int64_t)pref_stall_timeout * 1000000000,
+			   (int64_t)pref_sighting_window * 1000000 };
 	cap.fsm = iks_fsm_new(&cfg);
 	cap.labels = iks_frames_new();
 	bool keys = ikestate_decryption_configured();
@@ -220,6 +222,7 @@ static void track(packet_info *pinfo, proto_tree *tree, const ikestate_seen *s)
 		m.ts_ns = ts_of(pinfo);
 		ikestate_to_iks_addr(&pinfo->src, pinfo->srcport, &m.src);
 		ikestate_to_iks_addr(&pinfo->dst, pinfo->destport, &m.dst);
+		m.point = ikestate_capture_point(pinfo);
 		keep(pinfo->num, iks_fsm_feed(cap.fsm, &m));
 	}
 }
@@ -305,6 +308,11 @@ void proto_register_ikestate(void)
 	prefs_register_uint_preference(prefs, "stall_timeout", "Seconds without progress that establish a stall",
 				       "A negotiation whose next packet comes later than this after its last step "
 				       "is marked stalled (0: never)", 10, &pref_stall_timeout);
+	prefs_register_uint_preference(prefs, "sighting_window", "Sighting window between capture points (ms)",
+				       "The same ISAKMP message seen at another capture point (pcapng interface) "
+				       "this many milliseconds earlier or later is one transmission seen twice, "
+				       "not a message of its own: covers the transit and the clock offset of "
+				       "merged captures (0: never)", 10, &pref_sighting_window);
 
 	register_init_routine(ikestate_init);
 	register_cleanup_routine(ikestate_cleanup);

@@ -42,6 +42,13 @@ typedef gboolean iks_conv_bool;
 #define iks_register_conversation_filter register_conversation_filter
 #endif
 
+/* 4.4 names an interface by its section of the file too (4.0: one interface table for all). */
+#if IKS_WS_AT_LEAST(4, 4)
+#define iks_interface_name(pinfo, id) epan_get_interface_name((pinfo)->epan, id, (pinfo)->rec->section_number)
+#else
+#define iks_interface_name(pinfo, id) epan_get_interface_name((pinfo)->epan, id)
+#endif
+
 /* Used by the dissector hooks (packet-ikestate.c): 4.4 renamed tvb_get_guint8, 4.6
  * dissector_try_uint_new. (4.6 also dropped get_data_source_name: see is_reassembled_isakmp.) */
 #if !IKS_WS_AT_LEAST(4, 4)

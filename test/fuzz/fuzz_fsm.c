@@ -67,6 +67,9 @@ static void check_result(const iks_fsm *fsm, const iks_result *r)
 	CHECK(r->msg == IKS_M_NONE || iks_msg_name(r->msg) != NULL);
 	CHECK(r->state == IKS_S_NONE || iks_state_name(r->state) != NULL);
 	CHECK(r->retrans == 0 || r->retrans_of != 0);
+	CHECK(!(r->flags & (IKS_R_COPY | IKS_R_DUPLICATE)) || r->copy_of != 0);
+	CHECK(!(r->flags & IKS_R_COPY) || !(r->flags & IKS_R_DUPLICATE));
+	CHECK((iks_fsm_missing_at(fsm, r) & r->seen) == 0);
 	touch(iks_msg_name(r->msg));
 	touch(iks_role_name(r->role));
 	touch(iks_state_name(r->state));
@@ -99,6 +102,13 @@ static void addr(src *s, iks_addr *a)
 	a->port = (c & 0x10) ? 4500 : 500;
 }
 
+/* Mostly the first few capture points (copies and losses between them), sometimes any interface. */
+static uint16_t capture_point(src *s)
+{
+	uint8_t c = u8(s);
+	return c < 0xf0 ? c & 3 : (uint16_t)take(s, 2);
+}
+
 static void build_msg(src *s, iks_msg *m)
 {
 	uint8_t sel = u8(s);
@@ -126,6 +136,7 @@ static void build_msg(src *s, iks_msg *m)
 	m->n_spi = u8(s) % (IKS_MAX_SPI + 1); /* decrypted proposal SPIs, few values: ESP links to them */
 	for (unsigned i = 0; i < m->n_spi; i++)
 		m->spi[i] = u8(s) & 3;
+	m->point = capture_point(s);
 }
 
 /* An ESP packet (spi != 0) or NAT-T keepalive (spi 0); SAs stay valid and are found again. */
@@ -148,6 +159,7 @@ static iks_fsm *new_fsm(src *s, iks_config *cfg)
 	cfg->stall_retransmissions = u8(s) & 7;
 	/* The glue passes seconds (a guint preference) * 1e9; 0 disables the timeout. */
 	cfg->stall_timeout_ns = (int64_t)(take(s, 4) & 0xffffffffu) * 1000000000;
+	cfg->sighting_window_ns = (int64_t)u8(s) * 100000000; /* 0 (off) to 25.5 s */
 	return iks_fsm_new((u8(s) & 1) ? NULL : cfg);
 }
 
@@ -184,6 +196,7 @@ static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now
 	CHECK(m.n_notify <= IKS_MAX_NOTIFY);
 	addr(s, &m.src);
 	addr(s, &m.dst);
+	m.point = capture_point(s);
 	m.frame = frame;
 	m.ts_ns = now;
 	return iks_fsm_feed(fsm, &m);

@@ -51,8 +51,8 @@ static void test_stall_hints_by_evidence(fx *f, gconstpointer d)
 	feed(f, MM5(C, B, 5, 6), 1);
 	feed(f, MM6(B, C, 5, 6), 1);
 	feed(f, QM(C, B, 5, 6, 0x33, 300, 0), 1);
-	feed(f, QM(C, B, 5, 6, 0x33, 300, 0), 1);
-	iks_result *q = feed(f, QM(C, B, 5, 6, 0x33, 300, 0), 1);
+	feed(f, QM(C, B, 5, 6, 0x33, 300, 0), SEC); /* resends: more than 1 ms apart */
+	iks_result *q = feed(f, QM(C, B, 5, 6, 0x33, 300, 0), SEC);
 	g_assert_cmpstr(iks_stalled_name(q->stalled), ==, "QM_WAIT_MSG2");
 	g_assert_cmpuint(q->hint, ==, IKS_H_NO_QM2);
 }
@@ -76,7 +76,7 @@ static void test_stall_by_time(fx *f, gconstpointer d)
 /* Preferences: thresholds come from the configuration; 0 turns a rule off. */
 static void test_stall_config(void)
 {
-	iks_config cfg = { 0, 0 };
+	iks_config cfg = { 0, 0, 0 };
 	iks_fsm *fsm = iks_fsm_new(&cfg);
 	iks_msg m = MM1(A, B, 1);
 	for (uint32_t n = 1; n <= 6; n++) {
@@ -89,6 +89,7 @@ static void test_stall_config(void)
 	fsm = iks_fsm_new(&cfg);
 	for (uint32_t n = 1; n <= 5; n++) {
 		m.frame = n;
+		m.ts_ns = (int64_t)n * SEC; /* resends, not capture duplicates (same time) */
 		iks_result *r = iks_fsm_feed(fsm, &m);
 		g_assert_cmpuint(r->stalled != 0, ==, n == 5);
 	}
