@@ -25,6 +25,8 @@ void iks_diag_free(iks_diag *d)
 		g_hash_table_destroy(d->refused);
 	if (d->missing)
 		g_hash_table_destroy(d->missing);
+	if (d->recent)
+		g_hash_table_destroy(d->recent);
 	iks_pool_free(&d->tunnels);
 	g_array_free(d->finals, TRUE);
 }
@@ -412,9 +414,52 @@ static void diag_v2(const iks_diag *d, iks_diag_tunnel *dt, const iks_step *s, c
 		stall_v2(dt, t, r);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Loss between capture points, as soon as it is certain
+ */
+#define IKS_RECENT 4
+typedef struct {
+	const iks_result *res[IKS_RECENT]; /* the tunnel's latest transmissions, oldest first */
+	int64_t ts_ns[IKS_RECENT];
+	uint8_t n;
+	uint8_t older_seen; /* points that saw the transmissions before these */
+} iks_recent;
+
+/* A transmission the window has passed is missing at a point that saw an earlier one of its tunnel:
+ * no copy can come any more. The stall hints of the first pass can then say where the message was
+ * lost instead of guessing from one side; capture end (ike_final.c) finds every such loss. */
+static void note_lost_between(iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg *m,
+			      const iks_result *r)
+{
+	if (!(d->mc->points & (d->mc->points - 1)) || !r->seen)
+		return; /* one capture point so far */
+	if (!d->recent)
+		d->recent = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	iks_recent *rc = g_hash_table_lookup(d->recent, GUINT_TO_POINTER(t->id));
+	if (!rc) {
+		rc = g_new0(iks_recent, 1);
+		g_hash_table_insert(d->recent, GUINT_TO_POINTER(t->id), rc);
+	}
+	uint8_t before = rc->older_seen;
+	for (unsigned i = 0; i < rc->n; i++) {
+		if (m->ts_ns - rc->ts_ns[i] >= d->mc->window_ns && (before & (uint8_t)~rc->res[i]->seen))
+			dt->lost_between = true;
+		before |= rc->res[i]->seen;
+	}
+	if (rc->n == IKS_RECENT) {
+		rc->older_seen |= rc->res[0]->seen;
+		memmove(rc->res, rc->res + 1, (IKS_RECENT - 1) * sizeof rc->res[0]);
+		memmove(rc->ts_ns, rc->ts_ns + 1, (IKS_RECENT - 1) * sizeof rc->ts_ns[0]);
+		rc->n--;
+	}
+	rc->res[rc->n] = r;
+	rc->ts_ns[rc->n++] = m->ts_ns;
+}
+
 void iks_diag_message(iks_diag *d, const iks_step *s, const iks_msg *m, iks_result *r)
 {
 	iks_diag_tunnel *dt = iks_diag_at(d, s->t->id);
+	note_lost_between(d, dt, s->t, m, r);
 	if (s->new_tunnel && dt->reset_after_p2) {
 		r->hint = IKS_H_P1_RESET_AFTER_P2;
 		r->flags |= IKS_R_RESET_AFTER_P2;

@@ -30,7 +30,8 @@ typedef struct {
 	bool reset_after_p2 : 1; /* started right after a phase-2 failure between the same peers */
 	uint8_t decrypt_ok : 2;  /* per sender role (bit 0 initiator): an encrypted phase-1 message decrypted */
 	uint8_t decrypt_bad : 2; /* ... decrypted into garbage with the loaded key */
-	bool lost_between : 1;   /* capture end: a message of it missing at a capture point (IKS_R_MISSING) */
+	bool lost_between : 1;   /* a message of it missing at a capture point: known once the sighting
+				  * window passed without it (first pass), or at capture end (IKS_R_MISSING) */
 } iks_diag_tunnel;
 
 typedef struct {
@@ -46,6 +47,7 @@ typedef struct {
 	GArray *finals;    /* iks_saved_verdict: what iks_diag_finish changed, to undo it */
 	GHashTable *refused; /* exchanges (quick modes) a refusal answered: no stall at capture end */
 	GHashTable *missing; /* capture end: result -> the points it is missing at; NULL with one point */
+	GHashTable *recent;  /* two capture points or more: tunnel -> its latest transmissions (first pass) */
 } iks_diag;
 
 void iks_diag_init(iks_diag *d, const iks_machine *mc, const iks_config *cfg);

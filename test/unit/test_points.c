@@ -198,6 +198,42 @@ static void test_missing_needs_earlier_sighting(fx *f, gconstpointer d)
 	g_assert_false(m3->flags & IKS_R_MISSING);
 }
 
+/* Rule: in the first pass, once the sighting window has passed, a transmission that a point never
+ * saw although it saw the tunnel before is lost between the points, and the initiator's stall says
+ * so instead of guessing (MM4 left the responder side, never reached the initiator side). */
+static void test_stall_hint_names_loss(fx *f, gconstpointer d)
+{
+	(void)d;
+	feed(f, MM1(A, B, 1), 0);
+	feed(f, outside(MM1(A, B, 1)), SEC / 10000);
+	feed(f, outside(MM2(B, A, 1, 2)), SEC / 100);
+	feed(f, MM2(B, A, 1, 2), SEC / 10000);
+	feed(f, MM3(A, B, 1, 2), SEC / 100);
+	feed(f, outside(MM3(A, B, 1, 2)), SEC / 10000);
+	feed(f, outside(MM4(B, A, 1, 2)), SEC / 100); /* never seen inside */
+	iks_result *r1 = feed(f, MM3(A, B, 1, 2), SEC);   /* within the window: MM4 may still come */
+	g_assert_cmpuint(r1->retrans, ==, 1);
+	g_assert_cmpuint(r1->hint, !=, IKS_H_LOST_BETWEEN_POINTS);
+	feed(f, outside(MM3(A, B, 1, 2)), SEC / 10000);
+	iks_result *r2 = feed(f, MM3(A, B, 1, 2), 3 * SEC / 2);
+	g_assert_cmpuint(r2->retrans, ==, 2);
+	g_assert_cmpuint(r2->stalled, ==, IKS_S_MM_WAIT_MSG4);
+	g_assert_cmpuint(r2->hint, ==, IKS_H_LOST_BETWEEN_POINTS);
+}
+
+/* The same negotiation seen at one point only: the old guess (no MM4 came). */
+static void test_stall_hint_one_point(fx *f, gconstpointer d)
+{
+	(void)d;
+	feed(f, MM1(A, B, 1), 0);
+	feed(f, MM2(B, A, 1, 2), SEC / 100);
+	feed(f, MM3(A, B, 1, 2), SEC / 100);
+	feed(f, MM3(A, B, 1, 2), SEC);
+	iks_result *r2 = feed(f, MM3(A, B, 1, 2), 3 * SEC / 2);
+	g_assert_cmpuint(r2->stalled, ==, IKS_S_MM_WAIT_MSG4);
+	g_assert_cmpuint(r2->hint, ==, IKS_H_NO_MM4);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -207,5 +243,7 @@ int main(int argc, char **argv)
 	ADD("/points/resends-at-two-points", test_resends_at_two_points);
 	ADD("/points/duplicate-v1", test_duplicate_v1);
 	ADD("/points/missing-needs-earlier-sighting", test_missing_needs_earlier_sighting);
+	ADD("/points/stall-hint-names-loss", test_stall_hint_names_loss);
+	ADD("/points/stall-hint-one-point", test_stall_hint_one_point);
 	return g_test_run();
 }
