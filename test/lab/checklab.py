@@ -64,6 +64,8 @@ def load_messages(cap):
             g = lambda k: as_list(st.get("ikestate." + k))[0] if st.get("ikestate." + k) is not None else ""
             if not g("msg"):
                 continue  # ESP / NAT-T keepalive: checked with display filters (frames, twopass)
+            if g("copy_of") or g("duplicate_of"):
+                continue  # another sighting of a transmission (capture points): frames filters see it
             msgs.append({"frame": num, "tunnel": g("tunnel"), "msg": g("msg"), "role": g("role"),
                          "state": g("state"), "ios_state": g("ios_state"), "qm_state": g("qm_state"),
                          "retransmission": int(g("retransmission") or 0)})
