@@ -12,7 +12,7 @@
 # captures is run alone; reproducers are kept in OUT with the editcap command that made them.
 #
 #   IKESTATE_FUZZ_SEED=S        run seed (default 1)    IKESTATE_FUZZ_BATCH=B  (default 50)
-#   IKESTATE_FUZZ_JOBS=J        (default nproc)         IKESTATE_FUZZ_MAX_SECONDS (default 900)
+#   IKESTATE_FUZZ_JOBS=J        (default nproc)         IKESTATE_FUZZ_MAX_SECONDS (default 1200)
 #   IKESTATE_FUZZ_OUT=DIR       where findings go (default a new /tmp/ikestate-findings.* dir)
 #   IKESTATE_FUZZ_TIMESHIFT=0   leave timestamps alone (to look past a known time overflow)
 #   plus IKESTATE_SAN_SO / IKESTATE_SHARED (common.sh)
@@ -23,7 +23,7 @@ count=${1:-10000}
 seed=${IKESTATE_FUZZ_SEED:-1}
 batch=${IKESTATE_FUZZ_BATCH:-50}
 jobs=${IKESTATE_FUZZ_JOBS:-$(nproc)}
-max_s=${IKESTATE_FUZZ_MAX_SECONDS:-900}
+max_s=${IKESTATE_FUZZ_MAX_SECONDS:-1200}
 tshift=${IKESTATE_FUZZ_TIMESHIFT:-1}
 tmp=$(mktemp -d /tmp/ikestate-mut.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 chmod a+rx "$tmp"
