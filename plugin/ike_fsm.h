@@ -13,6 +13,7 @@
 #include "ike_hints.h"
 #include "ike_names.h"
 #include "ike_parse.h"
+#include "ike_registry.h"
 #include "ike_track.h"
 
 typedef struct {
@@ -52,6 +53,10 @@ uint64_t iks_fsm_points(const iks_fsm *fsm);
 /* After iks_fsm_finish: the capture points (bit n: point n < 8) that saw a message of r's tunnel
  * before r and never saw r (IKS_R_MISSING); 0 for none. */
 uint8_t iks_fsm_missing_at(const iks_fsm *fsm, const iks_result *r);
+
+/* The proposals a message carries in the clear (the glue set m->wire when it fed it): an offer
+ * (MM1, AM1, IKE_SA_INIT request) or a choice (MM2, AM2, IKE_SA_INIT response); NULL for none. */
+const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r);
 
 /* ESP data plane: one direction of an IPsec SA as the wire shows it. */
 typedef struct {
