@@ -6,6 +6,8 @@
 #include "ike_diag.h"
 #include "ike_offers.h"
 
+#include <string.h>
+
 struct iks_fsm {
 	iks_machine mc;
 	iks_offers offers;
@@ -81,7 +83,14 @@ uint8_t iks_fsm_missing_at(const iks_fsm *fsm, const iks_result *r)
 
 const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r)
 {
-	return iks_offers_of(&fsm->offers, r);
+	const iks_wire_rec *rec = iks_offers_of(&fsm->offers, r);
+	return rec && rec->offer.n ? &rec->offer : NULL;
+}
+
+const iks_impl *iks_fsm_impl(const iks_fsm *fsm, const iks_result *r)
+{
+	const iks_wire_rec *rec = iks_offers_of(&fsm->offers, r);
+	return rec && iks_impl_known(&rec->impl) ? &rec->impl : NULL;
 }
 
 uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t num)
@@ -93,7 +102,12 @@ uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t num)
 
 bool iks_fsm_summary(const iks_fsm *fsm, uint32_t num, iks_tunnel_summary *out)
 {
-	return iks_diag_summary(&fsm->diag, num, out);
+	if (!iks_diag_summary(&fsm->diag, num, out))
+		return false;
+	const iks_offer_tunnel *ot = iks_offers_tunnel(&fsm->offers, num);
+	if (ot && out->roles_known)
+		memcpy(out->impl, ot->impl, sizeof out->impl);
+	return true;
 }
 
 /* The SA's IKE SA is decided at its first packet: the one a decrypted message announced its SPI in,

@@ -5,25 +5,26 @@
 #include "ike_offers.h"
 
 #include <stddef.h>
+#include <string.h>
 
 void iks_offers_init(iks_offers *o)
 {
-	iks_pool_init(&o->tunnels, sizeof(iks_offer_tunnel));
+	o->tunnels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	o->by_result = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 }
 
 void iks_offers_free(iks_offers *o)
 {
-	iks_pool_free(&o->tunnels);
+	g_hash_table_destroy(o->tunnels);
 	g_hash_table_destroy(o->by_result);
 }
 
 const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num)
 {
-	return num <= o->tunnels.n ? iks_pool_at(&o->tunnels, num) : NULL;
+	return g_hash_table_lookup(o->tunnels, GUINT_TO_POINTER(num));
 }
 
-const iks_offer *iks_offers_of(const iks_offers *o, const iks_result *r)
+const iks_wire_rec *iks_offers_of(const iks_offers *o, const iks_result *r)
 {
 	return g_hash_table_lookup(o->by_result, r);
 }
@@ -40,17 +41,27 @@ static bool is_choice(uint8_t pos)
 
 void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r)
 {
-	while (o->tunnels.n < t->id)
-		iks_pool_add(&o->tunnels);
-	if (!m->wire || !m->wire->offer.n)
+	if (!m->wire)
 		return;
 	/* A copy cut after the alternatives it holds: most offers have one to four. */
-	size_t size = offsetof(iks_offer, p) + m->wire->offer.n * sizeof(iks_proposal);
-	iks_offer *copy = g_memdup2(&m->wire->offer, size);
-	g_hash_table_insert(o->by_result, (gpointer)r, copy);
-	iks_offer_tunnel *ot = iks_pool_at(&o->tunnels, t->id);
+	size_t size = offsetof(iks_wire_rec, offer.p) + m->wire->offer.n * sizeof(iks_proposal);
+	iks_wire_rec *rec = g_malloc(size);
+	rec->impl = iks_impl_of(m->wire);
+	memcpy(&rec->offer, &m->wire->offer, size - offsetof(iks_wire_rec, offer));
+	g_hash_table_insert(o->by_result, (gpointer)r, rec);
+	iks_offer_tunnel *ot = g_hash_table_lookup(o->tunnels, GUINT_TO_POINTER(t->id));
+	if (!ot) {
+		ot = g_new0(iks_offer_tunnel, 1);
+		g_hash_table_insert(o->tunnels, GUINT_TO_POINTER(t->id), ot);
+	}
+	/* A vendor the table knows outweighs an unknown VID from the same side. */
+	iks_impl *side = r->role ? &ot->impl[r->role - 1] : NULL;
+	if (side && (rec->impl.vendor || (!side->vendor && rec->impl.n_unknown)))
+		*side = rec->impl;
+	if (!rec->offer.n)
+		return;
 	if (is_offer(r->msg))
-		ot->offered = copy;
+		ot->offered = &rec->offer;
 	else if (is_choice(r->msg))
-		ot->chosen = copy;
+		ot->chosen = &rec->offer;
 }

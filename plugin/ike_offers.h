@@ -1,6 +1,6 @@
-/* ike_offers.h — what each side offered and chose in the clear: the proposals of a message (kept
- * per message, for its fields) and of a tunnel (the initiator's offer, the responder's choice),
- * for the mismatch diagnosis. Fed once per placed message, on the first pass. Not part of the API.
+/* ike_offers.h — what each side offered and chose in the clear, and which implementation it runs
+ * (its Vendor IDs): kept per message, for its fields, and per tunnel (the initiator's offer, the
+ * responder's choice, each role's implementation), for the summary and the mismatch diagnosis. Fed once per placed message, on the first pass. Not part of the API.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -9,22 +9,30 @@
 
 #include "ike_machine.h"
 
-/* Per tunnel (same index). */
+/* Per tunnel. */
 typedef struct {
 	const iks_offer *offered; /* the initiator's latest offer (MM1, AM1, IKE_SA_INIT request) */
 	const iks_offer *chosen;  /* the responder's choice (MM2, AM2, IKE_SA_INIT response) */
+	iks_impl impl[2];         /* per role (0 initiator, 1 responder) */
 } iks_offer_tunnel;
 
+/* What one message carries (owned; its offer cut after offer.n). */
 typedef struct {
-	iks_pool tunnels;      /* iks_offer_tunnel by tunnel index */
-	GHashTable *by_result; /* iks_result -> its iks_offer (owned, cut after n) */
+	iks_impl impl;
+	iks_offer offer;
+} iks_wire_rec;
+
+typedef struct {
+	GHashTable *tunnels;   /* tunnel index -> iks_offer_tunnel, only for tunnels with proposals or
+				* Vendor IDs in the clear (the others cost nothing here) */
+	GHashTable *by_result; /* iks_result -> its iks_wire_rec */
 } iks_offers;
 
 void iks_offers_init(iks_offers *o);
 void iks_offers_free(iks_offers *o);
 /* One placed message (not a copy or duplicate) with r's labels set. */
 void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
-const iks_offer *iks_offers_of(const iks_offers *o, const iks_result *r); /* NULL: none */
-const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num);
+const iks_wire_rec *iks_offers_of(const iks_offers *o, const iks_result *r); /* NULL: none */
+const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num); /* NULL: none */
 
 #endif

@@ -88,7 +88,7 @@ enum {
 #define IKS_MAX_PROPOSALS 8 /* alternatives kept of one SA payload (IKEv1: its transforms) */
 #define IKS_MAX_XFORMS 8    /* items kept of one alternative */
 #define IKS_MAX_VID 8       /* Vendor ID payloads kept of one message */
-#define IKS_VID_PREFIX 16   /* bytes kept of each: an MD5 hash, or a prefix and a version */
+#define IKS_VID_PREFIX 20   /* bytes kept of each: an MD5 hash and a version (Windows), a SHA-1 hash */
 #define IKS_MAX_NOTIFY 8 /* IKE_SA_INIT carries 5 or 6 status notifies before any error */
 #define IKS_MAX_SPI 4
 

@@ -3,6 +3,8 @@
  * "IKEv2 Transform Type 1..4" registries; the group numbers are one registry for both (IANA
  * "Group Description" / "Transform Type 4 - Key Exchange Method"). Names are spelled as in the
  * IANA registries, shortened the way strongSwan and Cisco print them.
+ * Vendor IDs: the facts (hex values and whose they are) from ike-scan's ike-vendor-ids list and
+ * Wireshark's ISAKMP dissector's vendor table, written here as prefixes.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -132,5 +134,131 @@ const char *iks_proposal_str(unsigned version, const iks_proposal *pr, char *buf
 	}
 	if (pr->cut)
 		put(buf, len, &at, " …");
+	return buf;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Vendor IDs
+ */
+typedef struct {
+	const char *hex;  /* a prefix of the VID */
+	const char *name; /* NULL: a capability, no implementation */
+	uint8_t rank;     /* the most specific of a side's VIDs names it */
+} vid_row;
+
+static const vid_row vids[] = {
+	/* Capabilities any implementation may send. */
+	{ "afcad71368a1f1c96b8696fc7757", NULL, 0 },     /* Dead Peer Detection (RFC 3706) */
+	{ "09002689dfd6b712", NULL, 0 },                 /* XAUTH */
+	{ "4a131c81070358455c5728f20e95452f", NULL, 0 }, /* NAT-T (RFC 3947) */
+	{ "4df37928e9fc4fd1b3262170d515c662", NULL, 0 }, /* NAT-T drafts */
+	{ "4485152d18b6bbcd0be8a8469579ddcc", NULL, 0 },
+	{ "16f6ca16e4a4066d83821a0f0aeaa862", NULL, 0 },
+	{ "90cb80913ebb696e086381b5ec427b1f", NULL, 0 },
+	{ "cd60464335df21f87cfdb2fc68b6a448", NULL, 0 },
+	{ "7d9419a65310ca6f2c179d9215529d56", NULL, 0 },
+	{ "9909b64eed937c6573de52ace952fa6b", NULL, 0 },
+	{ "80d0bb3def54565ee84645d4c85ce3ee", NULL, 0 },
+	{ "4d1e0e136deafa34c4f3ea9f02ec7285", NULL, 0 },
+	{ "439b59f8ba676c4c7737ae22eab8f582", NULL, 0 },
+	{ "8f8d83826d246b6fc7a8a6a428c11de8", NULL, 0 },
+	{ "42ea5b6f898d9773a575df26e7dd19e1", NULL, 0 },
+	{ "4048b7d56ebce88525e7de7f00d6c2d3", NULL, 0 }, /* IKE fragmentation (Cisco's, also others') */
+	{ "8db7a41811221660", NULL, 0 },                 /* heartbeats draft */
+	/* Implementations. */
+	{ "12f5f28c457168a9702d9fe274cc", "Cisco (Unity)", 1 },
+	{ "1f07f70eaa6514d3b0fa96542a50", "Cisco VPN 3000 / ASA", 2 },
+	{ "bdb41038a7ec5e5534dd004d0f91f927", "Cisco IOS", 2 },
+	{ "434953434f", "Cisco", 2 }, /* "CISCO..." in ASCII: IKEv2 (COPYRIGHT, GRE-MODE, ...) */
+	{ "882fe56d6fd20dbc2251613b2ebe5beb", "strongSwan", 2 },
+	{ "4f45", "Openswan / libreswan", 2 }, /* "OE" and an encoded version */
+	{ "1e2b516905991c7d7c96fcbfb587e46100000002", "Windows 2000", 3 },
+	{ "1e2b516905991c7d7c96fcbfb587e46100000003", "Windows XP SP1", 3 },
+	{ "1e2b516905991c7d7c96fcbfb587e46100000004", "Windows 2003 / XP SP2", 3 },
+	{ "1e2b516905991c7d7c96fcbfb587e46100000005", "Windows Vista", 3 },
+	{ "1e2b516905991c7d7c96fcbfb587e46100000006", "Windows 2008", 3 },
+	{ "1e2b516905991c7d7c96fcbfb587e46100000007", "Windows 7", 3 },
+	{ "1e2b516905991c7d7c96fcbfb587e46100000008", "Windows 2008 R2", 3 },
+	{ "1e2b516905991c7d7c96fcbfb587e46100000009", "Windows 8", 3 },
+	{ "1e2b516905991c7d7c96fcbfb587e46100000010", "Windows 2012", 3 },
+	{ "1e2b516905991c7d7c96fcbfb587e461", "Windows (MS NT5 ISAKMPOAKLEY)", 2 },
+	{ "299ee8289f40a897", "Juniper / NetScreen", 2 }, /* ScreenOS, one VID per model and release */
+	{ "3a15e1f3cf2a6358", "Juniper / NetScreen", 2 },
+	{ "47d2b126bfcd8348", "Juniper / NetScreen", 2 },
+	{ "4a4340b543e02b84", "Juniper / NetScreen", 2 },
+	{ "64405f46f03b7660", "Juniper / NetScreen", 2 },
+	{ "699369228741c6d4", "Juniper / NetScreen", 2 },
+	{ "8c0dc6cf62a0ef1b", "Juniper / NetScreen", 2 },
+	{ "92d27a9ecb31d992", "Juniper / NetScreen", 2 },
+	{ "9b096d9ac3275a7d", "Juniper / NetScreen", 2 },
+	{ "bf03746108d746c9", "Juniper / NetScreen", 2 },
+	{ "c2e80500f4cc5fbf", "Juniper / NetScreen", 2 },
+	{ "c8660a62b03b1b61", "Juniper / NetScreen", 2 },
+	{ "f885da40b1e7a9ab", "Juniper / NetScreen", 2 },
+	{ "2a2bcac19b8e91b4", "Juniper / NetScreen", 2 },
+	{ "166f932d55eb64d8", "Juniper / NetScreen", 2 },
+	{ "a35bfd05ca1ac0b3", "Juniper / NetScreen", 2 },
+	{ "9436e8d67174ef9a", "Juniper / NetScreen", 2 },
+	{ "1d6e178f6c2c0be284985465450fe9d4", "Fortinet FortiGate", 2 },
+	{ "f4ed19e0c114eb516faaac0ee37daf2807b4381f", "Check Point", 2 },
+	{ "5b362bc820f6", "SonicWall", 2 },
+	{ "5b362bc820f7", "SonicWall", 2 },
+	{ "404bf439522ca3f6", "SonicWall", 2 },
+	{ "da8e937880010000", "SonicWall", 2 },
+	{ "7003cbc1097dbe9c2600ba6983bc8b35", "KAME / racoon", 2 },
+};
+
+static int hex_nibble(char c)
+{
+	return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+static bool vid_matches(const char *hex, const uint8_t *vid, size_t len)
+{
+	size_t n = strlen(hex) / 2;
+	if (n > len)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (vid[i] != (hex_nibble(hex[2 * i]) << 4 | hex_nibble(hex[2 * i + 1])))
+			return false;
+	return true;
+}
+
+/* The table's row for a VID, -1 for none. */
+static int vid_row_of(const uint8_t *vid, size_t len)
+{
+	for (size_t r = 0; r < sizeof vids / sizeof vids[0]; r++)
+		if (vid_matches(vids[r].hex, vid, len))
+			return (int)r;
+	return -1;
+}
+
+iks_impl iks_impl_of(const iks_wire *w)
+{
+	iks_impl impl = { 0, 0, { 0 } };
+	unsigned best = 0;
+	for (unsigned i = 0; i < w->n_vid; i++) {
+		int r = vid_row_of(w->vid[i], w->vid_len[i]);
+		if (r >= 0 && vids[r].name && vids[r].rank > best) {
+			best = vids[r].rank;
+			impl.vendor = (uint8_t)(r + 1);
+		} else if (r < 0 && !impl.n_unknown) {
+			impl.n_unknown = w->vid_len[i] < sizeof impl.unknown ? w->vid_len[i] : sizeof impl.unknown;
+			memcpy(impl.unknown, w->vid[i], impl.n_unknown);
+		}
+	}
+	return impl;
+}
+
+const char *iks_impl_str(const iks_impl *i, char *buf, size_t len)
+{
+	if (i->vendor && i->vendor <= sizeof vids / sizeof vids[0])
+		return vids[i->vendor - 1].name;
+	if (!i->n_unknown)
+		return NULL;
+	char hex[2 * sizeof i->unknown + 1];
+	for (unsigned k = 0; k < i->n_unknown; k++)
+		snprintf(hex + 2 * k, 3, "%02x", i->unknown[k]);
+	snprintf(buf, len, "unknown (VID %s…)", hex);
 	return buf;
 }

@@ -18,6 +18,23 @@ const char *iks_item_str(unsigned version, const iks_xform *x, char *buf, size_t
  * alternatives of one type joined by '|'. Returns buf. */
 const char *iks_proposal_str(unsigned version, const iks_proposal *pr, char *buf, size_t len);
 
+/* The implementation a side runs, from its Vendor IDs: a vendor of the table, else the first bytes
+ * of its first VID that the table does not know. Capability VIDs (DPD, NAT-T, XAUTH, IKE
+ * fragmentation, heartbeats) name no implementation and are skipped. */
+typedef struct {
+	uint8_t vendor;    /* 1-based row of the vendor table; 0 = none */
+	uint8_t n_unknown; /* bytes in unknown (0: no unknown VID) */
+	uint8_t unknown[4];
+} iks_impl;
+
+iks_impl iks_impl_of(const iks_wire *w);
+/* "Cisco VPN 3000 / ASA", "unknown (VID 1a2b3c4d…)"; NULL when i knows nothing. */
+const char *iks_impl_str(const iks_impl *i, char *buf, size_t len);
+static inline bool iks_impl_known(const iks_impl *i)
+{
+	return i->vendor || i->n_unknown;
+}
+
 /* The order items are printed and compared in. */
 extern const uint8_t iks_item_order[];
 extern const unsigned iks_item_order_n;

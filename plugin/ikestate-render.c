@@ -45,6 +45,7 @@ static int hf_duplicate_of = -1;
 static int hf_missing_at = -1;
 static int hf_offer = -1;
 static int hf_chosen = -1;
+static int hf_peer_impl = -1;
 
 static int ett_ikestate = -1;
 static int ett_ikestate_verdict = -1;
@@ -143,6 +144,9 @@ static hf_register_info fields[] = {
 		"group/authentication and lifetime (IKEv1), encryption/integrity/PRF/group (IKEv2)", HFILL } },
 	{ &hf_chosen, { "Chosen", "ikestate.chosen", FT_STRING, BASE_NONE, NULL, 0x0,
 		"The proposal the responder chose (MM2, AM2, IKE_SA_INIT response)", HFILL } },
+	{ &hf_peer_impl, { "Sender implementation", "ikestate.peer_impl", FT_STRING, BASE_NONE, NULL, 0x0,
+		"The sender's IKE implementation, from this message's clear Vendor ID payloads (capability VIDs "
+		"such as DPD or NAT-T name none; an unknown VID shows as its first bytes)", HFILL } },
 };
 static int *ett[] = { &ett_ikestate, &ett_ikestate_verdict };
 static ei_register_info ei[] = {
@@ -405,7 +409,8 @@ static void print_missing(const render_ctx *c, const iks_fsm *fsm)
 		   points_str(c, c->r->seen), points_str(c, missing));
 }
 
-/* ikestate.offer: one item per alternative offered; ikestate.chosen on the answer. */
+/* ikestate.offer: one item per alternative offered; ikestate.chosen on the answer; the sender's
+ * implementation. */
 static void offer_fields(const render_ctx *c, const iks_fsm *fsm)
 {
 	const iks_offer *o = iks_fsm_offer(fsm, c->r);
@@ -414,6 +419,10 @@ static void offer_fields(const render_ctx *c, const iks_fsm *fsm)
 		char s[240];
 		add_string(c->st, answer ? hf_chosen : hf_offer, c->tvb, iks_proposal_str(o->version, &o->p[i], s, sizeof s));
 	}
+	const iks_impl *impl = iks_fsm_impl(fsm, c->r);
+	char buf[64];
+	if (impl)
+		add_string(c->st, hf_peer_impl, c->tvb, iks_impl_str(impl, buf, sizeof buf));
 }
 
 static void print_sequence(const render_ctx *c)

@@ -385,6 +385,40 @@ static void test_parse_wire_v2(void)
 	g_assert_cmpuint(m.ke_wanted, ==, 0);
 }
 
+/* The implementation from Vendor IDs: capabilities name none, the most specific VID wins, an
+ * unknown VID shows as its first bytes only when nothing is known. */
+static void test_parse_impl(void)
+{
+	static const uint8_t dpd[16] = { 0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 1, 0 };
+	static const uint8_t unity[16] = { 0x12, 0xf5, 0xf2, 0x8c, 0x45, 0x71, 0x68, 0xa9, 0x70, 0x2d, 0x9f, 0xe2, 0x74, 0xcc, 1, 0 };
+	static const uint8_t win7[20] = { 0x1e, 0x2b, 0x51, 0x69, 0x05, 0x99, 0x1c, 0x7d, 0x7c, 0x96,
+					  0xfc, 0xbf, 0xb5, 0x87, 0xe4, 0x61, 0, 0, 0, 7 };
+	static const uint8_t other[4] = { 0xde, 0xad, 0xbe, 0xef };
+	iks_wire w;
+	memset(&w, 0, sizeof w);
+	char buf[64];
+	memcpy(w.vid[0], dpd, 16);
+	w.vid_len[0] = 16;
+	w.n_vid = 1;
+	iks_impl i = iks_impl_of(&w);
+	g_assert_false(iks_impl_known(&i));
+	memcpy(w.vid[1], other, 4);
+	w.vid_len[1] = 4;
+	w.n_vid = 2;
+	i = iks_impl_of(&w);
+	g_assert_cmpstr(iks_impl_str(&i, buf, sizeof buf), ==, "unknown (VID deadbeef…)");
+	memcpy(w.vid[2], unity, 16);
+	w.vid_len[2] = 16;
+	memcpy(w.vid[3], win7, 20);
+	w.vid_len[3] = 20;
+	w.n_vid = 4;
+	i = iks_impl_of(&w);
+	g_assert_cmpstr(iks_impl_str(&i, buf, sizeof buf), ==, "Windows 7");
+	w.vid_len[3] = 16; /* the version cut off: the generic Windows row */
+	i = iks_impl_of(&w);
+	g_assert_cmpstr(iks_impl_str(&i, buf, sizeof buf), ==, "Windows (MS NT5 ISAKMPOAKLEY)");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -395,5 +429,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/parse/wire-v1", test_parse_wire_v1);
 	g_test_add_func("/parse/wire-v2", test_parse_wire_v2);
 	g_test_add_func("/parse/wire-hostile", test_parse_wire_hostile);
+	g_test_add_func("/parse/impl", test_parse_impl);
 	return g_test_run();
 }
