@@ -44,6 +44,7 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	if (!r || !s.t)
 		return r; /* a copy or duplicate: nothing to diagnose or settle */
 	iks_offers_note(&fsm->offers, s.t, m, r);
+	iks_offers_explain(&fsm->offers, s.t, m, r);
 	if (s.new_tunnel)
 		iks_diag_new_tunnel(&fsm->diag, s.t, m);
 	iks_diag_message(&fsm->diag, &s, m, r);
@@ -85,6 +86,11 @@ const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r)
 {
 	const iks_wire_rec *rec = iks_offers_of(&fsm->offers, r);
 	return rec && rec->offer.n ? &rec->offer : NULL;
+}
+
+const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r)
+{
+	return iks_offers_mismatch(&fsm->offers, r);
 }
 
 const iks_impl *iks_fsm_impl(const iks_fsm *fsm, const iks_result *r)

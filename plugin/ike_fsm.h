@@ -57,6 +57,9 @@ uint8_t iks_fsm_missing_at(const iks_fsm *fsm, const iks_result *r);
 /* The proposals a message carries in the clear (the glue set m->wire when it fed it): an offer
  * (MM1, AM1, IKE_SA_INIT request) or a choice (MM2, AM2, IKE_SA_INIT response); NULL for none. */
 const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r);
+/* What differs, on a phase-1 NO_PROPOSAL_CHOSEN (the initiator's offer) or an IKEv2
+ * INVALID_KE_PAYLOAD (the group asked for, the KE sent); NULL for none. */
+const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r);
 /* The sender's implementation, from the Vendor IDs of this message; NULL when it has none. */
 const iks_impl *iks_fsm_impl(const iks_fsm *fsm, const iks_result *r);
 

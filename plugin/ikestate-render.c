@@ -46,6 +46,7 @@ static int hf_missing_at = -1;
 static int hf_offer = -1;
 static int hf_chosen = -1;
 static int hf_peer_impl = -1;
+static int hf_mismatch = -1;
 
 static int ett_ikestate = -1;
 static int ett_ikestate_verdict = -1;
@@ -144,6 +145,9 @@ static hf_register_info fields[] = {
 		"group/authentication and lifetime (IKEv1), encryption/integrity/PRF/group (IKEv2)", HFILL } },
 	{ &hf_chosen, { "Chosen", "ikestate.chosen", FT_STRING, BASE_NONE, NULL, 0x0,
 		"The proposal the responder chose (MM2, AM2, IKE_SA_INIT response)", HFILL } },
+	{ &hf_mismatch, { "Mismatch", "ikestate.mismatch", FT_STRING, BASE_NONE, NULL, 0x0,
+		"What the refused side was offered (phase-1 NO_PROPOSAL_CHOSEN: the initiator's proposals), or "
+		"the DH group an IKEv2 INVALID_KE_PAYLOAD asks for against the KE sent", HFILL } },
 	{ &hf_peer_impl, { "Sender implementation", "ikestate.peer_impl", FT_STRING, BASE_NONE, NULL, 0x0,
 		"The sender's IKE implementation, from this message's clear Vendor ID payloads (capability VIDs "
 		"such as DPD or NAT-T name none; an unknown VID shows as its first bytes)", HFILL } },
@@ -480,6 +484,12 @@ static void hint_field(const render_ctx *c, proto_item *stl, proto_item *fl)
 	add_string(t, hf_hint, c->tvb, c->hint);
 }
 
+static void mismatch_field(const render_ctx *c, const iks_fsm *fsm, proto_item *fl)
+{
+	proto_tree *t = fl ? proto_item_add_subtree(fl, ett_ikestate_verdict) : c->st;
+	add_string(t, hf_mismatch, c->tvb, iks_fsm_mismatch(fsm, c->r));
+}
+
 static void print_failed(const render_ctx *c, proto_item *fl)
 {
 	const iks_result *r = c->r;
@@ -552,6 +562,7 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 	if (c.st) {
 		verdict_fields(&c, &stl, &fl);
 		hint_field(&c, stl, fl);
+		mismatch_field(&c, fsm, fl);
 		if (r->flags & IKS_R_FINAL)
 			proto_item_set_generated(proto_tree_add_boolean(c.st, hf_final, tvb, 0, 0, TRUE));
 	}
