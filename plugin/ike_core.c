@@ -4,9 +4,13 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "ike_diag.h"
+#include "ike_offers.h"
+
+#include <string.h>
 
 struct iks_fsm {
 	iks_machine mc;
+	iks_offers offers;
 	iks_diag diag;
 };
 
@@ -18,6 +22,7 @@ iks_fsm *iks_fsm_new(const iks_config *cfg)
 		cfg = &defaults;
 	iks_fsm *fsm = g_new0(iks_fsm, 1);
 	iks_machine_init(&fsm->mc, cfg->sighting_window_ns);
+	iks_offers_init(&fsm->offers);
 	iks_diag_init(&fsm->diag, &fsm->mc, cfg);
 	return fsm;
 }
@@ -27,6 +32,7 @@ void iks_fsm_free(iks_fsm *fsm)
 	if (!fsm)
 		return;
 	iks_diag_free(&fsm->diag);
+	iks_offers_free(&fsm->offers);
 	iks_machine_free(&fsm->mc);
 	g_free(fsm);
 }
@@ -37,6 +43,8 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	iks_result *r = iks_machine_feed(&fsm->mc, m, &s);
 	if (!r || !s.t)
 		return r; /* a copy or duplicate: nothing to diagnose or settle */
+	iks_offers_note(&fsm->offers, s.t, m, r);
+	iks_offers_explain(&fsm->offers, s.t, m, r);
 	if (s.new_tunnel)
 		iks_diag_new_tunnel(&fsm->diag, s.t, m);
 	iks_diag_message(&fsm->diag, &s, m, r);
@@ -74,6 +82,23 @@ uint8_t iks_fsm_missing_at(const iks_fsm *fsm, const iks_result *r)
 	return iks_diag_missing_at(&fsm->diag, r);
 }
 
+const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r)
+{
+	const iks_wire_rec *rec = iks_offers_of(&fsm->offers, r);
+	return rec && rec->offer.n ? &rec->offer : NULL;
+}
+
+const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r)
+{
+	return iks_offers_mismatch(&fsm->offers, r);
+}
+
+const iks_impl *iks_fsm_impl(const iks_fsm *fsm, const iks_result *r)
+{
+	const iks_wire_rec *rec = iks_offers_of(&fsm->offers, r);
+	return rec && iks_impl_known(&rec->impl) ? &rec->impl : NULL;
+}
+
 uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t num)
 {
 	if (num == 0 || num > fsm->mc.tunnel_pool.n)
@@ -83,7 +108,12 @@ uint32_t iks_fsm_rekey_of(const iks_fsm *fsm, uint32_t num)
 
 bool iks_fsm_summary(const iks_fsm *fsm, uint32_t num, iks_tunnel_summary *out)
 {
-	return iks_diag_summary(&fsm->diag, num, out);
+	if (!iks_diag_summary(&fsm->diag, num, out))
+		return false;
+	const iks_offer_tunnel *ot = iks_offers_tunnel(&fsm->offers, num);
+	if (ot && out->roles_known)
+		memcpy(out->impl, ot->impl, sizeof out->impl);
+	return true;
 }
 
 /* The SA's IKE SA is decided at its first packet: the one a decrypted message announced its SPI in,

@@ -13,6 +13,7 @@
 #include "ike_hints.h"
 #include "ike_names.h"
 #include "ike_parse.h"
+#include "ike_registry.h"
 #include "ike_track.h"
 
 typedef struct {
@@ -52,6 +53,15 @@ uint64_t iks_fsm_points(const iks_fsm *fsm);
 /* After iks_fsm_finish: the capture points (bit n: point n < 8) that saw a message of r's tunnel
  * before r and never saw r (IKS_R_MISSING); 0 for none. */
 uint8_t iks_fsm_missing_at(const iks_fsm *fsm, const iks_result *r);
+
+/* The proposals a message carries in the clear (the glue set m->wire when it fed it): an offer
+ * (MM1, AM1, IKE_SA_INIT request) or a choice (MM2, AM2, IKE_SA_INIT response); NULL for none. */
+const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r);
+/* What differs, on a phase-1 NO_PROPOSAL_CHOSEN (the initiator's offer) or an IKEv2
+ * INVALID_KE_PAYLOAD (the group asked for, the KE sent); NULL for none. */
+const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r);
+/* The sender's implementation, from the Vendor IDs of this message; NULL when it has none. */
+const iks_impl *iks_fsm_impl(const iks_fsm *fsm, const iks_result *r);
 
 /* ESP data plane: one direction of an IPsec SA as the wire shows it. */
 typedef struct {
@@ -105,6 +115,8 @@ typedef struct {
 	uint64_t esp_out, esp_in; /* ESP packets sent by the initiator / by the responder */
 	uint32_t esp_one_way;  /* ESP SAs flagged one-way */
 	uint32_t keepalives;   /* NAT-T keepalives between the peers */
+	iks_impl impl[2];      /* the initiator's, the responder's implementation (Vendor IDs); only
+				* when the roles are known */
 } iks_tunnel_summary;
 
 /* index: 1..iks_fsm_tunnel_count(). False for an unknown index. */

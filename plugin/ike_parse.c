@@ -45,6 +45,12 @@ static bool note_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, 
 	size_t toff = notify_type_offset(v1, type);
 	if (toff && plen >= toff + 2 && m->n_notify < IKS_MAX_NOTIFY)
 		m->notify[m->n_notify++] = rd16(p + toff);
+	/* IKEv2 KE: header 4, DH group 2; Notify: the SPI, then the data (INVALID_KE_PAYLOAD: a group). */
+	if (!v1 && type == IKS_PL2_KE && plen >= 6)
+		m->ke_group = rd16(p + 4);
+	if (!v1 && type == IKS_PL2_NOTIFY && plen >= 10 && plen >= 10 + (size_t)p[5] &&
+	    rd16(p + 6) == IKS_N_INVALID_KE_PAYLOAD)
+		m->ke_wanted = rd16(p + 8 + p[5]);
 	if (v1 || (type != IKS_PL2_SK && type != IKS_PL2_SKF))
 		return true;
 	m->sk_first = p[0]; /* first payload inside */
@@ -53,6 +59,37 @@ static bool note_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, 
 		m->frag_total = rd16(p + 6);
 	}
 	return false;
+}
+
+/* Where the message's bytes end: its header length, cut to what was captured. */
+static size_t msg_end(const iks_msg *m, size_t caplen)
+{
+	size_t end = m->length < caplen ? m->length : caplen;
+	return end < IKS_ISAKMP_HDR_LEN ? caplen : end;
+}
+
+typedef bool (*payload_fn)(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx);
+
+/* The clear payload chain, bounded by end and by a count; fn false stops it. */
+static void walk_payloads(const uint8_t *buf, size_t end, const iks_msg *m, payload_fn fn, void *ctx)
+{
+	bool v1 = m->version == 1;
+	if (v1 && (m->flags & IKS_FLAG_ENCRYPTED))
+		return; /* payloads are ciphertext */
+	unsigned next = m->first_payload;
+	size_t off = IKS_ISAKMP_HDR_LEN;
+	for (unsigned guard = 0; next != 0 && guard < 64 && off + 4 <= end; guard++) {
+		size_t plen = rd16(buf + off + 2);
+		if (plen < 4 || off + plen > end || !fn(buf + off, plen, next, v1, ctx))
+			break;
+		next = buf[off];
+		off += plen;
+	}
+}
+
+static bool note_payload_cb(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx)
+{
+	return note_payload(p, plen, type, v1, ctx);
 }
 
 bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
@@ -71,26 +108,176 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 	m->n_notify = 0;
 	m->sk_first = 0;
 	m->frag_num = m->frag_total = 0;
+	m->ke_group = m->ke_wanted = 0;
 
 	/* Only what is on the wire: a truncated capture hashes what it has. */
-	size_t end = m->length < caplen ? m->length : caplen;
-	if (end < IKS_ISAKMP_HDR_LEN)
-		end = caplen;
+	size_t end = msg_end(m, caplen);
 	m->digest = content_hash(buf, end) ^ m->length;
+	walk_payloads(buf, end, m, note_payload_cb, m);
+	return true;
+}
 
-	bool v1 = m->version == 1;
-	if (v1 && (m->flags & IKS_FLAG_ENCRYPTED))
-		return true; /* payloads are ciphertext */
-	unsigned next = m->first_payload;
-	size_t off = IKS_ISAKMP_HDR_LEN;
-	for (unsigned guard = 0; next != 0 && guard < 64 && off + 4 <= end; guard++) {
-		size_t plen = rd16(buf + off + 2);
-		if (plen < 4 || off + plen > end || !note_payload(buf + off, plen, next, v1, m))
+/* ---------------------------------------------------------------------------------------------
+ * Proposals and Vendor IDs (iks_parse_wire)
+ */
+static void add_item(iks_proposal *pr, unsigned kind, uint32_t id, uint16_t key_len)
+{
+	if (pr->n == IKS_MAX_XFORMS) {
+		if (pr->cut < UINT8_MAX)
+			pr->cut++;
+		return;
+	}
+	pr->x[pr->n++] = (iks_xform){ id, key_len, (uint8_t)kind };
+}
+
+static iks_proposal *next_alternative(iks_offer *o)
+{
+	if (o->n < IKS_MAX_PROPOSALS)
+		return &o->p[o->n++];
+	if (o->cut < UINT8_MAX)
+		o->cut++;
+	return NULL;
+}
+
+typedef void (*attr_fn)(unsigned type, uint32_t value, void *ctx);
+
+/* Data attributes (RFC 2408 §3.3): the AF bit set, type and a 2-byte value (TV); else type, length,
+ * value (TLV), taken when its value fits 4 bytes. */
+static void walk_attrs(const uint8_t *p, size_t plen, attr_fn fn, void *ctx)
+{
+	size_t off = 0;
+	for (unsigned guard = 0; guard < 32 && off + 4 <= plen; guard++) {
+		unsigned type = rd16(p + off);
+		if (type & 0x8000) {
+			fn(type & 0x7fff, rd16(p + off + 2), ctx);
+			off += 4;
+			continue;
+		}
+		size_t len = rd16(p + off + 2);
+		if (len > plen - off - 4)
 			break;
-		next = buf[off];
-		off += plen;
+		if (len >= 1 && len <= 4) {
+			uint32_t v = 0;
+			for (size_t i = 0; i < len; i++)
+				v = v << 8 | p[off + 4 + i];
+			fn(type, v, ctx);
+		}
+		off += 4 + len;
+	}
+}
+
+/* A substructure list (proposals, transforms): each with its length at bytes 2..3 and "more"
+ * (RFC 2408 §3.5-3.6: next payload 2 / 3; RFC 7296 §3.3.1: last-substruc 2 / 3) in byte 0. */
+typedef void (*substruc_fn)(const uint8_t *p, size_t len, void *ctx);
+
+static void walk_substrucs(const uint8_t *p, size_t plen, unsigned more, substruc_fn fn, void *ctx)
+{
+	size_t off = 0;
+	for (unsigned guard = 0; guard < 64 && off + 8 <= plen; guard++) {
+		size_t len = rd16(p + off + 2);
+		if (len < 8 || len > plen - off)
+			break;
+		fn(p + off, len, ctx);
+		if (p[off] != more)
+			break;
+		off += len;
+	}
+}
+
+/* IKEv1 phase-1 attributes (RFC 2409 appendix A). */
+typedef struct {
+	iks_proposal *pr;
+	uint16_t key_len;
+	uint8_t life_type; /* 1 seconds, 2 kilobytes */
+} v1_attrs;
+
+static void v1_attr(unsigned type, uint32_t v, void *ctx)
+{
+	v1_attrs *a = ctx;
+	switch (type) {
+	case 1: add_item(a->pr, IKS_X_ENCR, v, 0); break;
+	case 2: add_item(a->pr, IKS_X_V1_HASH, v, 0); break;
+	case 3: add_item(a->pr, IKS_X_V1_AUTH, v, 0); break;
+	case 4: add_item(a->pr, IKS_X_DH, v, 0); break;
+	case 11: a->life_type = (uint8_t)v; break;
+	case 12: add_item(a->pr, a->life_type == 2 ? IKS_X_V1_LIFE_KB : IKS_X_V1_LIFE_S, v, 0); break;
+	case 14: a->key_len = (uint16_t)v; break;
+	}
+}
+
+/* The key length attribute may come before or after the encryption algorithm. */
+static void set_key_len(iks_proposal *pr, uint16_t key_len)
+{
+	for (unsigned i = 0; key_len && i < pr->n; i++)
+		if (pr->x[i].kind == IKS_X_ENCR)
+			pr->x[i].key_len = key_len;
+}
+
+/* IKEv1 transform: header 4, number 1, id 1 (KEY_IKE), reserved 2, attributes: one alternative. */
+static void v1_transform(const uint8_t *p, size_t len, void *ctx)
+{
+	v1_attrs a = { next_alternative(ctx), 0, 1 };
+	if (!a.pr)
+		return;
+	walk_attrs(p + 8, len - 8, v1_attr, &a);
+	set_key_len(a.pr, a.key_len);
+}
+
+static void v2_key_len(unsigned type, uint32_t v, void *ctx)
+{
+	if (type == 14) /* Key Length (RFC 7296 §3.3.5) */
+		*(uint16_t *)ctx = (uint16_t)v;
+}
+
+/* IKEv2 transform: header 4, type 1, reserved 1, id 2, attributes. */
+static void v2_transform(const uint8_t *p, size_t len, void *ctx)
+{
+	uint16_t key_len = 0;
+	walk_attrs(p + 8, len - 8, v2_key_len, &key_len);
+	add_item(ctx, p[4], rd16(p + 6), key_len);
+}
+
+/* A proposal: header 4, number 1, protocol 1, SPI size 1, transform count 1, SPI, transforms (the
+ * count is not trusted: the lengths bound the walk). Protocol 1: ISAKMP (IKEv1) / IKE (IKEv2). */
+static void proposal(const uint8_t *p, size_t len, void *ctx)
+{
+	iks_offer *o = ctx;
+	size_t spi = p[6];
+	if (p[5] != 1 || spi > len - 8)
+		return;
+	if (o->version == 1) {
+		walk_substrucs(p + 8 + spi, len - 8 - spi, 3, v1_transform, o);
+	} else {
+		iks_proposal *pr = next_alternative(o);
+		if (pr)
+			walk_substrucs(p + 8 + spi, len - 8 - spi, 3, v2_transform, pr);
+	}
+}
+
+static bool wire_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx)
+{
+	iks_wire *w = ctx;
+	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA) && w->offer.n == 0) {
+		/* IKEv1: DOI 4, situation 4 (IPsec DOI, RFC 2407 §4.6.1) after the header. */
+		size_t skip = v1 ? 12 : 4;
+		if (plen > skip)
+			walk_substrucs(p + skip, plen - skip, 2, proposal, &w->offer);
+	} else if (type == (v1 ? IKS_PL_VID : IKS_PL2_VID) && w->n_vid < IKS_MAX_VID && plen > 4) {
+		size_t n = plen - 4 < IKS_VID_PREFIX ? plen - 4 : IKS_VID_PREFIX;
+		memcpy(w->vid[w->n_vid], p + 4, n);
+		w->vid_len[w->n_vid++] = (uint8_t)n;
 	}
 	return true;
+}
+
+bool iks_parse_wire(const uint8_t *buf, size_t caplen, const iks_msg *m, iks_wire *w)
+{
+	memset(w, 0, sizeof *w);
+	w->offer.version = m->version;
+	if (caplen < IKS_ISAKMP_HDR_LEN)
+		return false;
+	walk_payloads(buf, msg_end(m, caplen), m, wire_payload, w);
+	return w->offer.n || w->n_vid;
 }
 
 bool iks_has_notify(const iks_msg *m, unsigned type)

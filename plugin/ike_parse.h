@@ -85,6 +85,10 @@ enum {
 };
 
 #define IKS_ISAKMP_HDR_LEN 28
+#define IKS_MAX_PROPOSALS 8 /* alternatives kept of one SA payload (IKEv1: its transforms) */
+#define IKS_MAX_XFORMS 8    /* items kept of one alternative */
+#define IKS_MAX_VID 8       /* Vendor ID payloads kept of one message */
+#define IKS_VID_PREFIX 20   /* bytes kept of each: an MD5 hash and a version (Windows), a SHA-1 hash */
 #define IKS_MAX_NOTIFY 8 /* IKE_SA_INIT carries 5 or 6 status notifies before any error */
 #define IKS_MAX_SPI 4
 
@@ -93,6 +97,52 @@ typedef struct {
 	uint8_t bytes[16];
 	uint16_t port;
 } iks_addr;
+
+/* One item of a proposal: kinds 1..5 are IKEv2's transform types (RFC 7296 §3.3.2, IANA "Transform
+ * Type Values"); IKEv1's SA attributes (RFC 2409 appendix A) map encryption and group to the same
+ * kinds, and add what IKEv2 has no transform for. */
+enum {
+	IKS_X_ENCR = 1,
+	IKS_X_PRF = 2,
+	IKS_X_INTEG = 3,
+	IKS_X_DH = 4,
+	IKS_X_ESN = 5,
+	IKS_X_V1_HASH = 16,
+	IKS_X_V1_AUTH,
+	IKS_X_V1_LIFE_S,  /* lifetime in seconds */
+	IKS_X_V1_LIFE_KB, /* lifetime in kilobytes */
+};
+
+typedef struct {
+	uint32_t id;      /* the registry's value (a lifetime: its duration) */
+	uint16_t key_len; /* ENCR: key length attribute in bits, 0 = none */
+	uint8_t kind;     /* IKS_X_* */
+} iks_xform;
+
+/* One alternative: an IKEv2 proposal, or one transform of an IKEv1 phase-1 proposal (each is a
+ * complete choice: encryption, hash, authentication, group, lifetime). */
+typedef struct {
+	iks_xform x[IKS_MAX_XFORMS];
+	uint8_t n;
+	uint8_t cut; /* items left out past IKS_MAX_XFORMS */
+} iks_proposal;
+
+/* The proposals of a clear SA payload of the IKE SA itself (IKEv1 protocol ISAKMP, IKEv2 IKE);
+ * only the first n of p are filled (stored copies are cut there). */
+typedef struct {
+	uint8_t version;
+	uint8_t n;
+	uint8_t cut; /* alternatives left out past IKS_MAX_PROPOSALS */
+	iks_proposal p[IKS_MAX_PROPOSALS];
+} iks_offer;
+
+/* What the second parse of a message with a clear SA or Vendor ID payload finds (iks_parse_wire). */
+typedef struct {
+	iks_offer offer; /* n = 0: no proposal of the IKE SA */
+	uint8_t vid[IKS_MAX_VID][IKS_VID_PREFIX];
+	uint8_t vid_len[IKS_MAX_VID]; /* bytes kept of each */
+	uint8_t n_vid;
+} iks_wire;
 
 /* One observed ISAKMP message. */
 typedef struct {
@@ -122,6 +172,9 @@ typedef struct {
 	uint8_t n_spi;
 	uint8_t decryption; /* iks_decryption, set by the glue */
 	uint16_t point;     /* capture point: the pcapng interface it was captured on, set by the glue */
+	uint16_t ke_group;  /* IKEv2: the DH group of its clear KE payload, 0 = none */
+	uint16_t ke_wanted; /* IKEv2: the group a clear INVALID_KE_PAYLOAD asks for (its notify data) */
+	const iks_wire *wire; /* its proposals and vendor IDs, when the glue parsed them; else NULL */
 } iks_msg;
 
 /* What Wireshark's own decryption (keys in its IKE decryption tables) made of an encrypted message. */
@@ -139,6 +192,17 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m);
 static inline bool iks_has_payload(const iks_msg *m, unsigned type)
 {
 	return type < 64 && (m->payloads & (UINT64_C(1) << type));
+}
+
+/* The second, rarer parse: the proposals and Vendor IDs of a clear message (only worth it when
+ * iks_wants_wire(m)). Bounded by caplen and the header length; caps as in iks_wire. False when there
+ * is nothing of either. */
+bool iks_parse_wire(const uint8_t *buf, size_t caplen, const iks_msg *m, iks_wire *w);
+
+static inline bool iks_wants_wire(const iks_msg *m)
+{
+	unsigned sa = m->version == 1 ? IKS_PL_SA : IKS_PL2_SA, vid = m->version == 1 ? IKS_PL_VID : IKS_PL2_VID;
+	return iks_has_payload(m, sa) || iks_has_payload(m, vid);
 }
 
 bool iks_has_notify(const iks_msg *m, unsigned type);

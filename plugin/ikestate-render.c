@@ -43,6 +43,10 @@ static int hf_copy_of = -1;
 static int hf_transit = -1;
 static int hf_duplicate_of = -1;
 static int hf_missing_at = -1;
+static int hf_offer = -1;
+static int hf_chosen = -1;
+static int hf_peer_impl = -1;
+static int hf_mismatch = -1;
 
 static int ett_ikestate = -1;
 static int ett_ikestate_verdict = -1;
@@ -136,6 +140,17 @@ static hf_register_info fields[] = {
 	{ &hf_missing_at, { "Missing at capture point", "ikestate.missing_at", FT_UINT32, BASE_DEC, NULL, 0x0,
 		"A capture point that saw earlier messages of this IKE SA but never this one: lost between the "
 		"points (needs two passes: GUI, tshark -2)", HFILL } },
+	{ &hf_offer, { "Offer", "ikestate.offer", FT_STRING, BASE_NONE, NULL, 0x0,
+		"One proposal the initiator offers in the clear (MM1, AM1, IKE_SA_INIT request): encryption/hash/"
+		"group/authentication and lifetime (IKEv1), encryption/integrity/PRF/group (IKEv2)", HFILL } },
+	{ &hf_chosen, { "Chosen", "ikestate.chosen", FT_STRING, BASE_NONE, NULL, 0x0,
+		"The proposal the responder chose (MM2, AM2, IKE_SA_INIT response)", HFILL } },
+	{ &hf_mismatch, { "Mismatch", "ikestate.mismatch", FT_STRING, BASE_NONE, NULL, 0x0,
+		"What the refused side was offered (phase-1 NO_PROPOSAL_CHOSEN: the initiator's proposals), or "
+		"the DH group an IKEv2 INVALID_KE_PAYLOAD asks for against the KE sent", HFILL } },
+	{ &hf_peer_impl, { "Sender implementation", "ikestate.peer_impl", FT_STRING, BASE_NONE, NULL, 0x0,
+		"The sender's IKE implementation, from this message's clear Vendor ID payloads (capability VIDs "
+		"such as DPD or NAT-T name none; an unknown VID shows as its first bytes)", HFILL } },
 };
 static int *ett[] = { &ett_ikestate, &ett_ikestate_verdict };
 static ei_register_info ei[] = {
@@ -398,6 +413,22 @@ static void print_missing(const render_ctx *c, const iks_fsm *fsm)
 		   points_str(c, c->r->seen), points_str(c, missing));
 }
 
+/* ikestate.offer: one item per alternative offered; ikestate.chosen on the answer; the sender's
+ * implementation. */
+static void offer_fields(const render_ctx *c, const iks_fsm *fsm)
+{
+	const iks_offer *o = iks_fsm_offer(fsm, c->r);
+	bool answer = c->r->msg == IKS_M_MM2 || c->r->msg == IKS_M_AM2 || c->r->msg == IKS_M_SA_INIT_RESP;
+	for (unsigned i = 0; o && i < o->n; i++) {
+		char s[240];
+		add_string(c->st, answer ? hf_chosen : hf_offer, c->tvb, iks_proposal_str(o->version, &o->p[i], s, sizeof s));
+	}
+	const iks_impl *impl = iks_fsm_impl(fsm, c->r);
+	char buf[64];
+	if (impl)
+		add_string(c->st, hf_peer_impl, c->tvb, iks_impl_str(impl, buf, sizeof buf));
+}
+
 static void print_sequence(const render_ctx *c)
 {
 	const iks_result *r = c->r;
@@ -451,6 +482,12 @@ static void hint_field(const render_ctx *c, proto_item *stl, proto_item *fl)
 	proto_item *parent = fl ? fl : stl;
 	proto_tree *t = parent ? proto_item_add_subtree(parent, ett_ikestate_verdict) : c->st;
 	add_string(t, hf_hint, c->tvb, c->hint);
+}
+
+static void mismatch_field(const render_ctx *c, const iks_fsm *fsm, proto_item *fl)
+{
+	proto_tree *t = fl ? proto_item_add_subtree(fl, ett_ikestate_verdict) : c->st;
+	add_string(t, hf_mismatch, c->tvb, iks_fsm_mismatch(fsm, c->r));
 }
 
 static void print_failed(const render_ctx *c, proto_item *fl)
@@ -518,12 +555,14 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 			add_uint(c.st, hf_response_to, tvb, r->response_to);
 		add_uint(c.st, hf_response_in, tvb, r->response_in);
 		add_time(c.st, hf_elapsed, tvb, r->elapsed_ns);
+		offer_fields(&c, fsm);
 	}
 	print_sequence(&c);
 	print_completed(&c);
 	if (c.st) {
 		verdict_fields(&c, &stl, &fl);
 		hint_field(&c, stl, fl);
+		mismatch_field(&c, fsm, fl);
 		if (r->flags & IKS_R_FINAL)
 			proto_item_set_generated(proto_tree_add_boolean(c.st, hf_final, tvb, 0, 0, TRUE));
 	}

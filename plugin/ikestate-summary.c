@@ -48,6 +48,7 @@ static gint by_index(gconstpointer a, gconstpointer b)
 /* One row's cells, from `pool`. */
 typedef struct {
 	const char *ini, *rsp, *first, *setup, *ike, *qm, *rekey, *esp, *verdict, *hint;
+	const char *impl[2]; /* the initiator's, the responder's implementation; "" unknown */
 } summary_row;
 
 static summary_row row_cells(wmem_allocator_t *pool, const iks_tunnel_summary *s)
@@ -72,6 +73,11 @@ static summary_row row_cells(wmem_allocator_t *pool, const iks_tunnel_summary *s
 	iks_verdict vd = iks_summary_verdict(s);
 	c.verdict = wmem_strdup(pool, iks_verdict_text(v, sizeof v, &vd));
 	c.hint = iks_hint_text(s->hint);
+	for (unsigned k = 0; k < 2; k++) {
+		char buf[64];
+		const char *impl = iks_impl_str(&s->impl[k], buf, sizeof buf);
+		c.impl[k] = impl ? wmem_strdup(pool, impl) : "";
+	}
 	return c;
 }
 
@@ -81,29 +87,33 @@ static void print_header(bool csv)
 {
 	if (csv)
 		printf("tunnel,attempt,initiator,responder,ike,first_seen,setup_time,asa_state,ios_state,"
-		       "qm_completed,qm_failed,retransmissions,rekey_of,esp_out,esp_in,esp_one_way,keepalives,verdict,hint\n");
+		       "qm_completed,qm_failed,retransmissions,rekey_of,esp_out,esp_in,esp_one_way,keepalives,verdict,hint,"
+		       "initiator_impl,responder_impl\n");
 	else
 		printf("==================================================================================\n"
 		       "IKE negotiations (ikestate)\n"
-		       "%-3s %-3s %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5s %-5s %-13s %s\n",
+		       "%-3s %-3s %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5s %-5s %-13s %-22s %-22s %s\n",
 		       "#", "Att", "Initiator", "Responder", "IKE", "First seen (UTC)", "Setup", "ASA state",
-		       "IOS state", "QM ok/", "Retr", "Rekey", "ESP out/in", "Verdict");
+		       "IOS state", "QM ok/", "Retr", "Rekey", "ESP out/in", "Initiator runs", "Responder runs",
+		       "Verdict");
 }
 
 static void print_row(bool csv, guint num, const iks_tunnel_summary *s, const summary_row *c)
 {
 	if (csv) {
 		/* The hints hold no double quote, so quoting them is enough for CSV. */
-		printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\"\n", num,
-		       s->attempt, c->ini, c->rsp, c->ike, c->first, c->setup, or_dash(iks_state_name(s->state)),
+		/* Nor do the implementation names. */
+		printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\",\"%s\",\"%s\"\n",
+		       num, s->attempt, c->ini, c->rsp, c->ike, c->first, c->setup, or_dash(iks_state_name(s->state)),
 		       or_dash(iks_ios_state_name(s->ios_state)), s->qm_done, s->qm_failed, s->retrans, s->rekey_of,
-		       s->esp_out, s->esp_in, s->esp_one_way, s->keepalives, c->verdict, c->hint ? c->hint : "");
+		       s->esp_out, s->esp_in, s->esp_one_way, s->keepalives, c->verdict, c->hint ? c->hint : "", c->impl[0],
+		       c->impl[1]);
 		return;
 	}
-	printf("%-3u %-3u %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5u %-5s %-13s %s\n", num, s->attempt,
-	       c->ini, c->rsp, c->ike, c->first, or_dash(c->setup), or_dash(iks_state_name(s->state)),
+	printf("%-3u %-3u %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5u %-5s %-13s %-22s %-22s %s\n", num,
+	       s->attempt, c->ini, c->rsp, c->ike, c->first, or_dash(c->setup), or_dash(iks_state_name(s->state)),
 	       or_dash(iks_ios_state_name(s->ios_state)), c->qm, s->retrans, or_dash(c->rekey), or_dash(c->esp),
-	       c->verdict);
+	       or_dash(c->impl[0]), or_dash(c->impl[1]), c->verdict);
 	if (c->hint)
 		printf("      %s\n", c->hint);
 }

@@ -215,6 +215,10 @@ static void track(packet_info *pinfo, proto_tree *tree, const ikestate_seen *s)
 		memset(&m, 0, sizeof m);
 		if (avail <= 0 || !iks_parse(tvb_get_ptr(s->tvb[i], 0, avail), (size_t)avail, &m))
 			continue;
+		/* Proposals and Vendor IDs: a second parse, only of the few messages that carry them. */
+		iks_wire wire;
+		if (iks_wants_wire(&m) && iks_parse_wire(tvb_get_ptr(s->tvb[i], 0, avail), (size_t)avail, &m, &wire))
+			m.wire = &wire;
 		m.decryption = s->decrypted[i] ? IKS_DECRYPT_OK : IKS_DECRYPT_NONE;
 		if (s->n == 1 && tree)
 			add_decrypted(tree, &m);

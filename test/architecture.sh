@@ -12,6 +12,7 @@ plugin=$here/../plugin
 ranks='
 0 ike_names
 0 ike_parse
+0 ike_registry
 0 ike_hints
 0 ike_frames
 1 ike_v1
@@ -19,16 +20,17 @@ ranks='
 2 ike_store
 3 ike_esp
 4 ike_fsm
-5 ike_diag
-6 ike_final
-7 ike_core
-8 ikestate-addr
-9 ikestate-hooks
-9 ikestate-render
-10 packet-ikestate
-11 ikestate-summary
-11 ikestate-stats
-12 ikestate-plugin
+5 ike_offers
+6 ike_diag
+7 ike_final
+8 ike_core
+9 ikestate-addr
+10 ikestate-hooks
+10 ikestate-render
+11 packet-ikestate
+12 ikestate-summary
+12 ikestate-stats
+13 ikestate-plugin
 '
 declare -A rank
 while read -r r f; do [ -n "$f" ] && rank[$f]=$r; done <<< "$ranks"

@@ -78,6 +78,8 @@ static void check_result(const iks_fsm *fsm, const iks_result *r)
 	touch(iks_stalled_name(r->stalled));
 	touch(iks_failed_name(r->failed));
 	touch(iks_hint_text(r->hint));
+	const iks_offer *o = iks_fsm_offer(fsm, r);
+	CHECK(!o || (o->n >= 1 && o->n <= IKS_MAX_PROPOSALS));
 }
 
 static const uint64_t cookie_pool[4] = { 0, 0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0x8000000000000001ULL };
@@ -177,6 +179,19 @@ static int64_t next_time(src *s, int64_t now)
 }
 
 /* Raw bytes through the parser, copied into a buffer of exactly that size; fed when parsed. */
+/* iks_parse_wire's bounds, and every proposal prints. */
+static void check_wire(const iks_wire *w)
+{
+	CHECK(w->offer.n <= IKS_MAX_PROPOSALS && w->n_vid <= IKS_MAX_VID);
+	for (unsigned i = 0; i < w->n_vid; i++)
+		CHECK(w->vid_len[i] >= 1 && w->vid_len[i] <= IKS_VID_PREFIX);
+	for (unsigned i = 0; i < w->offer.n; i++) {
+		char s[240];
+		CHECK(w->offer.p[i].n <= IKS_MAX_XFORMS);
+		CHECK(strlen(iks_proposal_str(w->offer.version, &w->offer.p[i], s, sizeof s)) < sizeof s);
+	}
+}
+
 static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now)
 {
 	iks_msg m;
@@ -189,6 +204,13 @@ static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now
 	s->p += len;
 	s->n -= len;
 	bool ok = iks_parse(buf, len, &m);
+	/* The second parse, as the glue does it: only for messages with proposals or Vendor IDs, on
+	 * the same exact-size buffer. */
+	iks_wire wire;
+	if (ok && iks_wants_wire(&m) && iks_parse_wire(buf, len, &m, &wire)) {
+		check_wire(&wire);
+		m.wire = &wire;
+	}
 	free(buf);
 	CHECK(!ok || len >= IKS_ISAKMP_HDR_LEN);
 	if (!ok)

@@ -156,6 +156,269 @@ static void test_parse_delete_protocol(void)
 	}
 }
 
+/* Big-endian writers for the SA payload builders below. */
+static size_t put16(uint8_t *b, unsigned v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+	return 2;
+}
+
+/* A TV attribute (AF bit set). */
+static size_t put_tv(uint8_t *b, unsigned type, unsigned v)
+{
+	put16(b, 0x8000 | type);
+	return 2 + put16(b + 2, v);
+}
+
+/* A substructure header (proposal / transform): more, reserved, length; returns 4. */
+static size_t put_sub(uint8_t *b, uint8_t more, size_t len)
+{
+	b[0] = more;
+	b[1] = 0;
+	return 2 + put16(b + 2, (unsigned)len);
+}
+
+/* IKEv1 MM1: SA (DOI, situation, one ISAKMP proposal with two transforms), then a VID. Returns its
+ * length; *sa_at the offset of the SA payload. */
+static size_t v1_mm1(uint8_t *b, size_t *sa_at)
+{
+	size_t o = put_hdr(b, IKS_PL_SA, IKS_EXCH_MAIN, 0, 0);
+	*sa_at = o;
+	size_t sa = o;
+	o += 4;                    /* payload header, length below */
+	o += put16(b + o, 0) + put16(b + o + 2, 1); /* DOI IPsec */
+	memset(b + o, 0, 4);
+	b[o + 3] = 1;              /* situation identity only */
+	o += 4;
+	size_t prop = o;
+	o += 4;
+	b[o++] = 1;                /* proposal 1 */
+	b[o++] = 1;                /* ISAKMP */
+	b[o++] = 0;                /* no SPI */
+	b[o++] = 2;                /* two transforms */
+	/* Transform 1: AES-CBC-128 / SHA2-256 / PSK / MODP-2048 / 28800 s. */
+	size_t t1 = o;
+	o += 4;
+	b[o++] = 1; b[o++] = 1; b[o++] = 0; b[o++] = 0;
+	o += put_tv(b + o, 1, 7);
+	o += put_tv(b + o, 14, 128);
+	o += put_tv(b + o, 2, 4);
+	o += put_tv(b + o, 3, 1);
+	o += put_tv(b + o, 4, 14);
+	o += put_tv(b + o, 11, 1);
+	o += put16(b + o, 12) + put16(b + o + 2, 4); /* TLV life duration, 4 bytes */
+	b[o++] = 0; b[o++] = 0; b[o++] = 0x70; b[o++] = 0x80;
+	put_sub(b + t1, 3, o - t1);
+	/* Transform 2: 3DES-CBC / SHA1 / RSA-SIG / MODP-1024, key length after the algorithm is fine. */
+	size_t t2 = o;
+	o += 4;
+	b[o++] = 2; b[o++] = 1; b[o++] = 0; b[o++] = 0;
+	o += put_tv(b + o, 1, 5);
+	o += put_tv(b + o, 2, 2);
+	o += put_tv(b + o, 3, 3);
+	o += put_tv(b + o, 4, 2);
+	put_sub(b + t2, 0, o - t2);
+	put_sub(b + prop, 0, o - prop);
+	b[sa] = IKS_PL_VID;
+	put16(b + sa + 2, (unsigned)(o - sa));
+	o += put_pl(b + o, 0, 4 + 16);
+	memset(b + o - 16, 0xab, 16);
+	put16(b + 26, (unsigned)o);
+	return o;
+}
+
+static void test_parse_wire_v1(void)
+{
+	uint8_t b[300];
+	size_t sa_at, len = v1_mm1(b, &sa_at);
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	g_assert_true(iks_parse(b, len, &m));
+	g_assert_true(iks_wants_wire(&m));
+	iks_wire w;
+	g_assert_true(iks_parse_wire(b, len, &m, &w));
+	g_assert_cmpuint(w.offer.n, ==, 2);
+	char s[240];
+	g_assert_cmpstr(iks_proposal_str(1, &w.offer.p[0], s, sizeof s), ==, "AES-CBC-128/SHA2-256/MODP-2048/PSK lifetime 28800 s");
+	g_assert_cmpstr(iks_proposal_str(1, &w.offer.p[1], s, sizeof s), ==, "3DES-CBC/SHA1/MODP-1024/RSA-SIG");
+	g_assert_cmpuint(w.n_vid, ==, 1);
+	g_assert_cmpuint(w.vid_len[0], ==, 16);
+	g_assert_cmphex(w.vid[0][15], ==, 0xab);
+
+	/* Every cut of the message: never a read past it (ASan in the sanitized build), and never
+	 * more than what is whole: a truncated transform is not an alternative. */
+	for (size_t cut = 0; cut < len; cut++) {
+		uint8_t *t = g_memdup2(b, cut);
+		iks_msg mc;
+		memset(&mc, 0, sizeof mc);
+		if (iks_parse(t, cut, &mc))
+			iks_parse_wire(t, cut, &mc, &w);
+		g_assert_cmpuint(w.offer.n, <=, 2);
+		g_free(t);
+	}
+
+	/* The transform count lies (255): the lengths bound the walk. */
+	b[sa_at + 12 + 7] = 255;
+	g_assert_true(iks_parse_wire(b, len, &m, &w));
+	g_assert_cmpuint(w.offer.n, ==, 2);
+	/* The proposal length lies past the SA payload: no alternative from it. */
+	put16(b + sa_at + 12 + 2, 0xfff0);
+	iks_parse_wire(b, len, &m, &w);
+	g_assert_cmpuint(w.offer.n, ==, 0);
+}
+
+/* Attributes past their transform's end; a zero-length SA payload. */
+static void test_parse_wire_hostile(void)
+{
+	uint8_t b[300];
+	size_t sa_at, len = v1_mm1(b, &sa_at);
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	g_assert_true(iks_parse(b, len, &m));
+	iks_wire w;
+	/* The first transform ends 2 bytes early, inside its TLV lifetime (4 bytes said, 2 left): the
+	 * lifetime is dropped, the TV attributes before it kept; what follows is no transform. */
+	size_t t1 = sa_at + 12 + 8;
+	put16(b + t1 + 2, 8 + 6 * 4 + 4 + 2);
+	g_assert_true(iks_parse_wire(b, len, &m, &w));
+	g_assert_cmpuint(w.offer.n, ==, 1);
+	char s[240];
+	g_assert_cmpstr(iks_proposal_str(1, &w.offer.p[0], s, sizeof s), ==, "AES-CBC-128/SHA2-256/MODP-2048/PSK");
+	/* A TV attribute cut by the transform's end (its length 2 short). */
+	v1_mm1(b, &sa_at);
+	put16(b + t1 + 2, 8 + 2);
+	g_assert_true(iks_parse_wire(b, len, &m, &w));
+	g_assert_cmpuint(w.offer.p[0].n, ==, 0);
+	/* A zero-length SA payload stops the chain in iks_parse already; iks_parse_wire agrees. */
+	v1_mm1(b, &sa_at);
+	put16(b + sa_at + 2, 0);
+	memset(&m, 0, sizeof m);
+	g_assert_true(iks_parse(b, len, &m));
+	g_assert_false(iks_wants_wire(&m));
+	g_assert_false(iks_parse_wire(b, len, &m, &w));
+	/* An SA payload of just its header. */
+	v1_mm1(b, &sa_at);
+	put16(b + sa_at + 2, 4);
+	b[sa_at] = 0;
+	g_assert_true(iks_parse(b, len, &m));
+	g_assert_false(iks_parse_wire(b, len, &m, &w));
+	/* Random garbage after a valid header never crashes. */
+	GRand *rnd = g_rand_new_with_seed(11);
+	for (int n = 0; n < 20000; n++) {
+		size_t l = (size_t)g_rand_int_range(rnd, 28, sizeof b);
+		len = v1_mm1(b, &sa_at);
+		for (size_t i = 28 + (size_t)g_rand_int_range(rnd, 0, 40); i < l; i++)
+			if (g_rand_int_range(rnd, 0, 4) == 0)
+				b[i] = (uint8_t)g_rand_int(rnd);
+		memset(&m, 0, sizeof m);
+		if (iks_parse(b, l, &m))
+			iks_parse_wire(b, l, &m, &w);
+		g_assert_cmpuint(w.offer.n, <=, IKS_MAX_PROPOSALS);
+	}
+	g_rand_free(rnd);
+}
+
+/* IKEv2 IKE_SA_INIT: two proposals (the second with two ENCR alternatives), a KE, and in the answer
+ * an INVALID_KE_PAYLOAD with the group the responder wants. */
+static void test_parse_wire_v2(void)
+{
+	uint8_t b[300];
+	size_t o = put_hdr(b, IKS_PL2_SA, IKS_EXCH_IKE_SA_INIT, IKS_FLAG_V2_INITIATOR, 0);
+	b[17] = 0x20;
+	size_t sa = o;
+	o += 4;
+	static const uint16_t p1[][3] = { { 1, 12, 256 }, { 3, 12, 0 }, { 2, 5, 0 }, { 4, 20, 0 } };
+	static const uint16_t p2[][3] = { { 1, 20, 128 }, { 1, 20, 256 }, { 2, 7, 0 }, { 4, 31, 0 } };
+	const uint16_t (*props[2])[3] = { p1, p2 };
+	for (unsigned p = 0; p < 2; p++) {
+		size_t prop = o;
+		o += 4;
+		b[o++] = (uint8_t)(p + 1);
+		b[o++] = 1;   /* IKE */
+		b[o++] = 0;
+		b[o++] = 4;
+		for (unsigned t = 0; t < 4; t++) {
+			size_t tr = o;
+			o += 4;
+			b[o++] = (uint8_t)props[p][t][0];
+			b[o++] = 0;
+			o += put16(b + o, props[p][t][1]);
+			if (props[p][t][2])
+				o += put_tv(b + o, 14, props[p][t][2]);
+			put_sub(b + tr, t < 3 ? 3 : 0, o - tr);
+		}
+		put_sub(b + prop, p == 0 ? 2 : 0, o - prop);
+	}
+	b[sa] = IKS_PL2_KE;
+	put16(b + sa + 2, (unsigned)(o - sa));
+	o += put_pl(b + o, 0, 8 + 32);
+	put16(b + o - 40 + 4, 20);
+	put16(b + 26, (unsigned)o);
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	g_assert_true(iks_parse(b, o, &m));
+	g_assert_cmpuint(m.ke_group, ==, 20);
+	iks_wire w;
+	g_assert_true(iks_parse_wire(b, o, &m, &w));
+	g_assert_cmpuint(w.offer.n, ==, 2);
+	char s[240];
+	g_assert_cmpstr(iks_proposal_str(2, &w.offer.p[0], s, sizeof s), ==,
+			"AES-CBC-256/HMAC-SHA2-256-128/PRF-HMAC-SHA2-256/ECP-384");
+	g_assert_cmpstr(iks_proposal_str(2, &w.offer.p[1], s, sizeof s), ==,
+			"AES-GCM-16-128|AES-GCM-16-256/PRF-HMAC-SHA2-512/CURVE25519");
+
+	/* The answer: N(INVALID_KE_PAYLOAD) with a 2-byte group, no SA. */
+	o = put_hdr(b, IKS_PL2_NOTIFY, IKS_EXCH_IKE_SA_INIT, IKS_FLAG_V2_RESPONSE, 28 + 10);
+	b[17] = 0x20;
+	put_pl(b + o, 0, 10);
+	put16(b + o + 6, IKS_N_INVALID_KE_PAYLOAD);
+	put16(b + o + 8, 31);
+	memset(&m, 0, sizeof m);
+	g_assert_true(iks_parse(b, o + 10, &m));
+	g_assert_cmpuint(m.ke_wanted, ==, 31);
+	g_assert_false(iks_wants_wire(&m));
+	/* Its data cut off: no group. */
+	put16(b + o + 2, 9);
+	put16(b + 26, 28 + 9);
+	g_assert_true(iks_parse(b, o + 9, &m));
+	g_assert_cmpuint(m.ke_wanted, ==, 0);
+}
+
+/* The implementation from Vendor IDs: capabilities name none, the most specific VID wins, an
+ * unknown VID shows as its first bytes only when nothing is known. */
+static void test_parse_impl(void)
+{
+	static const uint8_t dpd[16] = { 0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 1, 0 };
+	static const uint8_t unity[16] = { 0x12, 0xf5, 0xf2, 0x8c, 0x45, 0x71, 0x68, 0xa9, 0x70, 0x2d, 0x9f, 0xe2, 0x74, 0xcc, 1, 0 };
+	static const uint8_t win7[20] = { 0x1e, 0x2b, 0x51, 0x69, 0x05, 0x99, 0x1c, 0x7d, 0x7c, 0x96,
+					  0xfc, 0xbf, 0xb5, 0x87, 0xe4, 0x61, 0, 0, 0, 7 };
+	static const uint8_t other[4] = { 0xde, 0xad, 0xbe, 0xef };
+	iks_wire w;
+	memset(&w, 0, sizeof w);
+	char buf[64];
+	memcpy(w.vid[0], dpd, 16);
+	w.vid_len[0] = 16;
+	w.n_vid = 1;
+	iks_impl i = iks_impl_of(&w);
+	g_assert_false(iks_impl_known(&i));
+	memcpy(w.vid[1], other, 4);
+	w.vid_len[1] = 4;
+	w.n_vid = 2;
+	i = iks_impl_of(&w);
+	g_assert_cmpstr(iks_impl_str(&i, buf, sizeof buf), ==, "unknown (VID deadbeef…)");
+	memcpy(w.vid[2], unity, 16);
+	w.vid_len[2] = 16;
+	memcpy(w.vid[3], win7, 20);
+	w.vid_len[3] = 20;
+	w.n_vid = 4;
+	i = iks_impl_of(&w);
+	g_assert_cmpstr(iks_impl_str(&i, buf, sizeof buf), ==, "Windows 7");
+	w.vid_len[3] = 16; /* the version cut off: the generic Windows row */
+	i = iks_impl_of(&w);
+	g_assert_cmpstr(iks_impl_str(&i, buf, sizeof buf), ==, "Windows (MS NT5 ISAKMPOAKLEY)");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -163,5 +426,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/parse/payload-chain", test_parse_payload_chain);
 	g_test_add_func("/parse/ikev2", test_parse_ikev2);
 	g_test_add_func("/parse/hostile", test_parse_hostile);
+	g_test_add_func("/parse/wire-v1", test_parse_wire_v1);
+	g_test_add_func("/parse/wire-v2", test_parse_wire_v2);
+	g_test_add_func("/parse/wire-hostile", test_parse_wire_hostile);
+	g_test_add_func("/parse/impl", test_parse_impl);
 	return g_test_run();
 }

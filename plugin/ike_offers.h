@@ -1,0 +1,44 @@
+/* ike_offers.h — what each side offered and chose in the clear, and which implementation it runs
+ * (its Vendor IDs): kept per message, for its fields, and per tunnel (the initiator's offer, the
+ * responder's choice, each role's implementation), for the summary and the mismatch diagnosis. Fed once per placed message, on the first pass. Not part of the API.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IKE_OFFERS_H
+#define IKE_OFFERS_H
+
+#include "ike_machine.h"
+
+/* Per tunnel. */
+typedef struct {
+	const iks_offer *offered; /* the initiator's latest offer (MM1, AM1, IKE_SA_INIT request) */
+	const iks_offer *chosen;  /* the responder's choice (MM2, AM2, IKE_SA_INIT response) */
+	iks_impl impl[2];         /* per role (0 initiator, 1 responder) */
+	uint16_t ke_group;        /* IKEv2: the KE group of the initiator's latest IKE_SA_INIT */
+} iks_offer_tunnel;
+
+/* What one message carries (owned; its offer cut after offer.n). */
+typedef struct {
+	iks_impl impl;
+	iks_offer offer;
+} iks_wire_rec;
+
+typedef struct {
+	GHashTable *tunnels;   /* tunnel index -> iks_offer_tunnel, only for tunnels with proposals or
+				* Vendor IDs in the clear (the others cost nothing here) */
+	GHashTable *by_result; /* iks_result -> its iks_wire_rec */
+	GHashTable *mismatch;  /* iks_result -> what differs (owned text) */
+} iks_offers;
+
+void iks_offers_init(iks_offers *o);
+void iks_offers_free(iks_offers *o);
+/* One placed message (not a copy or duplicate) with r's labels set. */
+void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
+/* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text, an
+ * IKEv2 INVALID_KE_PAYLOAD the group asked for against the KE sent and the groups offered. */
+void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
+const char *iks_offers_mismatch(const iks_offers *o, const iks_result *r); /* NULL: none */
+const iks_wire_rec *iks_offers_of(const iks_offers *o, const iks_result *r); /* NULL: none */
+const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num); /* NULL: none */
+
+#endif
