@@ -24,7 +24,11 @@ stage_done() { stages+=("$(printf '%-28s %5d s' "$1" $((SECONDS - t_stage)))"); 
 report() {
 	[ ${#stages[@]} -eq 0 ] && return
 	echo "== stage times (wall)"; printf '   %s\n' "${stages[@]}"
-	echo "   total $SECONDS s; CPU of everything run (user, system):"; times | tail -1 | sed 's/^/   /'
+	# CPU of the children waited for (user + system), from the kernel: `times` in a pipe would
+	# report its own subshell's.
+	local cpu
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%d", ($14 + $15) / hz }' "/proc/$$/stat")
+	echo "   total $SECONDS s wall, $cpu s CPU of everything run (user + system)"
 }
 trap report EXIT
 stage_done "packages"
