@@ -3,7 +3,8 @@
 and the stats tree (`-z ikestate,tree`) must count what the summary lists (one `tshark -2` run).
 
 For every tunnel of every capture, the summary row and the two-pass per-packet fields agree:
-retransmissions = packets with ikestate.retransmission, quick modes completed = QM3s, setup time =
+retransmissions = packets with ikestate.retransmission (a transmission once: not its copies at
+another capture point, nor capture duplicates), quick modes completed = QM3s, setup time =
 ikestate.setup_time, FAILED: X = the first ikestate.failed of the tunnel since its last completion
 (phase 1, quick mode, child SA; before it: OK, recovered from X), STALLED in S = its
 capture-end ikestate.stalled, ESP ONE-WAY = one of its ESP packets has ikestate.esp.one_way, ? = no
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIELDS = ["ikestate.tunnel", "ikestate.retransmission", "ikestate.setup_time", "ikestate.failed",
           "ikestate.stalled", "ikestate.final", "ikestate.state", "ikestate.msg", "ikestate.esp.one_way",
-          "ikestate.deleted", "ikestate.qm_time"]
+          "ikestate.deleted", "ikestate.qm_time", "ikestate.copy_of", "ikestate.duplicate_of"]
 
 
 def tshark(cap, *args):
@@ -48,8 +49,8 @@ def check(cap):
     per = {}
     for line in fields:
         v = dict(zip(FIELDS, line.split("\t")))
-        if not v["ikestate.tunnel"]:
-            continue
+        if not v["ikestate.tunnel"] or v["ikestate.copy_of"] or v["ikestate.duplicate_of"]:
+            continue  # another sighting of a transmission counts once, as in the summary
         t = per.setdefault(v["ikestate.tunnel"], {"retr": 0, "qm": 0, "setup": "", "failed": "", "final": "",
                                                           "recovered": "",
                                                           "placed": False, "unknown": False,
