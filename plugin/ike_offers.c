@@ -7,23 +7,52 @@
 #include <stddef.h>
 #include <string.h>
 
+/* Bytes of a record: its offer cut after the alternatives it holds (most offers have one to four). */
+static size_t rec_size(const iks_wire_rec *rec)
+{
+	return offsetof(iks_wire_rec, offer.p) + rec->offer.n * sizeof(iks_proposal);
+}
+
+/* Eight bytes a step: a record is a few hundred bytes, hashed once per message that carries one. */
+static guint rec_hash(gconstpointer p)
+{
+	const guchar *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL, w;
+	size_t i = 0, n = rec_size(p);
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, b + i, 8);
+		h = ((h << 27 | h >> 37) ^ w) * 0x100000001b3ULL;
+	}
+	for (; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return (guint)(h ^ h >> 32);
+}
+
+static gboolean rec_equal(gconstpointer a, gconstpointer b)
+{
+	size_t n = rec_size(a);
+	return n == rec_size(b) && memcmp(a, b, n) == 0;
+}
+
 void iks_offers_init(iks_offers *o)
 {
 	o->mismatch = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	o->tunnels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	o->by_result = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	iks_pool_init(&o->tunnels, sizeof(iks_offer_tunnel));
+	o->interned = g_hash_table_new_full(rec_hash, rec_equal, g_free, NULL);
+	o->by_result = g_hash_table_new(g_direct_hash, g_direct_equal);
 }
 
 void iks_offers_free(iks_offers *o)
 {
-	g_hash_table_destroy(o->tunnels);
+	iks_pool_free(&o->tunnels);
 	g_hash_table_destroy(o->mismatch);
 	g_hash_table_destroy(o->by_result);
+	g_hash_table_destroy(o->interned);
 }
 
 const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num)
 {
-	return g_hash_table_lookup(o->tunnels, GUINT_TO_POINTER(num));
+	return num <= o->tunnels.n ? iks_pool_at(&o->tunnels, num) : NULL;
 }
 
 const iks_wire_rec *iks_offers_of(const iks_offers *o, const iks_result *r)
@@ -43,12 +72,26 @@ static bool is_choice(uint8_t pos)
 
 static iks_offer_tunnel *tunnel_rec(iks_offers *o, uint32_t num)
 {
-	iks_offer_tunnel *ot = g_hash_table_lookup(o->tunnels, GUINT_TO_POINTER(num));
-	if (!ot) {
-		ot = g_new0(iks_offer_tunnel, 1);
-		g_hash_table_insert(o->tunnels, GUINT_TO_POINTER(num), ot);
+	while (o->tunnels.n < num)
+		iks_pool_add(&o->tunnels);
+	return iks_pool_at(&o->tunnels, num);
+}
+
+/* The interned copy of what m carries. */
+static const iks_wire_rec *intern(iks_offers *o, const iks_wire *w)
+{
+	/* Zeroed, padding included: records are compared and hashed byte by byte. */
+	iks_wire_rec *rec = g_malloc0(sizeof *rec);
+	rec->impl = iks_impl_of(w);
+	memcpy(&rec->offer, &w->offer, offsetof(iks_offer, p) + w->offer.n * sizeof(iks_proposal));
+	const iks_wire_rec *known = g_hash_table_lookup(o->interned, rec);
+	if (known) {
+		g_free(rec);
+		return known;
 	}
-	return ot;
+	rec = g_realloc(rec, rec_size(rec));
+	g_hash_table_add(o->interned, rec);
+	return rec;
 }
 
 void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r)
@@ -57,12 +100,8 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 		tunnel_rec(o, t->id)->ke_group = m->ke_group;
 	if (!m->wire)
 		return;
-	/* A copy cut after the alternatives it holds: most offers have one to four. */
-	size_t size = offsetof(iks_wire_rec, offer.p) + m->wire->offer.n * sizeof(iks_proposal);
-	iks_wire_rec *rec = g_malloc(size);
-	rec->impl = iks_impl_of(m->wire);
-	memcpy(&rec->offer, &m->wire->offer, size - offsetof(iks_wire_rec, offer));
-	g_hash_table_insert(o->by_result, (gpointer)r, rec);
+	const iks_wire_rec *rec = intern(o, m->wire);
+	g_hash_table_insert(o->by_result, (gpointer)r, (gpointer)rec);
 	iks_offer_tunnel *ot = tunnel_rec(o, t->id);
 	/* A vendor the table knows outweighs an unknown VID from the same side. */
 	iks_impl *side = r->role ? &ot->impl[r->role - 1] : NULL;

@@ -24,9 +24,11 @@ typedef struct {
 } iks_wire_rec;
 
 typedef struct {
-	GHashTable *tunnels;   /* tunnel index -> iks_offer_tunnel, only for tunnels with proposals or
-				* Vendor IDs in the clear (the others cost nothing here) */
-	GHashTable *by_result; /* iks_result -> its iks_wire_rec */
+	iks_pool tunnels;      /* iks_offer_tunnel by tunnel index, up to the last tunnel with proposals or
+				* Vendor IDs in the clear */
+	GHashTable *interned;  /* one copy of each distinct iks_wire_rec: peers send the same offer and
+				* Vendor IDs in every attempt and resend (a flood: in every MM1) */
+	GHashTable *by_result; /* iks_result -> its interned iks_wire_rec */
 	GHashTable *mismatch;  /* iks_result -> what differs (owned text) */
 } iks_offers;
 

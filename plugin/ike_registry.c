@@ -215,6 +215,9 @@ static int hex_nibble(char c)
 
 static bool vid_matches(const char *hex, const uint8_t *vid, size_t len)
 {
+	/* Most rows differ in the first byte: decide those before measuring the row. */
+	if (!len || vid[0] != (hex_nibble(hex[0]) << 4 | hex_nibble(hex[1])))
+		return false;
 	size_t n = strlen(hex) / 2;
 	if (n > len)
 		return false;
