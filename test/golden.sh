@@ -6,7 +6,8 @@
 #   2. a single pass must print the same labels, except what needs the second pass: response_in
 #      (like dns.response_in), the capture-end verdicts (rows with ikestate.final) and the one-way
 #      flag of ESP packets;
-#   3. display filters on our fields (-Y) select the same frames in one and two passes.
+#   3. a display filter on our fields (-Y) selects the labelled frames in a single pass (in two
+#      passes the filter and the printed fields read the same tree: check 1 covers it).
 # IKESTATE_GOLDEN_TWO_PASS_ONLY=1: check 1 only (the Wireshark version matrix: the labels are what
 # may differ between versions; how passes and filters agree is checked on the host's version).
 set -euo pipefail
@@ -40,7 +41,6 @@ normalise() {
 only_two=${IKESTATE_GOLDEN_TWO_PASS_ONLY:-0}
 if [ "$only_two" != 1 ]; then
 	"$here/tshark-plugin.sh" "$cap" "${args[@]}" 2> "$tmp/err1" | normalise > "$tmp/one"
-	"$here/tshark-plugin.sh" "$cap" -2 -Y 'ikestate.msg' -T fields -e frame.number > "$tmp/y2"
 	"$here/tshark-plugin.sh" "$cap" -Y 'ikestate.msg' -T fields -e frame.number > "$tmp/y1"
 fi
 
@@ -68,7 +68,7 @@ if [ "$only_two" != 1 ]; then
 		echo "FAIL: single pass and two passes disagree" >&2; status=1
 	fi
 	want=$(awk -F'\t' -v m="$(idx ikestate.msg)" 'NR > 1 && $m != "" {print $1}' "$tmp/two")
-	if [ "$want" != "$(cat "$tmp/y1")" ] || [ "$want" != "$(cat "$tmp/y2")" ]; then
+	if [ "$want" != "$(cat "$tmp/y1")" ]; then
 		echo "FAIL: -Y ikestate.msg selects other frames than the labelled ones" >&2; status=1
 	fi
 fi

@@ -14,6 +14,8 @@
 #   conversation-filter.png  Analyze → Conversation Filter → IKE negotiation (then applied)
 #   stats-tree.png           Statistics → IKE negotiations (the stats tree)
 #   expert-info.png          Analyze → Expert Information
+#   two-points.png           lab-natt-lost-mm4 (captured inside and outside a NAT that drops MM4,
+#                            merged): copies, and the first MM4 selected, missing at the inside point
 # Debian 12, as root: installs wireshark-qt, xvfb, xdotool, imagemagick if missing, builds the plugin
 # in a temporary folder (or IKESTATE_SO=…/ikestate.so), runs Wireshark as nobody (it ignores
 # WIRESHARK_PLUGIN_DIR and personal profiles as root) with a private HOME on a private Xvfb.
@@ -72,7 +74,7 @@ gui.geometry_main_maximized: FALSE
 privs.warn_if_elevated: FALSE
 EOR
 # The captures, named as their window titles will be.
-cp "$caps/lab-mm-lost-msg.pcapng" "$caps/lab-ikev2-auth-fail.pcapng" "$work/cap/"
+cp "$caps/lab-mm-lost-msg.pcapng" "$caps/lab-ikev2-auth-fail.pcapng" "$caps/lab-natt-lost-mm4.pcapng" "$work/cap/"
 mergecap -w "$work/cap/three-main-modes.pcapng" "$caps/lab-mm-ok.pcapng" "$caps/lab-mm-lost-msg.pcapng" \
 	"$caps/lab-mm-psk-mismatch.pcapng"
 mixed=()
@@ -209,4 +211,10 @@ if dlg=$(wait_win 'Expert Information'); then
 else
 	echo "make-screenshots.sh: the Expert Information dialog did not open: expert-info.png not made" >&2
 fi
+quit_ws
+
+# (8) two capture points: frame 7, the first MM4, seen outside (n1) only: missing at n0
+start_ws lab-natt-lost-mm4.pcapng -g 7 -o gui.geometry_main_upper_pane:330 -o gui.byte_view_show:FALSE
+expand_last_tree_item 433
+shot two-points "${W}x${H}+0+0"
 quit_ws
