@@ -245,10 +245,15 @@ static void info_put(info_buf *b, const char *t)
 	b->s[b->n] = '\0';
 }
 
-/* " [Retransmission 2, MM1 MM_WAIT_MSG2, STALLED in MM_WAIT_MSG2]"-style Info suffix. */
+/* " [Copy, Retransmission 2, MM1 MM_WAIT_MSG2, STALLED in MM_WAIT_MSG2]"-style Info suffix. */
 static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg, const char *state)
 {
 	info_buf b = { " [", 2 };
+	/* Another sighting of a transmission is no packet of its own: say so before its labels. */
+	if (r->flags & IKS_R_COPY)
+		info_put(&b, "Copy, ");
+	else if (r->flags & IKS_R_DUPLICATE)
+		info_put(&b, "Capture duplicate, ");
 	if (r->retrans) {
 		char num[8];
 		size_t k = sizeof num;

@@ -34,7 +34,7 @@ check() {
 	local args=(-2 -T fields -E separator=/t -E occurrence=a -E 'aggregator=|' -e frame.number
 		-e frame.interface_id -e isakmp.ispi -e udp.dstport -e udp.srcport -e udp.payload)
 	for f in "${labels[@]}"; do args+=(-e "$f"); done
-	args+=(-e ikestate.copy_of -e ikestate.missing_at)
+	args+=(-e ikestate.copy_of -e ikestate.missing_at -e _ws.col.Info)
 	if ! "$here/tshark-plugin.sh" "$tmp/$name.pcapng" "${args[@]}" > "$tmp/$name.out" 2> "$tmp/$name.err"; then
 		echo "FAIL [$name]: tshark: $(head -3 "$tmp/$name.err")"; status=1; return
 	fi
@@ -50,6 +50,7 @@ check() {
 		  if (want != got) { print "FAIL [" name "]: frame " $1 " (point " p " frame " n ") labelled \"" got "\", in its own capture \"" want "\"" }
 		  bytes = $6; if ($4 == 4500 || $5 == 4500) sub(/^00000000/, "", bytes)
 		  copy = $(7 + nl); missing = $(8 + nl)
+		  if ((copy != "") != ($(9 + nl) ~ /\[Copy, /)) print "FAIL [" name "]: frame " $1 " copy_of \"" copy "\" but Info \"" $(9 + nl) "\""
 		  if (bytes in first) { if (copy != first[bytes]) print "FAIL [" name "]: frame " $1 " repeats frame " first[bytes] " but ikestate.copy_of is \"" copy "\"" }
 		  else { first[bytes] = $1; if (copy != "") print "FAIL [" name "]: frame " $1 " is the first sighting but ikestate.copy_of is " copy }
 		  if (missing != "") miss[$1] = missing
