@@ -13,18 +13,9 @@ static size_t rec_size(const iks_wire_rec *rec)
 	return offsetof(iks_wire_rec, offer.p) + rec->offer.n * sizeof(iks_proposal);
 }
 
-/* Eight bytes a step: a record is a few hundred bytes, hashed once per message that carries one. */
 static guint rec_hash(gconstpointer p)
 {
-	const guchar *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL, w;
-	size_t i = 0, n = rec_size(p);
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, b + i, 8);
-		h = ((h << 27 | h >> 37) ^ w) * 0x100000001b3ULL;
-	}
-	for (; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
+	uint64_t h = iks_content_hash(p, rec_size(p));
 	return (guint)(h ^ h >> 32);
 }
 

@@ -13,7 +13,7 @@ static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) << 32 | rd32(p
 /* Retransmission check: equal bytes give equal digests. Eight bytes per step (byte-wise FNV-1a was
  * a fifth of the plugin's cost per message); the multiply is a bijection, so messages that differ
  * in one word always differ, and the rotation carries high-bit differences into later words' mix. */
-static uint64_t content_hash(const uint8_t *buf, size_t len)
+uint64_t iks_content_hash(const uint8_t *buf, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL, w;
 	size_t i = 0;
@@ -112,7 +112,7 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 
 	/* Only what is on the wire: a truncated capture hashes what it has. */
 	size_t end = msg_end(m, caplen);
-	m->digest = content_hash(buf, end) ^ m->length;
+	m->digest = iks_content_hash(buf, end) ^ m->length;
 	walk_payloads(buf, end, m, note_payload_cb, m);
 	return true;
 }

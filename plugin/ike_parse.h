@@ -187,6 +187,8 @@ typedef enum {
 /* Fill the header facts of *m from the raw ISAKMP message (first byte = initiator cookie).
  * caplen = bytes available. Returns false when there is no complete ISAKMP header. Walks the
  * clear payload chain of unencrypted messages (bounded, tolerant of garbage). */
+/* Equal bytes give equal hashes (retransmission digests, interned records): eight bytes a step. */
+uint64_t iks_content_hash(const uint8_t *buf, size_t len);
 bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m);
 
 static inline bool iks_has_payload(const iks_msg *m, unsigned type)

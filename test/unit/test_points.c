@@ -3,13 +3,13 @@
  * at one point, and the messages a point never saw. */
 #include "helpers.h"
 
-/* The NAT's outside address: the initiator A is seen as NAT_A:4321 outside. */
-static const iks_addr NAT_A = { 4, { 198, 51, 100, 1 }, 4321 };
-
 static bool same_addr(const iks_addr *a, const iks_addr *b)
 {
 	return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
 }
+
+/* The NAT's outside address: the initiator A is seen as NAT_A:4321 outside. */
+static const iks_addr NAT_A = { 4, { 198, 51, 100, 1 }, 4321 };
 
 static iks_msg at(iks_msg m, uint16_t point)
 {
@@ -25,6 +25,15 @@ static iks_msg outside(iks_msg m)
 	if (same_addr(&m.dst, &A))
 		m.dst = NAT_A;
 	return at(m, 1);
+}
+
+/* MM1 seen inside then outside, MM2 outside then inside: both points saw the tunnel. */
+static void mm1_mm2_at_both_points(fx *f)
+{
+	feed(f, MM1(A, B, 1), 0);
+	feed(f, outside(MM1(A, B, 1)), SEC / 10000);
+	feed(f, outside(MM2(B, A, 1, 2)), SEC / 100);
+	feed(f, MM2(B, A, 1, 2), SEC / 10000);
 }
 
 static void assert_copy_of(const iks_result *copy, const iks_result *orig, uint32_t frame)
@@ -77,10 +86,7 @@ static void test_copy_across_nat(fx *f, gconstpointer d)
 static void test_direction_at_other_point(fx *f, gconstpointer d)
 {
 	(void)d;
-	feed(f, MM1(A, B, 1), 0);
-	feed(f, outside(MM1(A, B, 1)), SEC / 10000);
-	feed(f, outside(MM2(B, A, 1, 2)), SEC / 100);
-	feed(f, MM2(B, A, 1, 2), SEC / 10000);
+	mm1_mm2_at_both_points(f);
 	/* MM3 seen outside only: NAT_A -> B, and NAT_A is not the tunnel's first sender's address. */
 	iks_result *m3 = feed(f, outside(MM3(A, B, 1, 2)), SEC / 100);
 	assert_labels(m3, "MM3", "initiator", "MM_WAIT_MSG4", "MM_SA_SETUP");
@@ -204,10 +210,7 @@ static void test_missing_needs_earlier_sighting(fx *f, gconstpointer d)
 static void test_stall_hint_names_loss(fx *f, gconstpointer d)
 {
 	(void)d;
-	feed(f, MM1(A, B, 1), 0);
-	feed(f, outside(MM1(A, B, 1)), SEC / 10000);
-	feed(f, outside(MM2(B, A, 1, 2)), SEC / 100);
-	feed(f, MM2(B, A, 1, 2), SEC / 10000);
+	mm1_mm2_at_both_points(f);
 	feed(f, MM3(A, B, 1, 2), SEC / 100);
 	feed(f, outside(MM3(A, B, 1, 2)), SEC / 10000);
 	feed(f, outside(MM4(B, A, 1, 2)), SEC / 100); /* never seen inside */
