@@ -1777,8 +1777,8 @@ static void flood(guint64 n)
 /* ------------------------------------------------------------------------ */
 
 enum { V2_I = 0x08, V2_R = 0x20 };
-enum { PL2_SA = 33, PL2_KE = 34, PL2_IDI = 35, PL2_IDR = 36, PL2_NONCE = 40, PL2_N = 41, PL2_D = 42,
-       PL2_SK = 46, PL2_SKF = 53 };
+enum { PL2_SA = 33, PL2_KE = 34, PL2_IDI = 35, PL2_IDR = 36, PL2_AUTH = 39, PL2_NONCE = 40, PL2_N = 41,
+       PL2_D = 42, PL2_SK = 46, PL2_EAP = 48, PL2_SKF = 53 };
 enum { EX_SA_INIT = 34, EX_AUTH = 35, EX_CHILD = 36, EX_INFO2 = 37 };
 
 static Msg msg2_new(const guint8 *ispi, const guint8 *rspi, guint8 exch, guint8 flags, guint32 mid)
@@ -1946,6 +1946,70 @@ static void sc_ikev2(void)
     v2_send_free(p, 0, v2_notify_answer(p, 14, 0));
 }
 
+/* IKE_SA_INIT of n, answered. */
+static void v2_init_pair(Neg *n)
+{
+    v2_send_free(n, 1, v2_sa_init(n, 0, 0));
+    wait_ms(5, 20);
+    v2_send_free(n, 0, v2_sa_init(n, 1, 0));
+    wait_ms(5, 20);
+}
+
+/* One IKE_AUTH round: the client's request (first inner payload rq), the gateway's answer (rs). */
+static void v2_auth_round(Neg *n, guint32 mid, guint8 rq, guint rq_blocks, guint8 rs, guint rs_blocks)
+{
+    v2_send_free(n, 1, v2_sk(n, EX_AUTH, V2_I, mid, rq, rq_blocks));
+    wait_ms(5, 40);
+    v2_send_free(n, 0, v2_sk(n, EX_AUTH, V2_R, mid, rs, rs_blocks));
+    wait_ms(5, 40);
+}
+
+static void sc_eap_aka(void)
+{
+    /* A handset to an ePDG (Wi-Fi calling) with EAP-AKA: IDi without AUTH; the gateway answers with
+     * IDr, CERT, AUTH and EAP-Request/AKA-Challenge; the handset's EAP-Response; EAP-Success; then
+     * AUTH both ways (with CP, SA, TS): three IKE_AUTH rounds. */
+    Neg *ok = neg_new(ep_new("198.51.100.60"), ep_new("203.0.113.60"));
+    v2_init_pair(ok);
+    v2_auth_round(ok, 1, PL2_IDI, 20, PL2_IDR, 60);
+    v2_auth_round(ok, 2, PL2_EAP, 3, PL2_EAP, 1);
+    v2_auth_round(ok, 3, PL2_AUTH, 2, PL2_AUTH, 12);
+
+    /* The gateway's EAP answer is the last: the handset sends nothing more (an EAP Failure without
+     * keys), and the capture runs on for 40 s (the third negotiation). */
+    Neg *fail = neg_new(ep_new("198.51.100.61"), ep_new("203.0.113.60"));
+    wait_s(1);
+    v2_init_pair(fail);
+    v2_auth_round(fail, 1, PL2_IDI, 20, PL2_IDR, 60);
+    v2_auth_round(fail, 2, PL2_EAP, 3, PL2_EAP, 1);
+
+    /* The handset's EAP-Response goes unanswered and is re-sent: the ePDG waits for its AAA server. */
+    Neg *aaa = neg_new(ep_new("198.51.100.62"), ep_new("203.0.113.60"));
+    wait_s(40);
+    v2_init_pair(aaa);
+    v2_auth_round(aaa, 1, PL2_IDI, 20, PL2_IDR, 60);
+    GByteArray *rsp = v2_sk(aaa, EX_AUTH, V2_I, 2, PL2_EAP, 3);
+    for (int k = 0; k < 4; k++) {
+        wait_s(k ? 2.0 * k : 0.01);
+        v2_send(aaa, 1, rsp);
+    }
+    g_byte_array_free(rsp, TRUE);
+
+    /* IKEv1 remote access with mode-config pushed by the gateway: XAUTH REQUEST / REPLY, SET (status)
+     * / ACK, then the gateway's SET (address) / the client's ACK, then quick mode. */
+    Neg *push = neg_new(ep_new("198.51.100.63"), ep_new("203.0.113.63"));
+    wait_s(1);
+    run(push, MM_ALL);
+    step(push, S_TXN_REQ);
+    step(push, S_TXN_REP);
+    step(push, S_TXN_SET);
+    step(push, S_TXN_ACK);
+    step(push, S_TXN_SET);
+    step(push, S_TXN_ACK);
+    wait_ms(20, 80);
+    run(push, QM_ALL);
+}
+
 typedef struct {
     const char *name;
     const char *desc;
@@ -1970,6 +2034,7 @@ static const Scenario scenarios[] = {
     { "p1-refused", "MM1 answered by clear N(NO-PROPOSAL-CHOSEN), MM1 retried twice", sc_p1_refused },
     { "lifecycle", "deletes then a new main mode, DPD answered, DPD unanswered (dead peer), Informational then silence", sc_lifecycle },
     { "esp", "ESP both ways on one tunnel, one way only on a second, ESP without IKE SA on a third pair", sc_esp },
+    { "eap-aka", "remote access shapes: IKEv2 EAP-AKA in three IKE_AUTH rounds; EAP ending on the gateway's answer; an EAP round unanswered (AAA); IKEv1 XAUTH + pushed mode-config", sc_eap_aka },
     { "ikev2", "IKEv2 beside IKEv1: COOKIE retry, fragmented IKE_AUTH re-sent, responder CHILD/INFO with MID 0/1 and delete; no answer; AUTH refused; NO_PROPOSAL_CHOSEN", sc_ikev2 },
 };
 
