@@ -93,6 +93,11 @@ const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r)
 	return iks_offers_mismatch(&fsm->offers, r);
 }
 
+bool iks_fsm_ra(const iks_fsm *fsm, const iks_result *r, iks_ra *out)
+{
+	return iks_machine_ra(&fsm->mc, r, out);
+}
+
 const iks_impl *iks_fsm_impl(const iks_fsm *fsm, const iks_result *r)
 {
 	const iks_wire_rec *rec = iks_offers_of(&fsm->offers, r);

@@ -138,11 +138,15 @@ static iks_hint v2_stall_hint(const iks_diag_tunnel *dt, const iks_tunnel *t)
 			return IKS_H_V2_NO_INIT_RESP; /* the retry went unanswered or was never sent */
 		return t->v2.resp_resent ? IKS_H_V2_INIT_RESP_LOST : IKS_H_V2_NO_AUTH_REQ;
 	case IKS_M_AUTH_REQ:
+		if (t->v2.eap)
+			return IKS_H_EAP_NO_ANSWER; /* earlier rounds were answered: not the path */
 		return t->v2.auth_frag ? IKS_H_V2_NO_AUTH_RESP_IKEFRAG
 		       : t->v2.auth_big ? IKS_H_V2_NO_AUTH_RESP_BIG
 		       : t->natt	? IKS_H_V2_NO_AUTH_RESP_NATT
 					: IKS_H_V2_NO_AUTH_RESP;
 	case IKS_M_AUTH_RESP:
+		if (t->v2.eap_last)
+			return IKS_H_EAP_ENDED; /* the client's turn: it sent no further round */
 		return t->v2.resp_resent ? IKS_H_V2_AUTH_RESP_LOST : IKS_H_V2_AUTH_REJECTED;
 	}
 	return IKS_H_NONE;
@@ -168,6 +172,8 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 	}
 	if (dt->fail_hint)
 		return (iks_hint)dt->fail_hint; /* the peer said why, or the ICMP error did */
+	if ((stalled == IKS_S_MM_ACTIVE || stalled == IKS_S_AM_ACTIVE) && t->v1.txn && !t->v1.qm_seen)
+		return IKS_H_RA_UNFINISHED; /* phase 1 up, remote access (XAUTH, mode-config) not finished */
 	iks_hint h = stalled < G_N_ELEMENTS(by_state) ? (iks_hint)by_state[stalled] : IKS_H_NONE;
 	if (h == IKS_H_NO_MM2 && t->icmp)
 		h = IKS_H_NO_MM2_ICMP;
@@ -294,6 +300,17 @@ static void dead_peer(const iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *
 	}
 }
 
+/* With keys: the gateway's XAUTH_STATUS FAIL, or a mode-config answer without the address the
+ * client asked for. */
+static void transaction(iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg *m, iks_result *r)
+{
+	if (m->ra.cfg_type == IKS_CFG_SET && (m->ra.cfg & IKS_CFG_HAS_XAUTH_FAIL))
+		fail(dt, r, IKS_F_XAUTH_FAILED, IKS_H_XAUTH_FAILED);
+	else if (r->msg == IKS_M_TXN_RESP && m->ra.cfg_type == IKS_CFG_REPLY && !(m->ra.cfg & IKS_CFG_HAS_XAUTH) &&
+		 t->v1.addr_asked && !(m->ra.cfg & IKS_CFG_HAS_ADDRESS))
+		fail(dt, r, IKS_F_NO_ADDRESS, IKS_H_CFG_NO_ADDRESS);
+}
+
 static bool resend_stalls(const iks_diag *d, const iks_result *r)
 {
 	unsigned k = d->cfg.stall_retransmissions;
@@ -308,14 +325,17 @@ static void diag_v1(iks_diag *d, iks_diag_tunnel *dt, const iks_step *s, const i
 	note_decryption(dt, t, m, s->dir, r);
 	if (m->exch == IKS_EXCH_INFO && !r->retrans)
 		informational(d, dt, t, m, s->dir, r);
+	if (m->exch == IKS_EXCH_TRANSACTION && !r->retrans)
+		transaction(dt, t, m, r);
 	dead_peer(d, dt, t, m, s->dir, r);
 
 	/* The k-th resend of a message that waits for an answer (a resent MM6 or QM3 only answers the
 	 * peer's resends: the peer's own resends say where it waits), unless a refusal answered it. */
 	if (resend_stalls(d, r)) {
-		bool quick = r->qm_state == IKS_QM_WAIT_MSG2 || r->qm_state == IKS_QM_WAIT_MSG3;
+		uint8_t qm = iks_qm_state_of(r);
+		bool quick = qm == IKS_QM_WAIT_MSG2 || qm == IKS_QM_WAIT_MSG3;
 		if (quick && !iks_diag_refused(d, e))
-			stall(d, t, r, IKS_STALLED_QM(r->qm_state));
+			stall(d, t, r, IKS_STALLED_QM(qm));
 		else if (!quick && phase1 && r->state != IKS_S_MM_ACTIVE && r->state != IKS_S_AM_ACTIVE && !dt->failed)
 			stall(d, t, r, r->state);
 	}
@@ -356,11 +376,16 @@ static iks_hint v2_hint_for_notify(unsigned type, unsigned exch)
 static void v2_refusals(iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg *m, iks_result *r)
 {
 	uint8_t pos = r->msg;
+	if (pos == IKS_M_AUTH_RESP && m->ra.eap_code == IKS_EAP_FAILURE) {
+		fail(dt, r, IKS_F_EAP_FAILURE, IKS_H_EAP_FAILURE);
+		return;
+	}
 	unsigned n = iks_first_notify(m, IKS_NF_V2_REFUSAL);
 	if (n) {
 		if ((pos == IKS_M_AUTH_RESP || pos == IKS_M_CHILD_RESP) && iks_v2_child_error(n))
 			dt->child_failed++;
-		fail(dt, r, (uint16_t)(IKS_F_V2 | n), v2_hint_for_notify(n, m->exch));
+		iks_hint h = v2_hint_for_notify(n, m->exch);
+		fail(dt, r, (uint16_t)(IKS_F_V2 | n), h == IKS_H_V2_AUTH_FAILED && t->v2.eap ? IKS_H_EAP_FAILURE : h);
 		return;
 	}
 	if (pos == IKS_M_SA_INIT_RESP && t->v2.retries >= 3 && iks_first_notify(m, IKS_NF_V2_RETRY)) {
@@ -369,8 +394,13 @@ static void v2_refusals(iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg 
 		return;
 	}
 	bool notify_only = m->sk_first == IKS_PL2_NOTIFY && m->n_notify == 0;
-	if (pos == IKS_M_AUTH_RESP && notify_only) {
-		fail(dt, r, IKS_F_AUTH_REJECTED, IKS_H_V2_AUTH_REJECTED);
+	/* Mid-EAP (the gateway's EAP answer was the last) the client sends an error notify instead of
+	 * the next round: it gave up EAP, as strongSwan does on an MSCHAPv2 failure. */
+	if (pos == IKS_M_INFO_REQ && notify_only && r->role == IKS_ROLE_INITIATOR && t->v2.state == IKS_S_IN_NEG &&
+	    t->v2.eap_last && t->v2.pos == IKS_M_AUTH_RESP) {
+		fail(dt, r, IKS_F_EAP_FAILURE, IKS_H_EAP_FAILURE);
+	} else if (pos == IKS_M_AUTH_RESP && notify_only) {
+		fail(dt, r, IKS_F_AUTH_REJECTED, t->v2.eap ? IKS_H_EAP_REJECTED : IKS_H_V2_AUTH_REJECTED);
 	} else if (pos == IKS_M_CHILD_RESP && notify_only) {
 		dt->child_failed++;
 		fail(dt, r, IKS_F_CHILD_REJECTED, IKS_H_V2_CHILD_REJECTED);

@@ -21,6 +21,8 @@ typedef struct {
 				* completion; a completion after a refusal moves it to recovered_from */
 	uint16_t recovered_from; /* the refusal the negotiation went past (it completed afterwards) */
 	uint8_t fail_hint;     /* and its hint */
+	uint16_t final_failed; /* capture end: a refusal inferred from how the negotiation ended */
+	uint8_t final_fail_hint; /* and its hint */
 	uint8_t final_stalled; /* capture end: the stall on the tunnel's last packet */
 	uint8_t qm_stall;      /* capture end: stall of its latest unfinished quick mode */
 	uint8_t unanswered[2]; /* per direction: encrypted Informationals since the other side last spoke */
@@ -36,7 +38,7 @@ typedef struct {
 
 typedef struct {
 	iks_result *res;
-	uint16_t flags;
+	uint16_t flags, failed;
 	uint8_t stalled, hint, state;
 } iks_saved_verdict;
 

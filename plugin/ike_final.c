@@ -14,7 +14,7 @@
 
 static void save_verdict(iks_diag *d, iks_result *r)
 {
-	iks_saved_verdict saved = { r, r->flags, r->stalled, r->hint, r->state };
+	iks_saved_verdict saved = { r, r->flags, r->failed, r->stalled, r->hint, r->state };
 	g_array_append_val(d->finals, saved);
 }
 
@@ -33,6 +33,26 @@ static void final_verdict(iks_diag *d, const iks_tunnel *t, iks_result *r, uint8
 		r->hint = (uint8_t)iks_diag_stall_hint(d, t, r->stalled);
 }
 
+/* Refused, as the way the negotiation ended shows: the side that had to go on stopped. */
+static void final_refusal(iks_diag *d, iks_diag_tunnel *dt, iks_result *r, uint16_t code, iks_hint h)
+{
+	save_verdict(d, r);
+	r->flags |= IKS_R_FINAL | IKS_R_REFUSED;
+	r->failed = code;
+	r->hint = (uint8_t)h;
+	dt->final_failed = code;
+	dt->final_fail_hint = (uint8_t)h;
+}
+
+/* The negotiation is over, whatever the capture's end: a new IKE SA between the peers replaced it,
+ * or the capture went on for a stall timeout after `end` (its last packet). */
+static bool ended_before_capture(const iks_diag *d, const iks_tunnel *t, int64_t end)
+{
+	const iks_tunnel *next = iks_diag_tunnel_between(d, &t->ref, &t->peer);
+	bool replaced = next && next->id > t->id;
+	return replaced || (d->cfg.stall_timeout_ns > 0 && d->mc->last_ns - end >= d->cfg.stall_timeout_ns);
+}
+
 /* IKEv1: the IKE SA's last messages are encrypted Informationals from one side that answer nothing,
  * draw no answer and are not a dead-peer run, and then the peers start a new IKE SA or stay silent
  * (ESP of the tunnel included) for a stall timeout: most likely Deletes. */
@@ -46,9 +66,33 @@ static bool delete_inferred(const iks_diag *d, const iks_tunnel *t)
 	int64_t end = t->first_ns + r->elapsed_ns;
 	if ((t->esp ? t->esp->last_ns : 0) > end + IKS_ESP_AFTER_NS)
 		return false; /* its ESP went on */
-	const iks_tunnel *next = iks_diag_tunnel_between(d, &t->ref, &t->peer);
-	bool replaced = next && next->id > t->id;
-	return replaced || (d->cfg.stall_timeout_ns > 0 && d->mc->last_ns - end >= d->cfg.stall_timeout_ns);
+	return ended_before_capture(d, t, end);
+}
+
+/* Remote access that ended where only a refusal ends it: IKEv1 transactions (XAUTH, mode-config)
+ * after phase 1, then an Informational (a Delete, most likely) or the end, and never a quick mode;
+ * IKEv2 IKE_AUTH ending on the gateway's EAP message, the client sending no further round. A
+ * refusal only when the end is certain; a capture cut short right after is a stall that may still
+ * go on (IKEv2: the stall below). With keys the refusal is read on its packet instead, and what the
+ * keys show working (XAUTH OK, an address) is no refusal. */
+static bool remote_access_refused(iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t)
+{
+	iks_result *r = t->tail;
+	bool over = r->msg == IKS_M_INFO || ended_before_capture(d, t, t->first_ns + r->elapsed_ns);
+	if (t->version == 1 && t->v1.txn && !t->v1.qm_seen && !t->v1.ra_ok && iks_completes_phase1(t->v1.p1_pos)) {
+		if (over) {
+			final_refusal(d, dt, r, IKS_F_XAUTH_FAILED, IKS_H_RA_NO_QM);
+		} else {
+			final_verdict(d, t, r, iks_state_after(t->v1.p1_pos));
+			dt->final_stalled = r->stalled;
+		}
+		return true;
+	}
+	if (t->version == 2 && t->v2.state == IKS_S_IN_NEG && t->v2.eap_last && r->msg == IKS_M_AUTH_RESP && over) {
+		final_refusal(d, dt, r, IKS_F_EAP_FAILURE, IKS_H_EAP_ENDED);
+		return true;
+	}
+	return false;
 }
 
 /* Undo the previous call's verdicts, newest first (a packet may be saved twice): more packets may
@@ -60,6 +104,7 @@ static void undo_finals(iks_diag *d)
 		s->res->stalled = s->stalled;
 		s->res->hint = s->hint;
 		s->res->flags = s->flags;
+		s->res->failed = s->failed;
 		s->res->state = s->state;
 	}
 	g_array_set_size(d->finals, 0);
@@ -70,6 +115,8 @@ static void finish_tunnel(iks_diag *d, const iks_tunnel *t)
 	iks_diag_tunnel *dt = iks_diag_at(d, t->id);
 	dt->final_stalled = dt->qm_stall = 0;
 	dt->qm_failed = 0;
+	dt->final_failed = 0;
+	dt->final_fail_hint = 0;
 	dt->deleted_inferred = delete_inferred(d, t);
 	if (dt->deleted_inferred) {
 		iks_result *r = t->tail;
@@ -79,7 +126,7 @@ static void finish_tunnel(iks_diag *d, const iks_tunnel *t)
 		r->hint = IKS_H_DELETE_INFERRED;
 	}
 	/* A refusal that stands ends the negotiation: refused, not also stalled. */
-	if (dt->failed || !t->tail)
+	if (dt->failed || !t->tail || remote_access_refused(d, dt, t))
 		return;
 	if (t->v1.mode && t->v1.p1_pos && !iks_completes_phase1(t->v1.p1_pos)) {
 		final_verdict(d, t, t->tail, iks_state_after(t->v1.p1_pos));
@@ -231,7 +278,7 @@ bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out)
 	/* IKEv2: IKE_AUTH carries the first child SA, unless its answer refused it. */
 	out->qm_done = t->qm_done + t->v2.auth_done - dt->auth_child_refused;
 	out->retrans = t->retrans;
-	out->failed = dt->failed;
+	out->failed = dt->failed ? dt->failed : dt->final_failed;
 	out->recovered_from = dt->recovered_from;
 	out->rekey_of = dt->rekey_of;
 	out->deleted = t->deleted || dt->deleted_inferred;
@@ -240,7 +287,9 @@ bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out)
 	out->qm_failed = dt->qm_failed + dt->child_failed; /* IKEv2: child SAs refused */
 	out->stalled = dt->final_stalled ? dt->final_stalled : dt->qm_stall; /* what its last packet says */
 	if (out->stalled || out->failed)
-		out->hint = (uint8_t)(dt->fail_hint ? dt->fail_hint : iks_diag_stall_hint(d, t, out->stalled));
+		out->hint = (uint8_t)(dt->fail_hint		? dt->fail_hint
+				      : dt->final_fail_hint ? dt->final_fail_hint
+							    : iks_diag_stall_hint(d, t, out->stalled));
 	else if (t->esp && t->esp->one_way)
 		out->hint = IKS_H_ESP_ONE_WAY;
 	return true;

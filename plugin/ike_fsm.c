@@ -77,6 +77,8 @@ void iks_machine_free(iks_machine *mc)
 	g_hash_table_destroy(mc->pairs);
 	if (mc->point_refs)
 		g_hash_table_destroy(mc->point_refs);
+	if (mc->ra)
+		g_hash_table_destroy(mc->ra);
 	iks_sightings_free(&mc->sightings);
 	iks_pool_free(&mc->tunnel_pool);
 	iks_pool_free(&mc->v2_pool);
@@ -246,6 +248,7 @@ static void fragment_copy(iks_last *mine, iks_v2_last *mine_v2, const iks_msg *m
 {
 	uint8_t *copies = &mine_v2->frag_copies[(m->frag_num - 1) % 16];
 	copy_labels(r, mine->res, false);
+	r->round = mine->res->round;
 	r->retrans = *copies;
 	r->retrans_of = *copies ? mine->frame : 0;
 	if (*copies < UINT8_MAX)
@@ -306,6 +309,7 @@ static bool place(iks_machine *mc, iks_step *s, const iks_msg *m, bool new_excha
 	bool v2_repeat = v2_seen && (!(m->flags & IKS_FLAG_V2_RESPONSE) || mine->digest == m->digest);
 	if (v2_seen && m->frag_num) {
 		fragment_copy(mine, mine_v2, m, r);
+		iks_v2_fragment(s->t, m, r);
 	} else if (v2_repeat || (mine->res && mine->digest == m->digest)) {
 		/* Resend (IKEv1: byte-identical): same labels as the original, state does not advance. */
 		copy_labels(r, mine->res, true);
@@ -505,6 +509,28 @@ iks_result *iks_machine_feed(iks_machine *mc, const iks_msg *m, iks_step *s)
 	return r;
 }
 
+static guint32 ra_pack(const iks_ra *ra)
+{
+	return (guint32)ra->eap_code << 24 | (guint32)ra->eap_type << 16 | (guint32)ra->cfg_type << 8 | ra->cfg;
+}
+
+static void note_ra(iks_machine *mc, const iks_msg *m, const iks_result *r)
+{
+	guint32 packed = ra_pack(&m->ra);
+	if (!packed)
+		return;
+	if (!mc->ra)
+		mc->ra = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_hash_table_insert(mc->ra, (gpointer)r, GUINT_TO_POINTER(packed));
+}
+
+bool iks_machine_ra(const iks_machine *mc, const iks_result *r, iks_ra *out)
+{
+	guint32 packed = mc->ra ? GPOINTER_TO_UINT(g_hash_table_lookup(mc->ra, r)) : 0;
+	*out = (iks_ra){ (uint8_t)(packed >> 24), (uint8_t)(packed >> 16), (uint8_t)(packed >> 8), (uint8_t)packed };
+	return packed != 0;
+}
+
 void iks_machine_settle(iks_machine *mc, const iks_msg *m, const iks_step *s, iks_result *r)
 {
 	iks_tunnel *t = s->t;
@@ -523,6 +549,7 @@ void iks_machine_settle(iks_machine *mc, const iks_msg *m, const iks_step *s, ik
 		t->progress_ns = m->ts_ns;
 	if (m->n_spi)
 		iks_esp_note_spis(mc, m, r);
+	note_ra(mc, m, r);
 	t->tail = s->e->tail = r;
 	if (m->ts_ns > mc->last_ns)
 		mc->last_ns = m->ts_ns;

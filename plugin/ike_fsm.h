@@ -60,6 +60,8 @@ const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r);
 /* What differs, on a phase-1 NO_PROPOSAL_CHOSEN (the initiator's offer) or an IKEv2
  * INVALID_KE_PAYLOAD (the group asked for, the KE sent); NULL for none. */
 const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r);
+/* Keys loaded: the EAP / configuration payload r's message carried; false when it had none. */
+bool iks_fsm_ra(const iks_fsm *fsm, const iks_result *r, iks_ra *out);
 /* The sender's implementation, from the Vendor IDs of this message; NULL when it has none. */
 const iks_impl *iks_fsm_impl(const iks_fsm *fsm, const iks_result *r);
 

@@ -113,6 +113,27 @@ static const char *const hints[IKS_H__COUNT] = {
 	[IKS_H_LOST_BETWEEN_POINTS] = "Lost between the capture points: a message of this negotiation left one "
 		"point and never reached the other (ikestate.missing_at). Check what lies between them: filter, NAT, "
 		"route, MTU.",
+	[IKS_H_XAUTH_FAILED] = "XAUTH refused by the gateway (XAUTH_STATUS FAIL): wrong user name or password, "
+		"the AAA / RADIUS server rejected the user, or the group policy does not admit them. Check the "
+		"gateway's AAA log for this user.",
+	[IKS_H_RA_NO_QM] = "Remote access refused after phase 1: transaction exchanges (XAUTH, mode-config) and then "
+		"no quick mode. Most likely the user was refused (XAUTH credentials, AAA / RADIUS server, group "
+		"policy) or no address was given; with the keys XAUTH_STATUS shows which.",
+	[IKS_H_RA_UNFINISHED] = "Remote access unfinished after phase 1: transaction exchanges (XAUTH, mode-config), no "
+		"quick mode yet. If it never comes the user was refused (XAUTH credentials, AAA / RADIUS server, group "
+		"policy) or got no address; with the keys XAUTH_STATUS shows which.",
+	[IKS_H_CFG_NO_ADDRESS] = "No address assigned: the mode-config answer lacks the internal address the client "
+		"asked for. The gateway's address pool is exhausted or none is set for this group / user.",
+	[IKS_H_EAP_FAILURE] = "EAP authentication failed: wrong user name or password (most often), an EAP method the two sides do "
+		"not share, or the RADIUS server rejected the user. Check the gateway's RADIUS / EAP log.",
+	[IKS_H_EAP_ENDED] = "EAP ended without success: the gateway's last IKE_AUTH answer carried EAP and the client "
+		"sent no further IKE_AUTH. Most likely EAP Failure (credentials, EAP method, RADIUS reject) or the "
+		"user gave up; with the keys the EAP code shows it.",
+	[IKS_H_EAP_REJECTED] = "IKE_AUTH refused after the EAP rounds (answer of notifies only): the user was refused "
+		"(credentials, RADIUS) or no address could be given (pool). Load keys to read the notify.",
+	[IKS_H_EAP_NO_ANSWER] = "An EAP round of IKE_AUTH unanswered after earlier rounds were answered: the path "
+		"works, the gateway waits for its RADIUS / AAA server (timeout, unreachable, shared secret). Check "
+		"its RADIUS log.",
 	[IKS_H_ESP_ONE_WAY] = "The sender encrypts (encaps) but nothing comes back (decaps stay 0): on the far side "
 		"check the route back into the tunnel, NAT exemption, a filter dropping ESP or UDP 4500, and that its "
 		"IPsec SA is installed. Traffic that is one-way by nature (syslog, SNMP traps) looks the same.",

@@ -78,6 +78,8 @@ typedef struct {
 	uint64_t points;       /* capture points seen (bit n: point n, 63 and above: 63) */
 	GHashTable *point_refs; /* (tunnel, point) -> the address its ref sender has there (NAT); NULL
 				 * until a copy at a point other than its tunnel's shows it */
+	GHashTable *ra;        /* iks_result -> its decrypted EAP / configuration payload (iks_ra packed
+				* in a pointer); NULL until the first: only keyed remote access pays */
 } iks_machine;
 
 /* Where one message landed, for the diagnosis that follows it. */
@@ -109,6 +111,8 @@ const iks_tunnel *iks_machine_latest_between(const iks_machine *mc, const iks_ad
 iks_addr iks_role_addr(const iks_tunnel *t, unsigned role); /* 0 initiator, 1 responder */
 bool iks_addr_eq(const iks_addr *a, const iks_addr *b);
 guint iks_addr_pair_hash(guint seed, const iks_addr *a, const iks_addr *b);
+/* The decrypted EAP / configuration payload of r's message; false when it had none. */
+bool iks_machine_ra(const iks_machine *mc, const iks_result *r, iks_ra *out);
 void *iks_alloc(iks_machine *mc, size_t size); /* zeroed, lives as long as the machine */
 iks_result *iks_new_result(iks_machine *mc);
 /* Every result so far, in the order they were made. */

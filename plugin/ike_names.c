@@ -16,7 +16,7 @@ static const char *const msg_names[IKS_M__COUNT] = {
 	[IKS_M_MM4] = "MM4", [IKS_M_MM5] = "MM5", [IKS_M_MM6] = "MM6",
 	[IKS_M_AM1] = "AM1", [IKS_M_AM2] = "AM2", [IKS_M_AM3] = "AM3",
 	[IKS_M_QM1] = "QM1", [IKS_M_QM2] = "QM2", [IKS_M_QM3] = "QM3", [IKS_M_QM4] = "QM4",
-	[IKS_M_INFO] = "INFO", [IKS_M_TXN] = "TXN",
+	[IKS_M_INFO] = "INFO", [IKS_M_TXN_REQ] = "TXN_REQ", [IKS_M_TXN_RESP] = "TXN_RESP",
 	[IKS_M_SA_INIT_REQ] = "SA_INIT_REQ", [IKS_M_SA_INIT_RESP] = "SA_INIT_RESP",
 	[IKS_M_AUTH_REQ] = "AUTH_REQ", [IKS_M_AUTH_RESP] = "AUTH_RESP",
 	[IKS_M_CHILD_REQ] = "CHILD_REQ", [IKS_M_CHILD_RESP] = "CHILD_RESP",
@@ -111,6 +111,9 @@ const char *iks_failed_name(unsigned f)
 	case IKS_F_PEER_DEAD: return "PEER_DEAD";
 	case IKS_F_AUTH_REJECTED: return "AUTH_REJECTED";
 	case IKS_F_CHILD_REJECTED: return "CHILD_REJECTED";
+	case IKS_F_XAUTH_FAILED: return "XAUTH_FAILED";
+	case IKS_F_EAP_FAILURE: return "EAP_FAILURE";
+	case IKS_F_NO_ADDRESS: return "NO_ADDRESS";
 	}
 	if ((f & IKS_F_V2) && f < IKS_F_ICMP_UNREACHABLE)
 		return v2_notify_name(f & ~IKS_F_V2);

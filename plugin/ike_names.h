@@ -16,7 +16,7 @@ typedef enum {
 	IKS_M_AM1, IKS_M_AM2, IKS_M_AM3,
 	IKS_M_QM1, IKS_M_QM2, IKS_M_QM3, IKS_M_QM4,
 	IKS_M_INFO,
-	IKS_M_TXN,
+	IKS_M_TXN_REQ, IKS_M_TXN_RESP, /* transaction exchange (XAUTH, mode-config): first and second message */
 	/* IKEv2: exchange and request / response (R flag). */
 	IKS_M_SA_INIT_REQ, IKS_M_SA_INIT_RESP, IKS_M_AUTH_REQ, IKS_M_AUTH_RESP,
 	IKS_M_CHILD_REQ, IKS_M_CHILD_RESP, IKS_M_INFO_REQ, IKS_M_INFO_RESP,
@@ -63,6 +63,9 @@ enum {
 	IKS_F_PEER_DEAD,                 /* encrypted Informationals (DPD) left unanswered */
 	IKS_F_AUTH_REJECTED,             /* IKEv2: IKE_AUTH answered by notifies only (no IDr), no keys */
 	IKS_F_CHILD_REJECTED,            /* IKEv2: CREATE_CHILD_SA answered by notifies only, no keys */
+	IKS_F_XAUTH_FAILED,              /* IKEv1: XAUTH_STATUS FAIL, or no quick mode after the transactions */
+	IKS_F_EAP_FAILURE,               /* IKEv2: EAP Failure, or the EAP rounds ended without AUTH */
+	IKS_F_NO_ADDRESS,                /* IKEv1: a mode-config answer without the address asked for */
 };
 
 const char *iks_msg_name(unsigned m);

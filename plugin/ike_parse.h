@@ -144,6 +144,26 @@ typedef struct {
 	uint8_t n_vid;
 } iks_wire;
 
+/* EAP codes (RFC 3748 §4). */
+enum { IKS_EAP_REQUEST = 1, IKS_EAP_RESPONSE, IKS_EAP_SUCCESS, IKS_EAP_FAILURE };
+/* Configuration payload types: IKEv1 transaction attributes (draft-dukes-ike-mode-cfg), IKEv2 CP
+ * (RFC 7296 §3.15; SET and ACK are IKEv1 only). */
+enum { IKS_CFG_REQUEST = 1, IKS_CFG_REPLY, IKS_CFG_SET, IKS_CFG_ACK };
+#define IKS_CFG_HAS_XAUTH 0x01      /* XAUTH attributes (types 16520-16531): user name, password… */
+#define IKS_CFG_HAS_XAUTH_OK 0x02   /* XAUTH_STATUS OK (1) */
+#define IKS_CFG_HAS_XAUTH_FAIL 0x04 /* XAUTH_STATUS FAIL (0) */
+#define IKS_CFG_HAS_ADDRESS 0x08    /* an internal IPv4 / IPv6 address with a value: one assigned */
+#define IKS_CFG_HAS_ADDRESS_ASKED 0x10 /* an internal IPv4 / IPv6 address attribute (empty in a request) */
+
+/* Remote access: the EAP payload (IKEv2) and the configuration attributes (IKEv1 transaction,
+ * IKEv2 CP) of a decrypted message. All zero: none. */
+typedef struct {
+	uint8_t eap_code; /* IKS_EAP_* */
+	uint8_t eap_type; /* the method of an EAP Request / Response (IANA "EAP Method Types") */
+	uint8_t cfg_type; /* IKS_CFG_REQUEST..IKS_CFG_ACK */
+	uint8_t cfg;      /* IKS_CFG_HAS_* */
+} iks_ra;
+
 /* One observed ISAKMP message. */
 typedef struct {
 	uint32_t frame;
@@ -174,6 +194,7 @@ typedef struct {
 	uint16_t point;     /* capture point: the pcapng interface it was captured on, set by the glue */
 	uint16_t ke_group;  /* IKEv2: the DH group of its clear KE payload, 0 = none */
 	uint16_t ke_wanted; /* IKEv2: the group a clear INVALID_KE_PAYLOAD asks for (its notify data) */
+	iks_ra ra;          /* set by the glue from decrypted payloads (keys loaded) */
 	const iks_wire *wire; /* its proposals and vendor IDs, when the glue parsed them; else NULL */
 } iks_msg;
 

@@ -265,3 +265,53 @@ const char *iks_impl_str(const iks_impl *i, char *buf, size_t len)
 	snprintf(buf, len, "unknown (VID %s…)", hex);
 	return buf;
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * Remote access: EAP (IANA "Extensible Authentication Protocol (EAP) Registry", Method Types) and
+ * configuration payload types (draft-dukes-ike-mode-cfg, RFC 7296 §3.15)
+ */
+static const struct {
+	uint8_t type;
+	const char *name;
+} eap_methods[] = {
+	{ 1, "Identity" }, { 2, "Notification" }, { 3, "Nak" }, { 4, "MD5" }, { 5, "OTP" }, { 6, "GTC" },
+	{ 13, "TLS" }, { 17, "LEAP" }, { 18, "SIM" }, { 21, "TTLS" }, { 23, "AKA" }, { 25, "PEAP" },
+	{ 26, "MSCHAPv2" }, { 43, "FAST" }, { 49, "IKEv2" }, { 50, "AKA'" }, { 52, "pwd" }, { 55, "TEAP" },
+};
+
+const char *iks_eap_str(const iks_ra *ra, char *buf, size_t len)
+{
+	static const char *const codes[] = { NULL, "Request", "Response", "Success", "Failure" };
+	if (!ra->eap_code || ra->eap_code >= sizeof codes / sizeof codes[0])
+		return NULL;
+	if (ra->eap_code > IKS_EAP_RESPONSE || !ra->eap_type) {
+		snprintf(buf, len, "%s", codes[ra->eap_code]);
+		return buf;
+	}
+	for (size_t i = 0; i < sizeof eap_methods / sizeof eap_methods[0]; i++) {
+		if (eap_methods[i].type == ra->eap_type) {
+			snprintf(buf, len, "%s %s", codes[ra->eap_code], eap_methods[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%s method %u", codes[ra->eap_code], ra->eap_type);
+	return buf;
+}
+
+const char *iks_cfg_str(unsigned version, const iks_ra *ra, char *buf, size_t len)
+{
+	static const char *const types[] = { NULL, "REQUEST", "REPLY", "SET", "ACK" };
+	if (!ra->cfg_type || ra->cfg_type >= sizeof types / sizeof types[0])
+		return NULL;
+	bool xauth = ra->cfg & (IKS_CFG_HAS_XAUTH | IKS_CFG_HAS_XAUTH_OK | IKS_CFG_HAS_XAUTH_FAIL);
+	const char *status = ra->cfg_type != IKS_CFG_SET   ? ""
+			     : ra->cfg & IKS_CFG_HAS_XAUTH_FAIL ? " status FAIL"
+			     : ra->cfg & IKS_CFG_HAS_XAUTH_OK	? " status OK"
+								: "";
+	const char *addr = ra->cfg & IKS_CFG_HAS_ADDRESS	 ? ", address assigned"
+			   : ra->cfg & IKS_CFG_HAS_ADDRESS_ASKED ? ", address asked"
+								 : "";
+	snprintf(buf, len, "%s %s%s%s", xauth ? "XAUTH" : version == 2 ? "CP" : "MODE-CFG", types[ra->cfg_type], status,
+		 addr);
+	return buf;
+}

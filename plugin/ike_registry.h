@@ -35,6 +35,12 @@ static inline bool iks_impl_known(const iks_impl *i)
 	return i->vendor || i->n_unknown;
 }
 
+/* A decrypted EAP payload as text: "Request MSCHAPv2", "Success"; NULL for none. Returns buf. */
+const char *iks_eap_str(const iks_ra *ra, char *buf, size_t len);
+/* A decrypted configuration payload: "XAUTH SET status FAIL", "MODE-CFG REPLY, address assigned",
+ * "CP REQUEST, address asked"; NULL for none. Returns buf. */
+const char *iks_cfg_str(unsigned version, const iks_ra *ra, char *buf, size_t len);
+
 /* The order items are printed and compared in. */
 extern const uint8_t iks_item_order[];
 extern const unsigned iks_item_order_n;

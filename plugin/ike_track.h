@@ -52,11 +52,29 @@ typedef struct {
 	uint16_t attempt;     /* n-th IKE SA between this pair of addresses */
 	uint16_t failed;      /* ISAKMP notify type or IKS_F_* */
 	uint16_t flags;       /* IKS_R_* */
-	uint8_t msg, role, state, ios_state, qm_state;
+	uint8_t msg, role, state, ios_state;
+	/* Quick-mode messages: their iks_qm_state (read it with iks_qm_state_of). IKE_AUTH (IKEv2) and
+	 * transaction (IKEv1) messages: the round, n-th such exchange of the IKE SA (EAP, XAUTH,
+	 * mode-config). A message is never both. */
+	union {
+		uint8_t qm_state;
+		uint8_t round;
+	};
 	uint8_t stalled;      /* iks_state, or IKS_STALLED_QM(iks_qm_state) */
 	uint8_t hint;         /* iks_hint (ike_hints.h) */
 	uint8_t seen;         /* a transmission: the capture points 0..7 that saw it (bit n: point n) */
 } iks_result;
+
+static inline uint8_t iks_qm_state_of(const iks_result *r)
+{
+	return r->msg >= IKS_M_QM1 && r->msg <= IKS_M_QM4 ? r->qm_state : 0;
+}
+
+/* IKE_AUTH or transaction messages carry a round. */
+static inline bool iks_has_round(const iks_result *r)
+{
+	return r->msg == IKS_M_AUTH_REQ || r->msg == IKS_M_AUTH_RESP || r->msg == IKS_M_TXN_REQ || r->msg == IKS_M_TXN_RESP;
+}
 
 enum { DIR_REF = 0, DIR_OTHER = 1 }; /* direction relative to the tunnel's first sender */
 enum { ROLES_UNKNOWN = 0, INIT_IS_REF, INIT_IS_OTHER };
@@ -92,18 +110,26 @@ typedef struct {
 	uint8_t side_pos[2];      /* per role (0 initiator, 1 responder): position that sets its state */
 	uint8_t pending_dir;      /* mid-capture: direction of the first KE/encrypted main-mode message */
 	uint8_t pending_kind;     /* 0, IKS_PL_KE or IKS_FLAG_ENCRYPTED */
+	uint8_t txn;              /* transaction exchanges (XAUTH, mode-config) so far */
+	bool qm_seen : 1;         /* a quick mode was seen */
+	bool addr_asked : 1;      /* keys: a mode-config request asked for an internal address */
+	bool ra_ok : 1;           /* keys: XAUTH_STATUS OK or an address assigned */
 } iks_v1_tunnel;
 
 /* IKEv2 IKE SA setup. */
 typedef struct {
 	uint8_t state;            /* IKS_S_IN_NEG / READY / DELETE; 0 until a message is placed */
-	uint8_t pos;              /* furthest IKE SA setup message (SA_INIT_REQ..AUTH_RESP) */
+	uint8_t pos;              /* furthest IKE SA setup message (SA_INIT_REQ..AUTH_RESP) of the latest round */
 	uint8_t retries;          /* IKE_SA_INIT answered with COOKIE / INVALID_KE_PAYLOAD */
 	bool retry_pending : 1;   /* the initiator's next different SA_INIT request is the retry */
 	bool auth_frag : 1;       /* IKE_AUTH request sent as IKEv2 fragments (SKF) */
 	bool auth_big : 1;        /* IKE_AUTH request large enough to be IP-fragmented */
 	bool resp_resent : 1;     /* the responder re-sent its SA_INIT / AUTH response */
+	bool eap : 1;             /* more than one IKE_AUTH round: EAP (or multiple authentication) */
+	bool eap_last : 1;        /* the latest IKE_AUTH answer carried EAP: another round was due */
+	uint8_t auth_round;       /* IKE_AUTH exchanges so far */
 	uint32_t auth_done;       /* IKE_AUTH answers that made the SA READY (each carries a child SA) */
+	iks_result *ready;        /* the answer that made it READY: not final when another round follows */
 } iks_v2_tunnel;
 
 /* A tunnel's ESP (ike_esp.c), allocated with its first ESP packet or NAT-T keepalive. */
@@ -171,5 +197,8 @@ static inline bool iks_established(const iks_tunnel *t)
 bool iks_v1_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
 		 bool new_tunnel, iks_result *r);
 bool iks_v2_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange, iks_result *r);
+/* A later IKEv2 fragment of a message (labels copied from its first): what its reassembled content
+ * (keys loaded) changes. */
+void iks_v2_fragment(iks_tunnel *t, const iks_msg *m, iks_result *r);
 
 #endif

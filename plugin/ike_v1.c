@@ -135,6 +135,7 @@ static bool quick_start(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsign
 static bool quick_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
 		       bool new_tunnel, iks_result *r)
 {
+	t->v1.qm_seen = true;
 	if (m->flags & IKS_FLAG_COMMIT)
 		e->commit = true;
 	if (!phase1_implied(t))
@@ -163,6 +164,36 @@ static bool quick_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigne
 	return true;
 }
 
+/* A transaction exchange (XAUTH, mode-config): a request and its reply under one message ID, in
+ * either direction (the gateway asks for XAUTH credentials and pushes mode-config SET, the client
+ * pulls mode-config with REQUEST). The round counts the tunnel's transaction exchanges. */
+static bool transaction_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
+			     iks_result *r)
+{
+	if (!phase1_implied(t))
+		r->flags |= IKS_R_UNEXPECTED;
+	if (new_exchange) {
+		e->qm_init_dir = (uint8_t)dir;
+		e->step = IKS_M_TXN_REQ;
+		if (t->v1.txn < UINT8_MAX)
+			t->v1.txn++;
+		r->round = t->v1.txn;
+		t->v1.addr_asked |= m->ra.cfg_type == IKS_CFG_REQUEST && (m->ra.cfg & IKS_CFG_HAS_ADDRESS_ASKED);
+	} else if (dir != e->qm_init_dir && e->step == IKS_M_TXN_REQ) {
+		e->step = IKS_M_TXN_RESP;
+		r->round = e->tail ? e->tail->round : 0;
+	} else {
+		r->msg = IKS_M_UNKNOWN;
+		r->flags |= IKS_R_UNEXPECTED;
+		return false;
+	}
+	t->v1.ra_ok |= (m->ra.cfg_type == IKS_CFG_SET && (m->ra.cfg & IKS_CFG_HAS_XAUTH_OK)) ||
+		       (m->ra.cfg & IKS_CFG_HAS_ADDRESS);
+	r->msg = e->step;
+	e->progress_ns = m->ts_ns;
+	return true;
+}
+
 /* Main / aggressive mode, quick mode, Informational, transaction; then the sender's states. */
 static bool v1_exchange(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir, bool new_exchange,
 			bool new_tunnel, iks_result *r)
@@ -182,10 +213,7 @@ static bool v1_exchange(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsign
 		}
 		return false;
 	case IKS_EXCH_TRANSACTION:
-		if (!phase1_implied(t))
-			r->flags |= IKS_R_UNEXPECTED;
-		r->msg = IKS_M_TXN;
-		return false;
+		return transaction_step(t, e, m, dir, new_exchange, r);
 	}
 	r->msg = IKS_M_UNKNOWN;
 	return false;

@@ -24,12 +24,13 @@ static uint8_t v2_position(const iks_msg *m)
 
 /* An IKE_AUTH response that completes the IKE SA: not refused by a notify we can read (keys
  * loaded), and, without keys, its SK payload opens with IDr / CERT / AUTH / VID, not with a
- * Notify (an error-only answer) or EAP (more IKE_AUTH rounds follow). */
+ * Notify (an error-only answer) or EAP (more IKE_AUTH rounds follow). With keys, an EAP payload
+ * anywhere in it says another round is due (the first answer of an EAP exchange opens with IDr). */
 static bool v2_auth_ok(const iks_msg *m)
 {
 	if (iks_first_notify(m, IKS_NF_V2_IKE_FATAL))
 		return false;
-	if (m->sk_first == IKS_PL2_EAP)
+	if (m->sk_first == IKS_PL2_EAP || m->ra.eap_code)
 		return false;
 	return m->sk_first != IKS_PL2_NOTIFY || m->n_notify > 0;
 }
@@ -65,27 +66,66 @@ static void sa_init_response(iks_tunnel *t, const iks_msg *m)
 		t->v2.state = IKS_S_IN_NEG;
 }
 
+/* Another IKE_AUTH round after an answer that looked final (without keys the first answer of an
+ * EAP exchange cannot be told from a last one): that answer did not complete the SA. Its packet,
+ * and its last fragment when it came in pieces, are relabelled, so a second pass sees the states
+ * only move forward; setup time waits for the final answer. */
+static void not_final_after_all(iks_tunnel *t)
+{
+	iks_result *ready = t->v2.ready;
+	if (!ready)
+		return;
+	ready->state = IKS_S_IN_NEG;
+	ready->flags &= (uint16_t)~IKS_R_PHASE1_DONE;
+	ready->span.setup_ns = 0;
+	if (t->tail && t->tail->msg == IKS_M_AUTH_RESP && t->tail->state == IKS_S_READY)
+		t->tail->state = IKS_S_IN_NEG;
+	t->setup_ns = -1;
+	if (t->v2.auth_done)
+		t->v2.auth_done--;
+	t->v2.ready = NULL;
+	t->v2.state = IKS_S_IN_NEG;
+}
+
+void iks_v2_fragment(iks_tunnel *t, const iks_msg *m, iks_result *r)
+{
+	if (r->msg != IKS_M_AUTH_RESP || !m->ra.eap_code)
+		return;
+	/* Keys loaded: the reassembled answer (in its last fragment's frame) carries EAP. */
+	t->v2.eap_last = true;
+	not_final_after_all(t);
+	r->state = IKS_S_IN_NEG;
+}
+
 /* IKE_AUTH request, IKE_INTERMEDIATE either way: the SA is being set up. */
 static void auth_request(iks_tunnel *t, const iks_msg *m, uint8_t pos, iks_result *r)
 {
 	if (pos == IKS_M_AUTH_REQ) {
 		t->v2.auth_frag |= m->frag_total > 1;
 		t->v2.auth_big |= m->length > IKS_V2_BIG_AUTH;
+		if (t->v2.auth_round < UINT8_MAX)
+			t->v2.auth_round++;
+		r->round = t->v2.auth_round;
+		t->v2.eap |= t->v2.auth_round > 1;
 	}
-	if (t->v2.state == IKS_S_READY && pos == IKS_M_AUTH_REQ)
-		t->v2.state = IKS_S_IN_NEG; /* another IKE_AUTH round (EAP, multiple auth) */
-	else if (t->v2.state && t->v2.state != IKS_S_IN_NEG)
+	if (t->v2.state == IKS_S_READY && pos == IKS_M_AUTH_REQ) {
+		not_final_after_all(t); /* another IKE_AUTH round (EAP, multiple auth) */
+	} else if (t->v2.state && t->v2.state != IKS_S_IN_NEG) {
 		r->flags |= IKS_R_UNEXPECTED;
-	else
+	} else {
 		t->v2.state = IKS_S_IN_NEG;
+	}
 }
 
 static void auth_response(iks_tunnel *t, const iks_msg *m, iks_result *r)
 {
+	r->round = t->v2.auth_round;
+	t->v2.eap_last = m->sk_first == IKS_PL2_EAP || m->ra.eap_code;
 	if (t->v2.state == IKS_S_DELETE) {
 		r->flags |= IKS_R_UNEXPECTED;
 	} else if (v2_auth_ok(m)) {
 		t->v2.state = IKS_S_READY;
+		t->v2.ready = r;
 		r->flags |= IKS_R_PHASE1_DONE;
 		r->span.setup_ns = t->p1_start_seen ? m->ts_ns - t->p1_start_ns : -1;
 		t->setup_ns = r->span.setup_ns;
@@ -158,7 +198,8 @@ bool iks_v2_step(iks_tunnel *t, iks_exchange *e, const iks_msg *m, unsigned dir,
 		r->msg = IKS_M_UNKNOWN;
 		progressed = false;
 	}
-	if (pos != IKS_M_UNKNOWN && pos <= IKS_M_AUTH_RESP && pos > t->v2.pos)
+	/* Each IKE_AUTH round starts again from its request (EAP). */
+	if (pos != IKS_M_UNKNOWN && pos <= IKS_M_AUTH_RESP && (pos > t->v2.pos || pos == IKS_M_AUTH_REQ))
 		t->v2.pos = pos;
 	r->state = t->v2.state;
 	r->role = (uint8_t)iks_role_of(t, dir);

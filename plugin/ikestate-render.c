@@ -47,6 +47,10 @@ static int hf_offer = -1;
 static int hf_chosen = -1;
 static int hf_peer_impl = -1;
 static int hf_mismatch = -1;
+static int hf_auth_round = -1;
+static int hf_txn_round = -1;
+static int hf_eap = -1;
+static int hf_cfg = -1;
 
 static int ett_ikestate = -1;
 static int ett_ikestate_verdict = -1;
@@ -151,6 +155,16 @@ static hf_register_info fields[] = {
 	{ &hf_peer_impl, { "Sender implementation", "ikestate.peer_impl", FT_STRING, BASE_NONE, NULL, 0x0,
 		"The sender's IKE implementation, from this message's clear Vendor ID payloads (capability VIDs "
 		"such as DPD or NAT-T name none; an unknown VID shows as its first bytes)", HFILL } },
+	{ &hf_auth_round, { "IKE_AUTH round", "ikestate.auth_round", FT_UINT32, BASE_DEC, NULL, 0x0,
+		"IKEv2: the n-th IKE_AUTH exchange of this IKE SA (EAP takes several; the SA is READY only after "
+		"the last)", HFILL } },
+	{ &hf_txn_round, { "Transaction round", "ikestate.txn_round", FT_UINT32, BASE_DEC, NULL, 0x0,
+		"IKEv1: the n-th transaction exchange (XAUTH, mode-config) of this IKE SA", HFILL } },
+	{ &hf_eap, { "EAP", "ikestate.eap", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Keys loaded: the EAP message inside this IKE_AUTH message (code and method)", HFILL } },
+	{ &hf_cfg, { "Configuration", "ikestate.cfg", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Keys loaded: the configuration payload (XAUTH or mode-config attributes, IKEv2 CP): its type, "
+		"the XAUTH status, whether an internal address was asked for or assigned", HFILL } },
 };
 static int *ett[] = { &ett_ikestate, &ett_ikestate_verdict };
 static ei_register_info ei[] = {
@@ -246,7 +260,7 @@ static void info_put(info_buf *b, const char *t)
 }
 
 /* " [Copy, Retransmission 2, MM1 MM_WAIT_MSG2, STALLED in MM_WAIT_MSG2]"-style Info suffix. */
-static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg, const char *state)
+static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg, const char *state, const char *detail)
 {
 	info_buf b = { " [", 2 };
 	/* Another sighting of a transmission is no packet of its own: say so before its labels. */
@@ -270,6 +284,10 @@ static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg
 			info_put(&b, " ");
 			info_put(&b, state);
 		}
+		info_put(&b, ", ");
+	}
+	if (detail) { /* keys loaded: what the EAP or configuration payload says */
+		info_put(&b, detail);
 		info_put(&b, ", ");
 	}
 	if (r->stalled) {
@@ -334,7 +352,7 @@ static proto_tree *label_fields(render_ctx *c, proto_tree *tree, const iks_fsm *
 	add_string(st, hf_role, tvb, iks_role_name(r->role));
 	add_string(st, hf_state, tvb, iks_state_name(r->state));
 	add_string(st, hf_ios_state, tvb, iks_ios_state_name(r->ios_state));
-	add_string(st, hf_qm_state, tvb, iks_qm_state_name(r->qm_state));
+	add_string(st, hf_qm_state, tvb, iks_qm_state_name(iks_qm_state_of(r)));
 	uint64_t points = iks_fsm_points(fsm);
 	if (points & (points - 1)) { /* two points or more */
 		unsigned point = ikestate_capture_point(c->pinfo);
@@ -432,6 +450,18 @@ static void offer_fields(const render_ctx *c, const iks_fsm *fsm)
 	char buf[64];
 	if (impl)
 		add_string(c->st, hf_peer_impl, c->tvb, iks_impl_str(impl, buf, sizeof buf));
+}
+
+/* The round of an IKE_AUTH / transaction message; with keys, its EAP and configuration payloads. */
+static void ra_fields(const render_ctx *c, const iks_ra *ra)
+{
+	const iks_result *r = c->r;
+	bool v2 = r->msg >= IKS_M_SA_INIT_REQ;
+	if (iks_has_round(r) && r->round)
+		add_uint(c->st, v2 ? hf_auth_round : hf_txn_round, c->tvb, r->round);
+	char buf[64];
+	add_string(c->st, hf_eap, c->tvb, iks_eap_str(ra, buf, sizeof buf));
+	add_string(c->st, hf_cfg, c->tvb, iks_cfg_str(v2 ? 2 : 1, ra, buf, sizeof buf));
 }
 
 static void print_sequence(const render_ctx *c)
@@ -540,8 +570,14 @@ static void print_reset(const render_ctx *c)
 void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const iks_fsm *fsm, const iks_result *r)
 {
 	render_ctx c = { .tvb = tvb, .pinfo = pinfo, .r = r, .msg = iks_msg_name(r->msg) };
-	const char *state = r->qm_state ? iks_qm_state_name(r->qm_state) : iks_state_name(r->state);
-	info_suffix(pinfo, r, c.msg, state);
+	const char *state = iks_qm_state_of(r) ? iks_qm_state_name(iks_qm_state_of(r)) : iks_state_name(r->state);
+	iks_ra ra;
+	char ra_text[64];
+	const char *detail = NULL;
+	if (iks_fsm_ra(fsm, r, &ra))
+		detail = ra.eap_code ? iks_eap_str(&ra, ra_text, sizeof ra_text)
+				     : iks_cfg_str(r->msg >= IKS_M_SA_INIT_REQ ? 2 : 1, &ra, ra_text, sizeof ra_text);
+	info_suffix(pinfo, r, c.msg, state, detail);
 
 	c.text = expert_text_wanted(tree);
 	c.hint = iks_hint_text(r->hint);
@@ -561,6 +597,7 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 		add_uint(c.st, hf_response_in, tvb, r->response_in);
 		add_time(c.st, hf_elapsed, tvb, r->elapsed_ns);
 		offer_fields(&c, fsm);
+		ra_fields(&c, &ra);
 	}
 	print_sequence(&c);
 	print_completed(&c);

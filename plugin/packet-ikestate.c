@@ -39,7 +39,10 @@ static struct {
 } cap;
 
 /* Decrypted payloads (Wireshark has the IKE keys) exist only as fields: the ones read, by name. */
-typedef enum { WANT_NOTIFY, WANT_DELETE, WANT_SPI, WANT_MALFORMED } want_kind;
+typedef enum {
+	WANT_NOTIFY, WANT_DELETE, WANT_SPI, WANT_MALFORMED, WANT_EAP_CODE, WANT_EAP_TYPE, WANT_CFG_TYPE,
+	WANT_CFG_ATTR, WANT_XAUTH_STATUS, WANT_ADDRESS
+} want_kind;
 static const struct {
 	const char *name; /* registered under several ids when IKEv1 and IKEv2 differ (notify types) */
 	want_kind kind;
@@ -48,6 +51,14 @@ static const struct {
 	{ "isakmp.delete.protoid", WANT_DELETE }, /* protocol 1: a Delete of the IKE SA itself */
 	{ "isakmp.spi", WANT_SPI },               /* a 4-byte proposal SPI: an ESP SPI the sender receives on */
 	{ "_ws.malformed", WANT_MALFORMED },      /* decrypted into garbage: not the sender's key */
+	/* Remote access: EAP inside IKE_AUTH, XAUTH / mode-config attributes, IKEv2 CP. */
+	{ "eap.code", WANT_EAP_CODE },
+	{ "eap.type", WANT_EAP_TYPE },
+	{ "isakmp.cfg.type", WANT_CFG_TYPE },
+	{ "isakmp.cfg.attr.type", WANT_CFG_ATTR },
+	{ "isakmp.cfg.attr.xauth.status", WANT_XAUTH_STATUS },
+	{ "isakmp.cfg.attr.internal_ip4_address", WANT_ADDRESS }, /* only with a value: an address given */
+	{ "isakmp.cfg.attr.internal_ip6_address", WANT_ADDRESS },
 };
 typedef struct {
 	int hf;
@@ -148,6 +159,51 @@ static void add_notify(iks_msg *m, uint16_t type)
 		m->notify[m->n_notify++] = type;
 }
 
+/* XAUTH attribute types (draft-beaulieu-ike-xauth §6.1), internal address types (RFC 7296 §3.15.1,
+ * the same numbers in IKEv1 mode-config). */
+#define XAUTH_ATTR_FIRST 16520
+#define XAUTH_ATTR_LAST 16531
+#define CFG_INTERNAL_IP4_ADDRESS 1
+#define CFG_INTERNAL_IP6_ADDRESS 8
+
+static void add_remote_access(const field_info *fi, want_kind kind, iks_ra *ra)
+{
+	const guint8 *p = finfo_bytes(fi, kind == WANT_CFG_ATTR || kind == WANT_XAUTH_STATUS ? 2 : 1);
+	unsigned v = !p ? 0 : kind == WANT_CFG_ATTR || kind == WANT_XAUTH_STATUS ? (unsigned)(p[0] << 8 | p[1]) : p[0];
+	if (!p)
+		return;
+	switch (kind) {
+	case WANT_EAP_CODE:
+		if (!ra->eap_code) /* the first EAP message of the IKE message */
+			ra->eap_code = (uint8_t)v;
+		break;
+	case WANT_EAP_TYPE:
+		if (!ra->eap_type)
+			ra->eap_type = (uint8_t)v;
+		break;
+	case WANT_CFG_TYPE:
+		if (!ra->cfg_type)
+			ra->cfg_type = (uint8_t)v;
+		break;
+	case WANT_CFG_ATTR:
+		v &= 0x7fff; /* the high bit is the attribute's format (TV / TLV) */
+		if (v >= XAUTH_ATTR_FIRST && v <= XAUTH_ATTR_LAST)
+			ra->cfg |= IKS_CFG_HAS_XAUTH;
+		if (v == CFG_INTERNAL_IP4_ADDRESS || v == CFG_INTERNAL_IP6_ADDRESS)
+			ra->cfg |= IKS_CFG_HAS_ADDRESS_ASKED;
+		break;
+	case WANT_XAUTH_STATUS:
+		ra->cfg |= v ? IKS_CFG_HAS_XAUTH_OK : IKS_CFG_HAS_XAUTH_FAIL;
+		break;
+	case WANT_ADDRESS:
+		if (fi->length > 0)
+			ra->cfg |= IKS_CFG_HAS_ADDRESS;
+		break;
+	default:
+		break;
+	}
+}
+
 static void add_decrypted_field(const field_info *fi, want_kind kind, iks_msg *m)
 {
 	const guint8 *p;
@@ -169,6 +225,8 @@ static void add_decrypted_field(const field_info *fi, want_kind kind, iks_msg *m
 		if (m->decryption == IKS_DECRYPT_OK)
 			m->decryption = IKS_DECRYPT_GARBAGE;
 		break;
+	default:
+		add_remote_access(fi, kind, &m->ra);
 	}
 }
 

@@ -18,6 +18,14 @@ fields=(frame.number ikestate.tunnel ikestate.attempt ikestate.msg ikestate.role
 	ikestate.ios_state ikestate.qm_state ikestate.retransmission ikestate.retransmission_of
 	ikestate.response_to ikestate.response_in ikestate.elapsed ikestate.setup_time ikestate.stalled
 	ikestate.failed ikestate.deleted ikestate.esp.one_way ikestate.final _ws.expert.message)
+# An expected file names its own columns in its header (the remote-access ones add rounds, EAP and
+# configuration); a new one gets the default columns plus IKESTATE_GOLDEN_EXTRA.
+if [ -f "$expected" ]; then
+	IFS=$'\t' read -r -a fields < "$expected"
+else
+	read -r -a extra <<<"${IKESTATE_GOLDEN_EXTRA:-}"
+	fields+=("${extra[@]}")
+fi
 args=(-T fields -E header=y -E separator=/t -E occurrence=a -E 'aggregator=|')
 for f in "${fields[@]}"; do args+=(-e "$f"); done
 if [ -n "$keys" ]; then
@@ -58,10 +66,14 @@ if [ "$only_two" != 1 ]; then
 	one_pass_view() {
 		awk -F'\t' -v OFS='\t' -v ri="$(idx ikestate.response_in)" -v st="$(idx ikestate.stalled)" \
 			-v fi="$(idx ikestate.final)" -v ex="$(idx _ws.expert.message)" -v de="$(idx ikestate.deleted)" \
-			-v ow="$(idx ikestate.esp.one_way)" -v sa="$(idx ikestate.state)" '
-			NR == FNR { if ($fi != "") final[FNR] = 1; if ($fi != "" && $de != "") del[FNR] = 1; next }
-			{ $ri = ""; $ow = ""; if (final[FNR]) { $st = ""; $fi = ""; $ex = ""; $de = "" }
+			-v ow="$(idx ikestate.esp.one_way)" -v sa="$(idx ikestate.state)" -v fa="$(idx ikestate.failed)" \
+			-v ms="$(idx ikestate.msg)" -v su="$(idx ikestate.setup_time)" -v hi="$(idx ikestate.hint)" '
+			NR == FNR { if ($fi != "") final[FNR] = 1; if ($fi != "" && $de != "") del[FNR] = 1
+				    # an IKE_AUTH answer that looked final until the next round (EAP) is relabelled
+				    if ($ms == "AUTH_RESP" && $sa == "IN-NEG") relabel[FNR] = 1; next }
+			{ $ri = ""; $ow = ""; if (final[FNR]) { $st = ""; $fi = ""; $ex = ""; $de = ""; $fa = ""; if (hi != "") $hi = "" }
 			  if (del[FNR]) $sa = ""  # an inferred delete relabels the state at capture end
+			  if (relabel[FNR]) { $sa = ""; $su = ""; $ex = "" }
 			  print }' "$tmp/two" "$1"
 	}
 	if ! diff -u <(one_pass_view "$tmp/two") <(one_pass_view "$tmp/one"); then

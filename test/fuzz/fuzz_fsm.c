@@ -80,6 +80,16 @@ static void check_result(const iks_fsm *fsm, const iks_result *r)
 	touch(iks_hint_text(r->hint));
 	const iks_offer *o = iks_fsm_offer(fsm, r);
 	CHECK(!o || (o->n >= 1 && o->n <= IKS_MAX_PROPOSALS));
+	iks_ra ra;
+	char buf[64];
+	if (iks_fsm_ra(fsm, r, &ra)) {
+		const char *e = iks_eap_str(&ra, buf, sizeof buf);
+		CHECK(!e || strlen(e) < sizeof buf);
+		const char *c = iks_cfg_str(1, &ra, buf, sizeof buf);
+		CHECK(!c || strlen(c) < sizeof buf);
+	}
+	/* A request of IKE_AUTH or of a transaction carries its round (n-th such exchange). */
+	CHECK(!iks_has_round(r) || r->round >= 1 || r->msg == IKS_M_AUTH_RESP || r->msg == IKS_M_TXN_RESP);
 }
 
 static const uint64_t cookie_pool[4] = { 0, 0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0x8000000000000001ULL };
@@ -139,6 +149,15 @@ static void build_msg(src *s, iks_msg *m)
 	for (unsigned i = 0; i < m->n_spi; i++)
 		m->spi[i] = u8(s) & 3;
 	m->point = capture_point(s);
+	/* What the glue reads from decrypted EAP / configuration payloads: any value. */
+	uint8_t ra = u8(s);
+	if (ra >= 0xc0) {
+		m->ra.eap_code = u8(s) % 6;
+		m->ra.eap_type = u8(s);
+		m->ra.cfg_type = u8(s) % 6;
+		m->ra.cfg = u8(s);
+	}
+	m->sk_first = (ra & 0x30) == 0x30 ? u8(s) : 0;
 }
 
 /* An ESP packet (spi != 0) or NAT-T keepalive (spi 0); SAs stay valid and are found again. */

@@ -64,7 +64,7 @@ static void test_aggressive(fx *f, gconstpointer d)
 	g_assert_true(r3->flags & IKS_R_PHASE1_DONE);
 	g_assert_cmpint(r3->span.setup_ns, ==, 2 * SEC / 10);
 	/* The responder's next message shows it active too. */
-	assert_labels(feed(f, mk(B, A, 7, 8, IKS_EXCH_TRANSACTION, IKS_FLAG_ENCRYPTED, 0x5, 0, 80, 0), 1), "TXN",
+	assert_labels(feed(f, mk(B, A, 7, 8, IKS_EXCH_TRANSACTION, IKS_FLAG_ENCRYPTED, 0x5, 0, 80, 0), 1), "TXN_REQ",
 		      "responder", "AM_ACTIVE", "QM_IDLE");
 
 	/* Second negotiation with an encrypted AM3. */
