@@ -7,6 +7,9 @@
 #                   `tshark -2 -Y ikestate.stalled` selects, capture-end verdicts included (issue 22:
 #                   the filter ran in the first pass, before they existed); then the capture file is
 #                   replaced by another one and Ctrl+R (reload) must display that one's set.
+#   eap-at-load     `wireshark -r lab-ikev2-eap-ok -Y 'ikestate.state == "READY"'`: only the final
+#                   IKE_AUTH answer, as in `tshark -2` (issue 21: a single pass also selects the first
+#                   answer, which looks final until the next round).
 #   profile         `wireshark -C IKE-Troubleshooting -r CAP`: every IKE rule background colour that
 #                   `tshark -C IKE-Troubleshooting --color -2` gives a packet fills its rows on first
 #                   load (pixels counted in a screenshot of the packet list); the column widths the
@@ -26,9 +29,9 @@ export PATH=/usr/bin:/bin:/usr/sbin:/sbin LC_ALL=C.UTF-8
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 caps=$top/test/captures
-build=${1:?usage: gui-check.sh BUILD_DIR [filter-at-load|profile]...}
+build=${1:?usage: gui-check.sh BUILD_DIR [filter-at-load|eap-at-load|profile]...}
 shift
-checks=("$@"); [ ${#checks[@]} -gt 0 ] || checks=(filter-at-load profile)
+checks=("$@"); [ ${#checks[@]} -gt 0 ] || checks=(filter-at-load eap-at-load profile)
 
 required=${IKESTATE_GUI_REQUIRED:-0}
 [ "${CI:-}" != true ] || required=1
@@ -183,29 +186,32 @@ frames_of() {
 	awk 'NR == FNR { want[$1" "$2] = 1; next } ($2" "$3) in want { printf "%s ", $1 }' "$2" \
 		<(tshark -r "$1" -T fields -e frame.number -e frame.time_epoch -e frame.len 2> /dev/null)
 }
-# expect_stalled CAP NAME: the two-pass stalled set, after checking that some of it is capture-end only
-expect_stalled() {
-	local cap=$1 name=$2 one two only
-	one=$(tsp "$cap" -Y ikestate.stalled -T fields -e frame.number | tr '\n' ' ')
-	two=$(tsp "$cap" -2 -Y ikestate.stalled -T fields -e frame.number | tr '\n' ' ')
-	only=$(comm -13 <(tr ' ' '\n' <<< "$one" | sort) <(tr ' ' '\n' <<< "$two" | sort) | sort -n | tr '\n' ' ')
+# expect_selected CAP NAME [FILTER]: the two-pass selection of FILTER (default ikestate.stalled),
+# after checking that some of it differs from a single pass (else the check would prove nothing)
+expect_selected() {
+	local cap=$1 name=$2 flt=${3:-ikestate.stalled} one two only
+	one=$(tsp "$cap" -Y "$flt" -T fields -e frame.number | tr '\n' ' ')
+	two=$(tsp "$cap" -2 -Y "$flt" -T fields -e frame.number | tr '\n' ' ')
+	only=$(comm -3 <(tr ' ' '\n' <<< "$one" | sort) <(tr ' ' '\n' <<< "$two" | sort) | tr -d '\t' | sort -n | tr '\n' ' ')
 	if [ -z "${only// /}" ]; then
-		bad "$name: no stalled packet is capture-end only (single pass: $one, two passes: $two): the check would prove nothing"
+		bad "$name: '$flt' selects the same in one pass and in two ($two): the check would prove nothing"
 		return 1
 	fi
-	echo "     $name: tshark -2 -Y ikestate.stalled selects frames ${two}(capture-end only: ${only% })"
-	tsp "$cap" -2 -Y ikestate.stalled -T fields -e frame.time_epoch -e frame.len > "$work/out/$name.expected"
+	echo "     $name: tshark -2 -Y '$flt' selects frames ${two}(one pass differs on: ${only% })"
+	echo "$flt" > "$work/out/$name.filter"
+	tsp "$cap" -2 -Y "$flt" -T fields -e frame.time_epoch -e frame.len > "$work/out/$name.expected"
 }
 # compare_shown CAP NAME EXPORTED WHAT: the exported packets must be the expected set
 compare_shown() {
-	local cap=$1 name=$2 exported=$3 what=$4 shown want
+	local cap=$1 name=$2 exported=$3 what=$4 shown want flt
+	flt=$(cat "$work/out/$name.filter")
 	keys "$exported" > "$work/out/$name.shown"
 	shown=$(frames_of "$cap" "$work/out/$name.shown")
 	want=$(frames_of "$cap" "$work/out/$name.expected")
 	if [ "$(sort "$work/out/$name.shown")" = "$(sort "$work/out/$name.expected")" ]; then
-		ok "$what: the GUI displays frames ${shown}= tshark -2 -Y ikestate.stalled"
+		ok "$what: the GUI displays frames ${shown}= tshark -2 -Y '$flt'"
 	else
-		bad "$what: the GUI displays frames [${shown% }] ($(wc -l < "$work/out/$name.shown") packets), tshark -2 -Y ikestate.stalled selects [${want% }]"
+		bad "$what: the GUI displays frames [${shown% }] ($(wc -l < "$work/out/$name.shown") packets), tshark -2 -Y '$flt' selects [${want% }]"
 	fi
 }
 
@@ -216,8 +222,8 @@ check_filter_at_load() {
 	# capture with one capture-end stall.
 	mergecap -w "$work/cap/a.pcapng" "$caps/lab-no-answer.pcapng" "$caps/gen-out-of-order.pcap"
 	mergecap -w "$work/cap/b.pcapng" "$caps/lab-mm-lost-msg.pcapng" "$caps/gen-malformed.pcap"
-	expect_stalled "$work/cap/a.pcapng" load || return 0
-	expect_stalled "$work/cap/b.pcapng" reload || return 0
+	expect_selected "$work/cap/a.pcapng" load || return 0
+	expect_selected "$work/cap/b.pcapng" reload || return 0
 	cp "$work/cap/a.pcapng" "$a"; chmod a+r "$work"/cap/*
 	start_ws stalled.pcapng -r "$a" -Y ikestate.stalled || return 0
 	shot filter-at-load
@@ -233,6 +239,20 @@ check_filter_at_load() {
 	shot filter-at-reload
 	if export_displayed "$work/out/reload.pcapng"; then
 		compare_shown "$work/cap/b.pcapng" reload "$work/out/reload.pcapng" "Ctrl+R (reload) with the filter set"
+	fi
+	quit_ws
+}
+
+# EAP (issue #21): the first IKE_AUTH answer looks final in a single pass; with READY as the filter at
+# load, the GUI must show the final answer only, as two passes do.
+check_eap_at_load() {
+	local cap=$work/cap/eap.pcapng flt='ikestate.state == "READY"'
+	cp "$caps/lab-ikev2-eap-ok.pcapng" "$cap"; chmod a+r "$cap"
+	expect_selected "$cap" eap "$flt" || return 0
+	start_ws eap.pcapng -r "$cap" -Y "$flt" || return 0
+	shot eap-at-load
+	if export_displayed "$work/out/eap.pcapng"; then
+		compare_shown "$cap" eap "$work/out/eap.pcapng" "open an EAP capture with -Y '$flt'"
 	fi
 	quit_ws
 }
@@ -294,6 +314,7 @@ t0=$SECONDS
 for c in "${checks[@]}"; do
 	case $c in
 		filter-at-load) check_filter_at_load ;;
+		eap-at-load) check_eap_at_load ;;
 		profile) check_profile ;;
 		*) echo "unknown check $c"; exit 2 ;;
 	esac
