@@ -36,9 +36,12 @@ iks_diag_tunnel *iks_diag_at(const iks_diag *d, uint32_t num)
 	return iks_pool_at(&d->tunnels, num);
 }
 
-/* The IKE SA is up: established and not refused. */
+/* The IKE SA is up: established and not refused; remote access (IKEv1 transactions) only once a
+ * quick mode followed them: a new IKE SA after a refused XAUTH is another attempt, not a rekey. */
 static bool iks_diag_is_up(const iks_diag *d, const iks_tunnel *t)
 {
+	if (t->version == 1 && t->v1.txn && !t->v1.qm_seen)
+		return false;
 	return !iks_diag_at(d, t->id)->failed && iks_established(t);
 }
 

@@ -220,6 +220,9 @@ static void test_txn_no_quick_mode(fx *f, gconstpointer d)
 	g_assert_cmpstr(iks_stalled_name(ack->stalled), ==, "MM_ACTIVE");
 	g_assert_true(ack->flags & IKS_R_FINAL_SOON);
 	g_assert_cmpuint(ack->hint, ==, IKS_H_RA_UNFINISHED);
+	/* The user tries again: another attempt, not a rekey of an SA that was never usable. */
+	iks_result *again = feed(f, MM1(A, B, 3), SEC / 100);
+	g_assert_cmpuint(iks_fsm_rekey_of(f->fsm, again->tunnel), ==, 0);
 	iks_result *del = feed(f, INFO_ENC(B, A, 1, 2, 0x99), SEC / 100);
 	iks_fsm_finish(f->fsm);
 	g_assert_cmpstr(iks_failed_name(del->failed), ==, "XAUTH_FAILED");
