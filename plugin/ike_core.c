@@ -93,6 +93,14 @@ const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r)
 	return iks_offers_mismatch(&fsm->offers, r);
 }
 
+bool iks_fsm_captured_at(const iks_fsm *fsm, uint32_t num, iks_captured_at *out)
+{
+	if (num == 0 || num > fsm->mc.tunnel_pool.n)
+		return false;
+	*out = iks_diag_captured_at(&fsm->diag, iks_tunnel_at(&fsm->mc, num));
+	return true;
+}
+
 bool iks_fsm_ra(const iks_fsm *fsm, const iks_result *r, iks_ra *out)
 {
 	return iks_machine_ra(&fsm->mc, r, out);

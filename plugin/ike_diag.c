@@ -74,6 +74,46 @@ void iks_diag_new_tunnel(iks_diag *d, const iks_tunnel *t, const iks_msg *m)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Where the capture was taken
+ */
+/* The TTL a sender starts with: the smallest common initial value not below what arrived. */
+static uint8_t hops_from(uint8_t ttl)
+{
+	static const uint8_t initial[] = { 32, 64, 128, 255 };
+	for (size_t i = 0; i < G_N_ELEMENTS(initial); i++)
+		if (ttl <= initial[i])
+			return (uint8_t)(initial[i] - ttl);
+	return 0;
+}
+
+/* The TTL each role's messages arrive with at the tunnel's own capture point (copies elsewhere are
+ * another point's view). */
+static void note_ttl(iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg *m, const iks_result *r)
+{
+	if (!m->ttl || r->role == IKS_ROLE_UNKNOWN || m->point != t->point)
+		return;
+	unsigned i = r->role == IKS_ROLE_RESPONDER;
+	if (!dt->ttl[i])
+		dt->ttl[i] = m->ttl;
+	else if (dt->ttl[i] != m->ttl)
+		dt->ttl_varies |= (uint8_t)(1u << i);
+}
+
+/* Both sides must speak with a steady TTL: the one with no router before the capture point is where
+ * it was taken; neither: on the path; both (a direct link, or two hosts on one segment): unknown. */
+iks_captured_at iks_diag_captured_at(const iks_diag *d, const iks_tunnel *t)
+{
+	const iks_diag_tunnel *dt = iks_diag_at(d, t->id);
+	iks_captured_at c = { IKS_AT_UNKNOWN, { dt->ttl[0], dt->ttl[1] }, { hops_from(dt->ttl[0]), hops_from(dt->ttl[1]) },
+			      { dt->ttl_varies & 1, dt->ttl_varies & 2 } };
+	if (!c.ttl[0] || !c.ttl[1] || dt->ttl_varies)
+		return c;
+	bool near_i = c.hops[0] == 0, near_r = c.hops[1] == 0;
+	c.at = near_i && !near_r ? IKS_AT_INITIATOR : near_r && !near_i ? IKS_AT_RESPONDER : !near_i ? IKS_AT_PATH : IKS_AT_UNKNOWN;
+	return c;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Findings
  */
 static void fail(iks_diag_tunnel *dt, iks_result *r, uint16_t code, iks_hint h)
@@ -155,6 +195,33 @@ static iks_hint v2_stall_hint(const iks_diag_tunnel *dt, const iks_tunnel *t)
 	return IKS_H_NONE;
 }
 
+/* A stall's hint said from where the capture was taken, when the TTLs show it: what this capture
+ * proves, and what only the other end's can tell. */
+static iks_hint located(const iks_diag *d, const iks_tunnel *t, iks_hint h)
+{
+	static const struct {
+		uint8_t hint, at_initiator, at_responder;
+	} by_place[] = {
+		{ IKS_H_MM2_NO_MM3, IKS_H_MM2_AT_INITIATOR, IKS_H_MM2_AT_RESPONDER },
+		{ IKS_H_MM2_LOST, IKS_H_MM2_AT_INITIATOR, IKS_H_MM2_AT_RESPONDER },
+		{ IKS_H_AM2_NO_AM3, IKS_H_AM2_AT_INITIATOR, IKS_H_AM2_AT_RESPONDER },
+		{ IKS_H_NO_AM3, IKS_H_AM2_AT_INITIATOR, IKS_H_AM2_AT_RESPONDER },
+		{ IKS_H_NO_MM4, IKS_H_MM3_AT_INITIATOR, IKS_H_MM3_AT_RESPONDER },
+		{ IKS_H_V2_NO_AUTH_REQ, IKS_H_V2_INIT_AT_INITIATOR, IKS_H_V2_INIT_AT_RESPONDER },
+		{ IKS_H_V2_INIT_RESP_LOST, IKS_H_V2_INIT_AT_INITIATOR, IKS_H_V2_INIT_AT_RESPONDER },
+		{ IKS_H_V2_NO_AUTH_RESP, IKS_H_V2_AUTH_AT_INITIATOR, IKS_H_V2_AUTH_AT_RESPONDER },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(by_place); i++) {
+		if (by_place[i].hint != h)
+			continue;
+		iks_captured_at at = iks_diag_captured_at(d, t);
+		return at.at == IKS_AT_INITIATOR   ? (iks_hint)by_place[i].at_initiator
+		       : at.at == IKS_AT_RESPONDER ? (iks_hint)by_place[i].at_responder
+						   : h;
+	}
+	return h;
+}
+
 /* Where a negotiation hangs, as the state of the side that sent the furthest message. */
 iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t stalled)
 {
@@ -171,7 +238,8 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 		return IKS_H_LOST_BETWEEN_POINTS;
 	if (t->version == 2) {
 		iks_hint h = v2_stall_hint(dt, t);
-		return h == IKS_H_V2_NO_INIT_RESP && !t->v2.retry_pending && peer_started_later(d, t) ? IKS_H_PEER_ALIVE : h;
+		return h == IKS_H_V2_NO_INIT_RESP && !t->v2.retry_pending && peer_started_later(d, t) ? IKS_H_PEER_ALIVE
+														: located(d, t, h);
 	}
 	if (dt->fail_hint)
 		return (iks_hint)dt->fail_hint; /* the peer said why, or the ICMP error did */
@@ -194,7 +262,7 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 		h = IKS_H_P1_KEYS_DIFFER;
 	if ((h == IKS_H_NO_MM2 || h == IKS_H_NO_AM2) && peer_started_later(d, t))
 		h = IKS_H_PEER_ALIVE;
-	return h;
+	return located(d, t, h);
 }
 
 static void stall(const iks_diag *d, const iks_tunnel *t, iks_result *r, uint8_t stalled)
@@ -493,6 +561,7 @@ void iks_diag_message(iks_diag *d, const iks_step *s, const iks_msg *m, iks_resu
 {
 	iks_diag_tunnel *dt = iks_diag_at(d, s->t->id);
 	note_lost_between(d, dt, s->t, m, r);
+	note_ttl(dt, s->t, m, r);
 	if (s->new_tunnel && dt->reset_after_p2) {
 		r->hint = IKS_H_P1_RESET_AFTER_P2;
 		r->flags |= IKS_R_RESET_AFTER_P2;

@@ -34,6 +34,9 @@ typedef struct {
 	uint8_t decrypt_bad : 2; /* ... decrypted into garbage with the loaded key */
 	bool lost_between : 1;   /* a message of it missing at a capture point: known once the sighting
 				  * window passed without it (first pass), or at capture end (IKS_R_MISSING) */
+	uint8_t ttl_varies : 2;  /* per sender role (bit 0 initiator): its TTL was not always the same */
+	uint8_t ttl[2];          /* per sender role: the IP TTL its messages arrive with at the tunnel's
+				  * capture point; 0 = none seen */
 } iks_diag_tunnel;
 
 typedef struct {
@@ -77,5 +80,8 @@ void iks_diag_finish(iks_diag *d);
  * never saw r. */
 uint8_t iks_diag_missing_at(const iks_diag *d, const iks_result *r);
 bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out);
+
+/* Where the capture was taken, from the TTL evidence of both sides (ike_diag.c). */
+iks_captured_at iks_diag_captured_at(const iks_diag *d, const iks_tunnel *t);
 
 #endif

@@ -30,6 +30,15 @@ typedef struct {
 
 typedef struct iks_fsm iks_fsm;
 
+/* Where a capture was taken, as one IKE SA's packets show it (ikestate.captured_at): a sender next to
+ * the capture point shows an initial IP TTL (64, 128, 255; 32), a sender behind routers a smaller one. */
+typedef struct {
+	uint8_t at;      /* iks_at */
+	uint8_t ttl[2];  /* per sender role (0 initiator): the TTL its messages arrive with; 0 = none seen */
+	uint8_t hops[2]; /* per sender role: routers between it and the capture point */
+	bool varies[2];  /* per sender role: its TTL was not always the same */
+} iks_captured_at;
+
 iks_fsm *iks_fsm_new(const iks_config *cfg); /* NULL: defaults */
 void iks_fsm_free(iks_fsm *fsm);
 
@@ -60,6 +69,8 @@ const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r);
 /* What differs, on a phase-1 NO_PROPOSAL_CHOSEN (the initiator's offer) or an IKEv2
  * INVALID_KE_PAYLOAD (the group asked for, the KE sent); NULL for none. */
 const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r);
+/* Where the capture was taken, for tunnel num (1-based); false for no such tunnel. */
+bool iks_fsm_captured_at(const iks_fsm *fsm, uint32_t num, iks_captured_at *out);
 /* Keys loaded: the EAP / configuration payload r's message carried; false when it had none. */
 bool iks_fsm_ra(const iks_fsm *fsm, const iks_result *r, iks_ra *out);
 /* The sender's implementation, from the Vendor IDs of this message; NULL when it has none. */

@@ -134,6 +134,28 @@ static const char *const hints[IKS_H__COUNT] = {
 	[IKS_H_EAP_NO_ANSWER] = "An EAP round of IKE_AUTH unanswered after earlier rounds were answered: the path "
 		"works, the gateway waits for its RADIUS / AAA server (timeout, unreachable, shared secret). Check "
 		"its RADIUS log.",
+	[IKS_H_MM2_AT_INITIATOR] = "MM2 arrived here, at the initiator, and this host never sent MM3: look at this host "
+		"(its log; proposal, identity or pre-shared key lookup), or it is a probe (scanners never send MM3).",
+	[IKS_H_MM2_AT_RESPONDER] = "MM2 left this host, the responder, and no MM3 came back: the initiator dropped MM2 "
+		"or never got it (path, NAT, firewall), or it is a probe. A capture at the initiator tells which.",
+	[IKS_H_AM2_AT_INITIATOR] = "AM2 arrived here, at the initiator, and this host never sent AM3: it rejected AM2 "
+		"(pre-shared key, identity; its log says which), or it is a probe.",
+	[IKS_H_AM2_AT_RESPONDER] = "AM2 left this host, the responder, and no AM3 came back: the initiator rejected it "
+		"(pre-shared key, identity) or never got it (path), or it is a probe.",
+	[IKS_H_MM3_AT_INITIATOR] = "MM3 left this host, the initiator, and no MM4 came back: the responder has no key "
+		"for this peer (ASA: tunnel-group; IOS: crypto isakmp key) or MM3 is lost on the way. A capture at "
+		"the responder tells which.",
+	[IKS_H_MM3_AT_RESPONDER] = "MM3 arrived here, at the responder, and this host did not answer: it has no "
+		"pre-shared key / tunnel-group for this peer address, or rejected the KE; its log says which.",
+	[IKS_H_V2_INIT_AT_INITIATOR] = "The IKE_SA_INIT answer arrived here, at the initiator, and this host sent no "
+		"IKE_AUTH: it rejected the answer (proposal, DH group) or has no credentials; its log says which.",
+	[IKS_H_V2_INIT_AT_RESPONDER] = "The IKE_SA_INIT answer left this host, the responder, and no IKE_AUTH came: the "
+		"initiator dropped it or never got it (path, NAT). A capture at the initiator tells which.",
+	[IKS_H_V2_AUTH_AT_INITIATOR] = "IKE_AUTH left this host, the initiator, and no answer came back: the responder "
+		"drops it (profile, identity, certificate) or it is lost (fragments, UDP 4500). A capture at the "
+		"responder tells which.",
+	[IKS_H_V2_AUTH_AT_RESPONDER] = "IKE_AUTH arrived here, at the responder, and this host never answered: no "
+		"matching profile, identity or certificate; its log says which.",
 	[IKS_H_ESP_ONE_WAY] = "The sender encrypts (encaps) but nothing comes back (decaps stay 0): on the far side "
 		"check the route back into the tunnel, NAT exemption, a filter dropping ESP or UDP 4500, and that its "
 		"IPsec SA is installed. Traffic that is one-way by nature (syslog, SNMP traps) looks the same.",

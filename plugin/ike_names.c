@@ -121,3 +121,9 @@ const char *iks_failed_name(unsigned f)
 		return notify_names[f];
 	return f < 8192 ? "ERROR_NOTIFY" : "PRIVATE_ERROR_NOTIFY";
 }
+
+const char *iks_at_name(unsigned at)
+{
+	static const char *const names[] = { "unknown", "initiator", "responder", "path" };
+	return NAME_OF(names, at);
+}

@@ -68,6 +68,10 @@ enum {
 	IKS_F_NO_ADDRESS,                /* IKEv1: a mode-config answer without the address asked for */
 };
 
+/* Where a capture was taken (ikestate.captured_at). */
+typedef enum { IKS_AT_UNKNOWN = 0, IKS_AT_INITIATOR, IKS_AT_RESPONDER, IKS_AT_PATH } iks_at;
+
+const char *iks_at_name(unsigned at);
 const char *iks_msg_name(unsigned m);
 const char *iks_role_name(unsigned r);
 const char *iks_state_name(unsigned s);

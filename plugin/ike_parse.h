@@ -195,6 +195,7 @@ typedef struct {
 	uint16_t ke_group;  /* IKEv2: the DH group of its clear KE payload, 0 = none */
 	uint16_t ke_wanted; /* IKEv2: the group a clear INVALID_KE_PAYLOAD asks for (its notify data) */
 	iks_ra ra;          /* set by the glue from decrypted payloads (keys loaded) */
+	uint8_t ttl;        /* the carrying packet's IP TTL / hop limit, set by the glue; 0 = unknown */
 	const iks_wire *wire; /* its proposals and vendor IDs, when the glue parsed them; else NULL */
 } iks_msg;
 

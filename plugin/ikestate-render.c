@@ -47,6 +47,7 @@ static int hf_offer = -1;
 static int hf_chosen = -1;
 static int hf_peer_impl = -1;
 static int hf_mismatch = -1;
+static int hf_captured_at = -1;
 static int hf_auth_round = -1;
 static int hf_txn_round = -1;
 static int hf_eap = -1;
@@ -155,6 +156,10 @@ static hf_register_info fields[] = {
 	{ &hf_peer_impl, { "Sender implementation", "ikestate.peer_impl", FT_STRING, BASE_NONE, NULL, 0x0,
 		"The sender's IKE implementation, from this message's clear Vendor ID payloads (capability VIDs "
 		"such as DPD or NAT-T name none; an unknown VID shows as its first bytes)", HFILL } },
+	{ &hf_captured_at, { "Captured at", "ikestate.captured_at", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Where this IKE SA's capture was taken: initiator or responder (its messages keep an initial IP TTL "
+		"of 64, 128 or 255, the other side's arrive decremented), path (both decremented), unknown (a side "
+		"not heard, a TTL that changes, or no router between them); the TTLs are shown", HFILL } },
 	{ &hf_auth_round, { "IKE_AUTH round", "ikestate.auth_round", FT_UINT32, BASE_DEC, NULL, 0x0,
 		"IKEv2: the n-th IKE_AUTH exchange of this IKE SA (EAP takes several; the SA is READY only after "
 		"the last)", HFILL } },
@@ -452,6 +457,29 @@ static void offer_fields(const render_ctx *c, const iks_fsm *fsm)
 		add_string(c->st, hf_peer_impl, c->tvb, iks_impl_str(impl, buf, sizeof buf));
 }
 
+/* "initiator TTL 64 (adjacent), responder TTL 63 (1 hop)": the evidence of ikestate.captured_at. */
+static void captured_at_field(const render_ctx *c, const iks_fsm *fsm)
+{
+	iks_captured_at at;
+	if (!iks_fsm_captured_at(fsm, c->r->tunnel, &at) || (!at.ttl[0] && !at.ttl[1]))
+		return;
+	static const char *const role[] = { "initiator", "responder" };
+	char ev[2][48];
+	for (unsigned i = 0; i < 2; i++) {
+		if (!at.ttl[i])
+			snprintf(ev[i], sizeof ev[i], "%s not heard", role[i]);
+		else if (at.varies[i])
+			snprintf(ev[i], sizeof ev[i], "%s TTL %u, changing", role[i], at.ttl[i]);
+		else if (at.hops[i] == 0)
+			snprintf(ev[i], sizeof ev[i], "%s TTL %u (adjacent)", role[i], at.ttl[i]);
+		else
+			snprintf(ev[i], sizeof ev[i], "%s TTL %u (%u hop%s)", role[i], at.ttl[i], at.hops[i], at.hops[i] == 1 ? "" : "s");
+	}
+	const char *name = iks_at_name(at.at);
+	proto_item_set_generated(proto_tree_add_string_format_value(c->st, hf_captured_at, c->tvb, 0, 0, name, "%s: %s, %s",
+								     name, ev[0], ev[1]));
+}
+
 /* The round of an IKE_AUTH / transaction message; with keys, its EAP and configuration payloads. */
 static void ra_fields(const render_ctx *c, const iks_ra *ra)
 {
@@ -598,6 +626,7 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 		add_time(c.st, hf_elapsed, tvb, r->elapsed_ns);
 		offer_fields(&c, fsm);
 		ra_fields(&c, &ra);
+		captured_at_field(&c, fsm);
 	}
 	print_sequence(&c);
 	print_completed(&c);

@@ -285,6 +285,7 @@ static void track(packet_info *pinfo, proto_tree *tree, const ikestate_seen *s)
 		ikestate_to_iks_addr(&pinfo->src, pinfo->srcport, &m.src);
 		ikestate_to_iks_addr(&pinfo->dst, pinfo->destport, &m.dst);
 		m.point = ikestate_capture_point(pinfo);
+		m.ttl = ikestate_ip_ttl(s->tvb[i], pinfo);
 		keep(pinfo->num, iks_fsm_feed(cap.fsm, &m));
 	}
 }

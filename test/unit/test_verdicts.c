@@ -125,6 +125,51 @@ static void test_resends_only_when_seen(fx *f, gconstpointer d)
 	g_assert_cmpuint(again->hint, ==, IKS_H_MM2_LOST);
 }
 
+static iks_msg ttl(iks_msg m, uint8_t v)
+{
+	m.ttl = v;
+	return m;
+}
+
+/* MM1 and MM2 with the given TTLs, MM2 answered by nothing; the capture-end hint. */
+static iks_hint mm2_unanswered_hint(fx *f, uint64_t i, uint8_t ttl_i, uint8_t ttl_r, iks_captured_at *at)
+{
+	feed(f, ttl(MM1(A, B, i), ttl_i), SEC);
+	iks_result *mm2 = feed(f, ttl(MM2(B, A, i, i + 1), ttl_r), SEC / 100);
+	iks_fsm_finish(f->fsm);
+	g_assert_true(iks_fsm_captured_at(f->fsm, mm2->tunnel, at));
+	return (iks_hint)mm2->hint;
+}
+
+/* Rule (issue #27): the capture point from the TTLs, and the stall said from there. At the initiator
+ * (its TTL 64, the responder's 63 after a router) MM2 arrived and this host never sent MM3; at the
+ * responder MM2 left and nothing came back; a direct link (both 64), a changing TTL or a side not
+ * heard prove nothing: the neutral hint. */
+static void test_captured_at(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_captured_at at;
+	g_assert_cmpuint(mm2_unanswered_hint(f, 10, 64, 63, &at), ==, IKS_H_MM2_AT_INITIATOR);
+	g_assert_cmpstr(iks_at_name(at.at), ==, "initiator");
+	g_assert_cmpuint(at.hops[1], ==, 1);
+	g_assert_cmpuint(mm2_unanswered_hint(f, 20, 63, 64, &at), ==, IKS_H_MM2_AT_RESPONDER);
+	g_assert_cmpstr(iks_at_name(at.at), ==, "responder");
+	g_assert_cmpuint(mm2_unanswered_hint(f, 30, 126, 250, &at), ==, IKS_H_MM2_NO_MM3); /* Windows, Cisco */
+	g_assert_cmpstr(iks_at_name(at.at), ==, "path");
+	g_assert_cmpuint(mm2_unanswered_hint(f, 40, 64, 64, &at), ==, IKS_H_MM2_NO_MM3); /* direct link */
+	g_assert_cmpstr(iks_at_name(at.at), ==, "unknown");
+	g_assert_cmpuint(mm2_unanswered_hint(f, 50, 64, 0, &at), ==, IKS_H_MM2_NO_MM3); /* TTL not found */
+	g_assert_cmpstr(iks_at_name(at.at), ==, "unknown");
+	/* A TTL that changes within the SA: no evidence. */
+	feed(f, ttl(MM1(A, B, 60), 64), SEC);
+	feed(f, ttl(MM2(B, A, 60, 61), 63), SEC / 100);
+	iks_result *again = feed(f, ttl(MM2(B, A, 60, 61), 61), SEC);
+	iks_fsm_finish(f->fsm);
+	g_assert_true(iks_fsm_captured_at(f->fsm, again->tunnel, &at));
+	g_assert_cmpstr(iks_at_name(at.at), ==, "unknown");
+	g_assert_true(at.varies[1]);
+}
+
 /* Rule: expert items carry a hint's first clause; every clause fits a label with its prefix. */
 static void test_hint_clauses(void)
 {
@@ -147,6 +192,7 @@ int main(int argc, char **argv)
 	ADD("/verdicts/peer-alive", test_peer_alive);
 	ADD("/verdicts/final-soon-only-without-proof", test_final_soon_only_without_proof);
 	ADD("/verdicts/resends-only-when-seen", test_resends_only_when_seen);
+	ADD("/verdicts/captured-at", test_captured_at);
 	g_test_add_func("/verdicts/hint-clauses", test_hint_clauses);
 	return g_test_run();
 }
