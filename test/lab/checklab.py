@@ -73,7 +73,7 @@ def load_messages(cap):
 
 
 def key_options(capdir, name):
-    """tshark -o options for the key tables run-lab wrote for this capture (natt-inside -> natt)."""
+    """tshark -o options for the key tables run-lab wrote for this capture (natt-inside -> natt, scan-ss-r -> scan-ss)."""
     opts = []
     for base in (name, re.sub(r"-(inside|outside|i|r)$", "", name)):
         for table in ("ikev1_decryption_table", "ikev2_decryption_table"):
