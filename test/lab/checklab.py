@@ -73,9 +73,9 @@ def load_messages(cap):
 
 
 def key_options(capdir, name):
-    """tshark -o options for the key tables run-lab wrote for this capture (natt-inside -> natt)."""
+    """tshark -o options for the key tables run-lab wrote for this capture (natt-inside -> natt, scan-ss-r -> scan-ss)."""
     opts = []
-    for base in (name, re.sub(r"-(inside|outside)$", "", name)):
+    for base in (name, re.sub(r"-(inside|outside|i|r)$", "", name)):
         for table in ("ikev1_decryption_table", "ikev2_decryption_table"):
             path = os.path.join(capdir, "keys", f"lab-{base}.{table}")
             if os.path.exists(path):
@@ -148,7 +148,7 @@ def logged_resends(cap):
     n = 0
     side = os.path.splitext(cap.path)[0] + ".md"
     if not os.path.exists(side):  # lab-natt-inside / -outside: one run, one sidecar (lab-natt.md)
-        side = re.sub(r"-(inside|outside)\.md$", ".md", side)
+        side = re.sub(r"-(inside|outside|i|r)\.md$", ".md", side)
     with open(side, encoding="utf-8") as f:
         for line in f:
             if LOGGED_RESEND.search(line):

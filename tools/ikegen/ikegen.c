@@ -2016,6 +2016,87 @@ typedef struct {
     void (*fn)(void);
 } Scenario;
 
+/*
+ * ISAKMP reflection / amplification seen at the victim 192.0.2.99 (the capture point): someone sent
+ * MM1s (and IKEv2 IKE_SA_INITs) with the victim's address as source to many IKE responders, all with
+ * one initiator cookie; their answers all arrive at the victim, which never asked for them and sends
+ * nothing back.  Two groups:
+ *   A: 400 responders (198.51.100.0/24 and 203.0.113.0/24, port 500) each send one MM2 [SA V V]
+ *      (their own random responder cookie, the same initiator cookie) within about 0.4 s; 12 of them
+ *      re-send the identical MM2 about 4-6 s later, 4 of those once more about 9-11 s later;
+ *   B: 30 other responders answer IKEv2 IKE_SA_INIT responses to one SPIi (2 s later, 0.1 s long).
+ * For contrast the victim's own genuine main mode + quick mode with 203.0.113.250 (1 s in).
+ * TTLs: the victim 64, the remote hosts 64/128/255 minus 6..24 hops.
+ */
+static void sc_reflection(void)
+{
+    Ep *victim = ep_new("192.0.2.99");
+    victim->ttl = 64;
+    /* the responders: a shuffle of both /24s (hosts 1..254; 203.0.113.250 is the genuine peer) */
+    int pool[2 * 254], np = 0;
+    for (int net = 0; net < 2; net++)
+        for (int h = 1; h <= 254; h++)
+            if (!(net == 1 && h == 250))
+                pool[np++] = net * 256 + h;
+    for (int i = np - 1; i > 0; i--) {
+        int j = (int)rnd_range(0, (guint32)i), t = pool[i];
+        pool[i] = pool[j];
+        pool[j] = t;
+    }
+    static const guint8 initial_ttl[] = { 64, 128, 255 };
+    Ep *rsp[430];
+    for (int k = 0; k < 430; k++) {
+        char a[32];
+        g_snprintf(a, sizeof a, "%s.%d", pool[k] >> 8 ? "203.0.113" : "198.51.100", pool[k] & 0xff);
+        rsp[k] = ep_new(a);
+        rsp[k]->ttl = (guint8)(initial_ttl[rnd_range(0, 2)] - rnd_range(6, 24));
+    }
+
+    /* A: 400 MM2 to the spoofed initiator cookie */
+    guint8 spoofed_ic[8];
+    rnd_fill(spoofed_ic, 8);
+    Neg *a[400];
+    for (int k = 0; k < 400; k++) {
+        a[k] = neg_new(victim, rsp[k]);
+        memcpy(a[k]->ic, spoofed_ic, 8);
+        a[k]->tsel = (int)rnd_range(0, 2); /* whichever of the three offered transforms it liked */
+        now_us += rnd_range(200, 1800);
+        send_step(a[k], S_MM2);
+    }
+    guint64 t_end_a = now_us;
+
+    /* the victim's own negotiation, in the middle of it */
+    now_us = 1000000;
+    Ep *peer = ep_new("203.0.113.250");
+    peer->ttl = 52;
+    Neg *g = neg_new(victim, peer);
+    run(g, MM_ALL);
+    run(g, QM_ALL);
+
+    /* B: 30 IKEv2 responders answer a spoofed IKE_SA_INIT (one SPIi) */
+    guint8 spoofed_spii[8];
+    rnd_fill(spoofed_spii, 8);
+    now_us = 2000000;
+    for (int k = 0; k < 30; k++) {
+        Neg *b = neg_new(victim, rsp[400 + k]);
+        memcpy(b->ic, spoofed_spii, 8);
+        now_us += rnd_range(1000, 5000);
+        v2_send_free(b, 0, v2_sa_init(b, 1, 0));
+    }
+
+    /* a few group-A responders (older implementations) resend their MM2, byte for byte */
+    for (int r = 0; r < 12; r++) {
+        Neg *n = a[r * 33 + 7];
+        now_us = t_end_a + 4000000 + rnd_range(0, 2000000);
+        retx(n, S_MM2, 0);
+        if (r % 3 == 0) {
+            now_us += 5000000;
+            retx(n, S_MM2, 0);
+        }
+    }
+}
+
+
 static const Scenario scenarios[] = {
     { "mm-ok", "main mode MM1-MM6, quick mode QM1-QM3, encrypted Informational", sc_mm_ok },
     { "am-ok", "aggressive mode with clear AM3, then a second one with encrypted AM3, each + QM", sc_am_ok },
@@ -2036,6 +2117,7 @@ static const Scenario scenarios[] = {
     { "esp", "ESP both ways on one tunnel, one way only on a second, ESP without IKE SA on a third pair", sc_esp },
     { "eap-aka", "remote access shapes: IKEv2 EAP-AKA in three IKE_AUTH rounds; EAP ending on the gateway's answer; an EAP round unanswered (AAA); IKEv1 XAUTH + pushed mode-config", sc_eap_aka },
     { "ikev2", "IKEv2 beside IKEv1: COOKIE retry, fragmented IKE_AUTH re-sent, responder CHILD/INFO with MID 0/1 and delete; no answer; AUTH refused; NO_PROPOSAL_CHOSEN", sc_ikev2 },
+    { "reflection", "ISAKMP reflection at the victim: 400 MM2 to one spoofed initiator cookie within 0.4 s (12 re-sent), 30 IKEv2 IKE_SA_INIT responses to one SPIi, and the victim's own main mode + quick mode", sc_reflection },
 };
 
 /* ------------------------------------------------------------------------ */
