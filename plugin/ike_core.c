@@ -93,6 +93,11 @@ const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r)
 	return iks_offers_mismatch(&fsm->offers, r);
 }
 
+uint8_t iks_fsm_pattern(const iks_fsm *fsm, uint32_t num)
+{
+	return num && num <= fsm->mc.tunnel_pool.n ? iks_diag_at(&fsm->diag, num)->pattern : 0;
+}
+
 bool iks_fsm_captured_at(const iks_fsm *fsm, uint32_t num, iks_captured_at *out)
 {
 	if (num == 0 || num > fsm->mc.tunnel_pool.n)

@@ -27,6 +27,8 @@ void iks_diag_free(iks_diag *d)
 		g_hash_table_destroy(d->missing);
 	if (d->recent)
 		g_hash_table_destroy(d->recent);
+	if (d->answers)
+		g_hash_table_destroy(d->answers);
 	iks_pool_free(&d->tunnels);
 	g_array_free(d->finals, TRUE);
 }
@@ -267,8 +269,8 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 
 static void stall(const iks_diag *d, const iks_tunnel *t, iks_result *r, uint8_t stalled)
 {
-	if (!stalled)
-		return;
+	if (!stalled || iks_diag_at(d, t->id)->pattern)
+		return; /* a reflection is no negotiation that could stall */
 	r->stalled = stalled;
 	r->flags |= IKS_R_STALL;
 	if (!r->hint)
@@ -487,6 +489,8 @@ static bool v2_setup_msg(uint8_t pos)
 
 static void stall_v2(iks_diag_tunnel *dt, const iks_tunnel *t, iks_result *r)
 {
+	if (dt->pattern)
+		return;
 	r->stalled = IKS_S_IN_NEG;
 	r->flags |= IKS_R_STALL;
 	if (!r->hint)
@@ -557,11 +561,76 @@ static void note_lost_between(iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel
 	rc->ts_ns[rc->n++] = m->ts_ns;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Reflection: answers to requests this capture never saw
+ */
+/* Responders answering one initiator cookie, the requests unseen, that make a reflection: one
+ * initiator's cookie is answered by one responder (a second after a NAT or a retry to another
+ * address is possible; a third is not a negotiation). */
+#define IKS_REFLECTION_MIN 3
+
+/* The first message of an IKE SA is a responder's answer: MM2, AM2, an IKE_SA_INIT response. */
+static bool starts_with_answer(const iks_msg *m)
+{
+	if (m->version == 2)
+		return m->exch == IKS_EXCH_IKE_SA_INIT && (m->flags & IKS_FLAG_V2_RESPONSE);
+	return (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE) && m->rspi && !(m->flags & IKS_FLAG_ENCRYPTED) &&
+	       iks_has_payload(m, IKS_PL_SA);
+}
+
+/* Mark one member: a reflection is no negotiation of its own (no stall, no mid-negotiation note). */
+static void reflected(iks_diag_tunnel *dt, iks_result *first)
+{
+	dt->pattern = IKS_P_REFLECTION;
+	if (first)
+		first->flags &= (uint16_t)~IKS_R_MID_NEGOTIATION;
+}
+
+/* One hash lookup, only for IKE SAs that start with an answer (none in a cookie flood of MM1). */
+static void note_answers(iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg *m, iks_result *r)
+{
+	if (!starts_with_answer(m))
+		return;
+	if (!d->answers)
+		d->answers = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	iks_answers_group *g = g_hash_table_lookup(d->answers, &m->ispi);
+	if (!g) {
+		g = g_new0(iks_answers_group, 1);
+		*g = (iks_answers_group){ .ispi = m->ispi, .target = m->dst, .leader = t->id, .first_ns = m->ts_ns };
+		g_hash_table_insert(d->answers, &g->ispi, g);
+	} else if (!iks_addr_eq(&g->target, &m->dst)) {
+		return;
+	}
+	dt->answered_only = true;
+	g->last_ns = m->ts_ns;
+	if (g->responders < G_N_ELEMENTS(g->early))
+		g->early[g->responders] = r;
+	g->responders++;
+	if (g->reflection) {
+		reflected(dt, r);
+	} else if (g->responders >= IKS_REFLECTION_MIN) {
+		g->reflection = true;
+		for (unsigned i = 0; i < G_N_ELEMENTS(g->early); i++)
+			if (g->early[i])
+				reflected(iks_diag_at(d, g->early[i]->tunnel), g->early[i]);
+		g->early[0]->flags |= IKS_R_REFLECTION;
+	}
+}
+
+const iks_answers_group *iks_diag_reflection(const iks_diag *d, const iks_tunnel *t)
+{
+	if (!d->answers || iks_diag_at(d, t->id)->pattern != IKS_P_REFLECTION)
+		return NULL;
+	return g_hash_table_lookup(d->answers, &t->ispi);
+}
+
 void iks_diag_message(iks_diag *d, const iks_step *s, const iks_msg *m, iks_result *r)
 {
 	iks_diag_tunnel *dt = iks_diag_at(d, s->t->id);
 	note_lost_between(d, dt, s->t, m, r);
 	note_ttl(dt, s->t, m, r);
+	if (s->new_tunnel)
+		note_answers(d, dt, s->t, m, r);
 	if (s->new_tunnel && dt->reset_after_p2) {
 		r->hint = IKS_H_P1_RESET_AFTER_P2;
 		r->flags |= IKS_R_RESET_AFTER_P2;

@@ -35,6 +35,9 @@ typedef struct {
 	bool lost_between : 1;   /* a message of it missing at a capture point: known once the sighting
 				  * window passed without it (first pass), or at capture end (IKS_R_MISSING) */
 	uint8_t ttl_varies : 2;  /* per sender role (bit 0 initiator): its TTL was not always the same */
+	bool answered_only : 1;  /* it started with an answer (MM2, AM2, IKE_SA_INIT response) to one
+				  * initiator cookie others answered too: a reflection group candidate */
+	uint8_t pattern;         /* iks_pattern: not a negotiation of its own (reflection) */
 	uint8_t ttl[2];          /* per sender role: the IP TTL its messages arrive with at the tunnel's
 				  * capture point; 0 = none seen */
 } iks_diag_tunnel;
@@ -45,6 +48,18 @@ typedef struct {
 	uint8_t stalled, hint, state;
 } iks_saved_verdict;
 
+/* Answers to one initiator cookie from different responders, none of whose requests is in the
+ * capture: reflection when there are enough of them (ike_diag.c). */
+typedef struct {
+	uint64_t ispi;
+	iks_addr target;    /* where the answers went */
+	uint32_t leader;    /* its first tunnel */
+	uint32_t responders;
+	int64_t first_ns, last_ns;
+	iks_result *early[3]; /* the first answers, until it is known to be a reflection */
+	bool reflection;
+} iks_answers_group;
+
 typedef struct {
 	const iks_machine *mc;
 	iks_config cfg;
@@ -53,6 +68,8 @@ typedef struct {
 	GHashTable *refused; /* exchanges (quick modes) a refusal answered: no stall at capture end */
 	GHashTable *missing; /* capture end: result -> the points it is missing at; NULL with one point */
 	GHashTable *recent;  /* two capture points or more: tunnel -> its latest transmissions (first pass) */
+	GHashTable *answers; /* initiator cookie -> iks_answers_group, for tunnels that start with an
+			      * answer; NULL until the first */
 } iks_diag;
 
 void iks_diag_init(iks_diag *d, const iks_machine *mc, const iks_config *cfg);
@@ -80,6 +97,9 @@ void iks_diag_finish(iks_diag *d);
  * never saw r. */
 uint8_t iks_diag_missing_at(const iks_diag *d, const iks_result *r);
 bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out);
+
+/* The reflection group of tunnel t, NULL when it is in none. */
+const iks_answers_group *iks_diag_reflection(const iks_diag *d, const iks_tunnel *t);
 
 /* Where the capture was taken, from the TTL evidence of both sides (ike_diag.c). */
 iks_captured_at iks_diag_captured_at(const iks_diag *d, const iks_tunnel *t);

@@ -125,8 +125,8 @@ static void finish_tunnel(iks_diag *d, const iks_tunnel *t)
 		r->state = IKS_S_DELETED;
 		r->hint = IKS_H_DELETE_INFERRED;
 	}
-	/* A refusal that stands ends the negotiation: refused, not also stalled. */
-	if (dt->failed || !t->tail || remote_access_refused(d, dt, t))
+	/* A refusal that stands ends the negotiation: refused, not also stalled; a reflection is none. */
+	if (dt->failed || dt->pattern || !t->tail || remote_access_refused(d, dt, t))
 		return;
 	if (t->v1.mode && t->v1.p1_pos && !iks_completes_phase1(t->v1.p1_pos)) {
 		final_verdict(d, t, t->tail, iks_state_after(t->v1.p1_pos));
@@ -284,6 +284,14 @@ bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out)
 	out->deleted = t->deleted || dt->deleted_inferred;
 	summary_esp(t, out);
 	summary_state(t, out);
+	const iks_answers_group *g = iks_diag_reflection(d, t);
+	if (g) {
+		out->pattern = IKS_P_REFLECTION;
+		out->group_leader = g->leader;
+		out->group_size = g->responders;
+		out->group_span_ns = g->last_ns - g->first_ns;
+		out->group_ispi = g->ispi;
+	}
 	out->qm_failed = dt->qm_failed + dt->child_failed; /* IKEv2: child SAs refused */
 	out->stalled = dt->final_stalled ? dt->final_stalled : dt->qm_stall; /* what its last packet says */
 	if (out->stalled || out->failed)
@@ -297,7 +305,9 @@ bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out)
 
 const char *iks_verdict_text(char *buf, size_t len, const iks_verdict *v)
 {
-	if (v->failed)
+	if (v->pattern)
+		snprintf(buf, len, "%s", v->pattern == IKS_P_REFLECTION ? "REFLECTION" : v->pattern == IKS_P_SCAN ? "SCAN" : "PROBE");
+	else if (v->failed)
 		snprintf(buf, len, "FAILED: %s", iks_failed_name(v->failed));
 	else if (v->stalled)
 		snprintf(buf, len, "STALLED in %s", iks_stalled_name(v->stalled));
@@ -314,6 +324,6 @@ const char *iks_verdict_text(char *buf, size_t len, const iks_verdict *v)
 
 iks_verdict iks_summary_verdict(const iks_tunnel_summary *s)
 {
-	iks_verdict v = { s->failed, s->recovered_from, s->stalled, s->state || s->qm_done, s->esp_one_way > 0 };
+	iks_verdict v = { s->failed, s->recovered_from, s->stalled, s->state || s->qm_done, s->esp_one_way > 0, s->pattern };
 	return v;
 }

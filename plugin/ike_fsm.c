@@ -124,10 +124,12 @@ static iks_tunnel *new_tunnel(iks_machine *mc, const iks_msg *m, iks_tunnel *hea
 }
 
 /* IKEv2 until IKE_AUTH: an IKE_SA_INIT answer (COOKIE, INVALID_KE_PAYLOAD) may carry a responder
- * SPI that the answer to the retry replaces; the negotiation is the same. */
+ * SPI that the answer to the retry replaces; the negotiation is the same, between the same two
+ * addresses (answers from elsewhere to one SPIi are other responders: a reflection). */
 static bool v2_setup_init(const iks_tunnel *t, const iks_msg *m)
 {
-	return m->version == 2 && m->exch == IKS_EXCH_IKE_SA_INIT && t->version == 2 && t->v2.pos < IKS_M_AUTH_REQ;
+	return m->version == 2 && m->exch == IKS_EXCH_IKE_SA_INIT && t->version == 2 && t->v2.pos < IKS_M_AUTH_REQ &&
+	       (iks_addr_eq(&m->src, &t->ref) || iks_addr_eq(&m->src, &t->peer));
 }
 
 /* The IKE SA a message belongs to: same initiator cookie, and the same responder cookie unless

@@ -69,6 +69,8 @@ const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r);
 /* What differs, on a phase-1 NO_PROPOSAL_CHOSEN (the initiator's offer) or an IKEv2
  * INVALID_KE_PAYLOAD (the group asked for, the KE sent); NULL for none. */
 const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r);
+/* iks_pattern of tunnel num: no negotiation of its own (a reflection); 0 = a negotiation. */
+uint8_t iks_fsm_pattern(const iks_fsm *fsm, uint32_t num);
 /* Where the capture was taken, for tunnel num (1-based); false for no such tunnel. */
 bool iks_fsm_captured_at(const iks_fsm *fsm, uint32_t num, iks_captured_at *out);
 /* Keys loaded: the EAP / configuration payload r's message carried; false when it had none. */
@@ -130,6 +132,11 @@ typedef struct {
 	uint32_t keepalives;   /* NAT-T keepalives between the peers */
 	iks_impl impl[2];      /* the initiator's, the responder's implementation (Vendor IDs); only
 				* when the roles are known */
+	uint8_t pattern;       /* iks_pattern_name(): no negotiation of its own; 0 = a negotiation */
+	uint32_t group_leader; /* reflection: the group's first tunnel (its one summary row) */
+	uint32_t group_size;   /* reflection: the IKE SAs (responders) answering the one initiator cookie */
+	int64_t group_span_ns; /* reflection: from the first answer to the last */
+	uint64_t group_ispi;   /* reflection: the initiator cookie */
 } iks_tunnel_summary;
 
 /* index: 1..iks_fsm_tunnel_count(). False for an unknown index. */
@@ -141,10 +148,11 @@ typedef struct {
 	uint8_t stalled;
 	bool placed;      /* one of its messages could be placed */
 	bool esp_one_way;
+	uint8_t pattern;  /* iks_pattern: no negotiation of its own */
 } iks_verdict;
 
-/* "FAILED: <reason>", "STALLED in <state>", "ESP ONE-WAY", "?" when none of its messages could be
- * placed, "OK, recovered from <reason>", "OK". The summary and the stats tree print it. */
+/* "REFLECTION" (a pattern), "FAILED: <reason>", "STALLED in <state>", "ESP ONE-WAY", "?" when none
+ * of its messages could be placed, "OK, recovered from <reason>", "OK". The summary and the stats tree print it. */
 const char *iks_verdict_text(char *buf, size_t len, const iks_verdict *v);
 /* The verdict of a summary. */
 iks_verdict iks_summary_verdict(const iks_tunnel_summary *s);

@@ -127,3 +127,9 @@ const char *iks_at_name(unsigned at)
 	static const char *const names[] = { "unknown", "initiator", "responder", "path" };
 	return NAME_OF(names, at);
 }
+
+const char *iks_pattern_name(unsigned p)
+{
+	static const char *const names[] = { NULL, "reflection", "probe", "scan" };
+	return NAME_OF(names, p);
+}

@@ -68,6 +68,10 @@ enum {
 	IKS_F_NO_ADDRESS,                /* IKEv1: a mode-config answer without the address asked for */
 };
 
+/* What a tunnel is when it is no negotiation of its own (ikestate.pattern). */
+typedef enum { IKS_P_NONE = 0, IKS_P_REFLECTION, IKS_P_PROBE, IKS_P_SCAN } iks_pattern;
+const char *iks_pattern_name(unsigned p);
+
 /* Where a capture was taken (ikestate.captured_at). */
 typedef enum { IKS_AT_UNKNOWN = 0, IKS_AT_INITIATOR, IKS_AT_RESPONDER, IKS_AT_PATH } iks_at;
 

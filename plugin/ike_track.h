@@ -29,6 +29,7 @@
 #define IKS_R_COPY 0x800           /* seen before at another capture point (copy_of, span.transit_ns) */
 #define IKS_R_DUPLICATE 0x1000     /* seen before at this point within a millisecond: captured twice (copy_of) */
 #define IKS_R_MISSING 0x2000       /* capture end: points that saw its tunnel before never saw it */
+#define IKS_R_REFLECTION 0x4000    /* the first answer of a reflection group (ikestate.pattern) */
 
 /* Per-message labels: the snapshot the glue stores and renders (kept small on purpose). */
 typedef struct {

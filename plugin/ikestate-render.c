@@ -48,6 +48,7 @@ static int hf_chosen = -1;
 static int hf_peer_impl = -1;
 static int hf_mismatch = -1;
 static int hf_captured_at = -1;
+static int hf_pattern = -1;
 static int hf_auth_round = -1;
 static int hf_txn_round = -1;
 static int hf_eap = -1;
@@ -66,6 +67,7 @@ static expert_field ei_failed = EI_INIT;
 static expert_field ei_reset = EI_INIT;
 static expert_field ei_esp_one_way = EI_INIT;
 static expert_field ei_deleted = EI_INIT;
+static expert_field ei_reflection = EI_INIT;
 static expert_field ei_deleted_inferred = EI_INIT;
 static expert_field ei_copy = EI_INIT;
 static expert_field ei_duplicate = EI_INIT;
@@ -156,6 +158,9 @@ static hf_register_info fields[] = {
 	{ &hf_peer_impl, { "Sender implementation", "ikestate.peer_impl", FT_STRING, BASE_NONE, NULL, 0x0,
 		"The sender's IKE implementation, from this message's clear Vendor ID payloads (capability VIDs "
 		"such as DPD or NAT-T name none; an unknown VID shows as its first bytes)", HFILL } },
+	{ &hf_pattern, { "Pattern", "ikestate.pattern", FT_STRING, BASE_NONE, NULL, 0x0,
+		"Not a negotiation of its own: reflection (answers from many responders to one initiator cookie "
+		"whose requests are not in the capture: spoofed requests)", HFILL } },
 	{ &hf_captured_at, { "Captured at", "ikestate.captured_at", FT_STRING, BASE_NONE, NULL, 0x0,
 		"Where this IKE SA's capture was taken: initiator or responder (its messages keep an initial IP TTL "
 		"of 64, 128 or 255, the other side's arrive decremented), path (both decremented), unknown (a side "
@@ -199,6 +204,8 @@ static ei_register_info ei[] = {
 		"The same transmission seen earlier at another capture point", EXPFILL } },
 	{ &ei_duplicate, { "ikestate.analysis.duplicate", PI_SEQUENCE, PI_NOTE,
 		"Capture duplicate: the same packet captured twice at one point, not a retransmission", EXPFILL } },
+	{ &ei_reflection, { "ikestate.analysis.reflection", PI_SECURITY, PI_WARN,
+		"Reflection: one initiator cookie answered by many responders, its requests not in the capture", EXPFILL } },
 	{ &ei_missing, { "ikestate.analysis.lost_between_points", PI_SEQUENCE, PI_WARN,
 		"Seen at one capture point, never at another: lost between the capture points", EXPFILL } },
 };
@@ -441,6 +448,24 @@ static void print_missing(const render_ctx *c, const iks_fsm *fsm)
 		   points_str(c, c->r->seen), points_str(c, missing));
 }
 
+/* ikestate.pattern on every packet of a reflection group; its first answer carries the group's
+ * one expert item. */
+static void print_pattern(const render_ctx *c, const iks_fsm *fsm)
+{
+	uint8_t pattern = iks_fsm_pattern(fsm, c->r->tunnel);
+	if (!pattern)
+		return;
+	proto_item *pi = c->st ? add_string(c->st, hf_pattern, c->tvb, iks_pattern_name(pattern)) : NULL;
+	iks_tunnel_summary s;
+	if (!(c->r->flags & IKS_R_REFLECTION) || !iks_fsm_summary(fsm, c->r->tunnel, &s))
+		return;
+	const char *target = ikestate_addr_str(c->pinfo->pool, &s.initiator, false);
+	IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_reflection,
+		   "Reflection: initiator cookie %016" PRIx64 " answered by %u responders in %.3f s; %s sent none of the "
+		   "requests: spoofed requests, reflection / amplification aimed at %s",
+		   s.group_ispi, s.group_size, (double)s.group_span_ns / 1e9, target, target);
+}
+
 /* ikestate.offer: one item per alternative offered; ikestate.chosen on the answer; the sender's
  * implementation. */
 static void offer_fields(const render_ctx *c, const iks_fsm *fsm)
@@ -628,6 +653,7 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 		ra_fields(&c, &ra);
 		captured_at_field(&c, fsm);
 	}
+	print_pattern(&c, fsm);
 	print_sequence(&c);
 	print_completed(&c);
 	if (c.st) {

@@ -47,13 +47,14 @@ static gint by_index(gconstpointer a, gconstpointer b)
 
 /* One row's cells, from `pool`. */
 typedef struct {
-	const char *ini, *rsp, *first, *setup, *ike, *qm, *rekey, *esp, *verdict, *hint;
+	const char *ini, *rsp, *group_rsp, *first, *setup, *ike, *qm, *rekey, *esp, *verdict, *hint;
 	const char *impl[2]; /* the initiator's, the responder's implementation; "" unknown */
 } summary_row;
 
 static summary_row row_cells(wmem_allocator_t *pool, const iks_tunnel_summary *s)
 {
 	summary_row c;
+	c.group_rsp = NULL;
 	time_t secs = (time_t)(s->first_ns / 1000000000);
 	struct tm tm;
 	char day[32];
@@ -73,6 +74,13 @@ static summary_row row_cells(wmem_allocator_t *pool, const iks_tunnel_summary *s
 	iks_verdict vd = iks_summary_verdict(s);
 	c.verdict = wmem_strdup(pool, iks_verdict_text(v, sizeof v, &vd));
 	c.hint = iks_hint_text(s->hint);
+	if (s->pattern == IKS_P_REFLECTION) { /* the human summary: one row for the group */
+		c.group_rsp = wmem_strdup_printf(pool, "%u responders", s->group_size);
+		c.hint = wmem_strdup_printf(pool, "Initiator cookie %016" PRIx64 " answered by %u responders in %.3f s; %s "
+					    "sent none of the requests: spoofed requests, reflection / amplification aimed at it.",
+					    s->group_ispi, s->group_size, (double)s->group_span_ns / 1e9,
+					    ikestate_addr_str(pool, &s->initiator, false));
+	}
 	for (unsigned k = 0; k < 2; k++) {
 		char buf[64];
 		const char *impl = iks_impl_str(&s->impl[k], buf, sizeof buf);
@@ -88,14 +96,11 @@ static void print_header(bool csv)
 	if (csv)
 		printf("tunnel,attempt,initiator,responder,ike,first_seen,setup_time,asa_state,ios_state,"
 		       "qm_completed,qm_failed,retransmissions,rekey_of,esp_out,esp_in,esp_one_way,keepalives,verdict,hint,"
-		       "initiator_impl,responder_impl\n");
+		       "initiator_impl,responder_impl,pattern,group\n");
 	else
-		printf("==================================================================================\n"
-		       "IKE negotiations (ikestate)\n"
-		       "%-3s %-3s %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5s %-5s %-13s %-22s %-22s %s\n",
-		       "#", "Att", "Initiator", "Responder", "IKE", "First seen (UTC)", "Setup", "ASA state",
-		       "IOS state", "QM ok/", "Retr", "Rekey", "ESP out/in", "Initiator runs", "Responder runs",
-		       "Verdict");
+		printf("%-3s %-3s %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5s %-5s %-13s %-22s %-22s %s\n", "#", "Att",
+		       "Initiator", "Responder", "IKE", "First seen (UTC)", "Setup", "ASA state", "IOS state", "QM ok/", "Retr",
+		       "Rekey", "ESP out/in", "Initiator runs", "Responder runs", "Verdict");
 }
 
 static void print_row(bool csv, guint num, const iks_tunnel_summary *s, const summary_row *c)
@@ -103,15 +108,15 @@ static void print_row(bool csv, guint num, const iks_tunnel_summary *s, const su
 	if (csv) {
 		/* The hints hold no double quote, so quoting them is enough for CSV. */
 		/* Nor do the implementation names. */
-		printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\",\"%s\",\"%s\"\n",
+		printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\",\"%s\",\"%s\",%s,%u\n",
 		       num, s->attempt, c->ini, c->rsp, c->ike, c->first, c->setup, or_dash(iks_state_name(s->state)),
 		       or_dash(iks_ios_state_name(s->ios_state)), s->qm_done, s->qm_failed, s->retrans, s->rekey_of,
 		       s->esp_out, s->esp_in, s->esp_one_way, s->keepalives, c->verdict, c->hint ? c->hint : "", c->impl[0],
-		       c->impl[1]);
+		       c->impl[1], s->pattern ? iks_pattern_name(s->pattern) : "", s->group_leader);
 		return;
 	}
 	printf("%-3u %-3u %-22s %-22s %-5s %-26s %-8s %-13s %-12s %-6s %-5u %-5s %-13s %-22s %-22s %s\n", num,
-	       s->attempt, c->ini, c->rsp, c->ike, c->first, or_dash(c->setup), or_dash(iks_state_name(s->state)),
+	       s->attempt, c->ini, c->group_rsp ? c->group_rsp : c->rsp, c->ike, c->first, or_dash(c->setup), or_dash(iks_state_name(s->state)),
 	       or_dash(iks_ios_state_name(s->ios_state)), c->qm, s->retrans, or_dash(c->rekey), or_dash(c->esp),
 	       or_dash(c->impl[0]), or_dash(c->impl[1]), c->verdict);
 	if (c->hint)
@@ -133,6 +138,25 @@ static GArray *tunnels_in_order(GHashTable *tunnels)
 	return idx;
 }
 
+/* Patterns first (reflections: one line per group), so that the real negotiations stand out. */
+static void print_patterns(const iks_fsm *fsm, const GArray *idx, wmem_allocator_t *pool)
+{
+	bool any = false;
+	for (guint i = 0; i < idx->len; i++) {
+		iks_tunnel_summary s;
+		guint num = g_array_index(idx, guint, i);
+		if (!iks_fsm_summary(fsm, num, &s) || s.pattern != IKS_P_REFLECTION || s.group_leader != num)
+			continue;
+		if (!any)
+			printf("Patterns (not negotiations of their own):\n");
+		any = true;
+		printf("  reflection: initiator cookie %016" PRIx64 " -> %s answered by %u responders in %.3f s "
+		       "(tunnel %u and %u more)\n", s.group_ispi, ikestate_addr_str(pool, &s.initiator, false), s.group_size,
+		       (double)s.group_span_ns / 1e9, num, s.group_size - 1);
+		wmem_free_all(pool);
+	}
+}
+
 static void summary_draw(void *tapdata)
 {
 	summary_ctx *ctx = tapdata;
@@ -142,12 +166,17 @@ static void summary_draw(void *tapdata)
 		return;
 	GArray *idx = tunnels_in_order(ctx->tunnels);
 	wmem_allocator_t *pool = wmem_allocator_new(WMEM_ALLOCATOR_BLOCK);
+	if (!ctx->csv) {
+		printf("==================================================================================\n"
+		       "IKE negotiations (ikestate)\n");
+		print_patterns(fsm, idx, pool);
+	}
 	print_header(ctx->csv);
 	for (guint i = 0; i < idx->len; i++) {
 		iks_tunnel_summary s;
 		guint num = g_array_index(idx, guint, i);
-		if (!iks_fsm_summary(fsm, num, &s))
-			continue;
+		if (!iks_fsm_summary(fsm, num, &s) || (!ctx->csv && s.pattern == IKS_P_REFLECTION && s.group_leader != num))
+			continue; /* a reflection group has one row, its first tunnel's (CSV: every tunnel, its group named) */
 		summary_row c = row_cells(pool, &s);
 		print_row(ctx->csv, num, &s, &c);
 		wmem_free_all(pool);

@@ -67,13 +67,16 @@ if [ "$only_two" != 1 ]; then
 		awk -F'\t' -v OFS='\t' -v ri="$(idx ikestate.response_in)" -v st="$(idx ikestate.stalled)" \
 			-v fi="$(idx ikestate.final)" -v ex="$(idx _ws.expert.message)" -v de="$(idx ikestate.deleted)" \
 			-v ow="$(idx ikestate.esp.one_way)" -v sa="$(idx ikestate.state)" -v fa="$(idx ikestate.failed)" \
-			-v ms="$(idx ikestate.msg)" -v su="$(idx ikestate.setup_time)" -v hi="$(idx ikestate.hint)" '
+			-v ms="$(idx ikestate.msg)" -v su="$(idx ikestate.setup_time)" -v hi="$(idx ikestate.hint)" -v pa="$(idx ikestate.pattern)" '
 			NR == FNR { if ($fi != "") final[FNR] = 1; if ($fi != "" && $de != "") del[FNR] = 1
 				    # an IKE_AUTH answer that looked final until the next round (EAP) is relabelled
-				    if ($ms == "AUTH_RESP" && $sa == "IN-NEG") relabel[FNR] = 1; next }
+				    if ($ms == "AUTH_RESP" && $sa == "IN-NEG") relabel[FNR] = 1
+				    # a reflection group is known from its third answer on
+				    if (pa != "" && $pa != "") group[FNR] = 1; next }
 			{ $ri = ""; $ow = ""; if (final[FNR]) { $st = ""; $fi = ""; $ex = ""; $de = ""; $fa = ""; if (hi != "") $hi = "" }
 			  if (del[FNR]) $sa = ""  # an inferred delete relabels the state at capture end
 			  if (relabel[FNR]) { $sa = ""; $su = ""; $ex = "" }
+			  if (group[FNR]) { $pa = ""; $ex = "" }
 			  print }' "$tmp/two" "$1"
 	}
 	if ! diff -u <(one_pass_view "$tmp/two") <(one_pass_view "$tmp/one"); then

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIELDS = ["ikestate.tunnel", "ikestate.retransmission", "ikestate.setup_time", "ikestate.failed",
           "ikestate.stalled", "ikestate.final", "ikestate.state", "ikestate.msg", "ikestate.esp.one_way",
-          "ikestate.deleted", "ikestate.qm_time", "ikestate.copy_of", "ikestate.duplicate_of"]
+          "ikestate.deleted", "ikestate.qm_time", "ikestate.copy_of", "ikestate.duplicate_of", "ikestate.pattern"]
 
 
 def tshark(cap, *args):
@@ -54,7 +54,7 @@ def check(cap):
         t = per.setdefault(v["ikestate.tunnel"], {"retr": 0, "qm": 0, "setup": "", "failed": "", "final": "",
                                                           "recovered": "",
                                                           "placed": False, "unknown": False,
-                                                          "one_way": False, "deleted": False})
+                                                          "one_way": False, "deleted": False, "pattern": ""})
         t["retr"] += bool(v["ikestate.retransmission"])
         t["qm"] += v["ikestate.msg"] == "QM3" and not v["ikestate.retransmission"]
         # IKEv2 child SAs: the one IKE_AUTH carries (READY, not refused), and each CREATE_CHILD_SA answer
@@ -69,6 +69,7 @@ def check(cap):
                                                      v["ikestate.msg"] in ("MM6", "AM3"))
         if done and t["failed"] and not v["ikestate.failed"]:
             t["recovered"], t["failed"] = t["failed"], ""
+        t["pattern"] = t["pattern"] or v["ikestate.pattern"]
         t["placed"] |= v["ikestate.state"] != ""
         t["unknown"] |= v["ikestate.msg"] == "?"
         t["one_way"] |= v["ikestate.esp.one_way"] not in ("", "0", "False")
@@ -83,7 +84,8 @@ def check(cap):
         t = per.get(r["tunnel"])
         if not t:
             continue
-        want_v = (f"FAILED: {t['failed']}" if t["failed"]
+        want_v = (t["pattern"].upper() if t["pattern"]
+                  else f"FAILED: {t['failed']}" if t["failed"]
                   else f"STALLED in {t['final']}" if t["final"]
                   else "ESP ONE-WAY" if t["one_way"]
                   else "?" if t["unknown"] and not t["placed"]

@@ -170,6 +170,53 @@ static void test_captured_at(fx *f, gconstpointer d)
 	g_assert_true(at.varies[1]);
 }
 
+static iks_addr responder(unsigned n)
+{
+	iks_addr a = { .len = 4, .bytes = { 198, 51, 100, (uint8_t)n }, .port = 500 };
+	return a;
+}
+
+/* Rule (issue #27): answers from several responders to one initiator cookie whose requests are not
+ * in the capture are a reflection: each of those IKE SAs is marked, none stalls (resent MM2s
+ * included) or notes a mid-negotiation start, the first answer carries the group's one finding, and
+ * the summary names the group. Two answers are not enough; IKEv2 answers from other addresses to
+ * one SPIi are other responders, not a COOKIE retry of one IKE SA. */
+static void test_reflection(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_result *first = feed(f, MM2(responder(1), A, 0x77, 1), 0);
+	feed(f, MM2(responder(2), A, 0x77, 2), SEC / 100);
+	g_assert_cmpuint(iks_fsm_pattern(f->fsm, first->tunnel), ==, 0); /* two: not yet */
+	iks_result *third = feed(f, MM2(responder(3), A, 0x77, 3), SEC / 100);
+	for (uint32_t n = 1; n <= 3; n++)
+		g_assert_cmpstr(iks_pattern_name(iks_fsm_pattern(f->fsm, n)), ==, "reflection");
+	g_assert_true(first->flags & IKS_R_REFLECTION);
+	g_assert_false(first->flags & IKS_R_MID_NEGOTIATION);
+	g_assert_false(third->flags & (IKS_R_REFLECTION | IKS_R_MID_NEGOTIATION));
+	iks_msg again = MM2(responder(3), A, 0x77, 3);
+	feed(f, again, 4 * SEC);
+	iks_result *resent = feed(f, again, 8 * SEC);
+	g_assert_cmpuint(resent->retrans, ==, 2);
+	g_assert_cmpuint(resent->stalled, ==, 0);
+	/* IKEv2: IKE_SA_INIT answers from three addresses to one SPIi. */
+	for (unsigned n = 10; n < 13; n++)
+		feed(f, SA_INIT_RESP(responder(n), A, 0x99, n), SEC / 100);
+	g_assert_cmpuint(iks_fsm_tunnel_count(f->fsm), ==, 6);
+	iks_fsm_finish(f->fsm);
+	g_assert_cmpuint(resent->stalled, ==, 0);
+	iks_tunnel_summary s;
+	g_assert_true(iks_fsm_summary(f->fsm, 3, &s));
+	g_assert_cmpuint(s.group_leader, ==, 1);
+	g_assert_cmpuint(s.group_size, ==, 3);
+	g_assert_cmpint(s.group_span_ns, ==, 2 * SEC / 100);
+	char v[64];
+	iks_verdict vd = iks_summary_verdict(&s);
+	g_assert_cmpstr(iks_verdict_text(v, sizeof v, &vd), ==, "REFLECTION");
+	g_assert_true(iks_fsm_summary(f->fsm, 6, &s));
+	g_assert_cmpuint(s.group_size, ==, 3);
+	g_assert_cmpuint(s.stalled, ==, 0);
+}
+
 /* Rule: expert items carry a hint's first clause; every clause fits a label with its prefix. */
 static void test_hint_clauses(void)
 {
@@ -193,6 +240,7 @@ int main(int argc, char **argv)
 	ADD("/verdicts/final-soon-only-without-proof", test_final_soon_only_without_proof);
 	ADD("/verdicts/resends-only-when-seen", test_resends_only_when_seen);
 	ADD("/verdicts/captured-at", test_captured_at);
+	ADD("/verdicts/reflection", test_reflection);
 	g_test_add_func("/verdicts/hint-clauses", test_hint_clauses);
 	return g_test_run();
 }
