@@ -95,7 +95,9 @@ const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r)
 
 uint8_t iks_fsm_pattern(const iks_fsm *fsm, uint32_t num)
 {
-	return num && num <= fsm->mc.tunnel_pool.n ? iks_diag_at(&fsm->diag, num)->pattern : 0;
+	if (!num || num > fsm->mc.tunnel_pool.n)
+		return 0;
+	return iks_diag_pattern(&fsm->diag, iks_tunnel_at(&fsm->mc, num));
 }
 
 bool iks_fsm_captured_at(const iks_fsm *fsm, uint32_t num, iks_captured_at *out)

@@ -29,6 +29,10 @@ void iks_diag_free(iks_diag *d)
 		g_hash_table_destroy(d->recent);
 	if (d->answers)
 		g_hash_table_destroy(d->answers);
+	if (d->probes)
+		g_hash_table_destroy(d->probes);
+	if (d->probe_first)
+		g_hash_table_destroy(d->probe_first);
 	iks_pool_free(&d->tunnels);
 	g_array_free(d->finals, TRUE);
 }
@@ -269,8 +273,8 @@ iks_hint iks_diag_stall_hint(const iks_diag *d, const iks_tunnel *t, uint8_t sta
 
 static void stall(const iks_diag *d, const iks_tunnel *t, iks_result *r, uint8_t stalled)
 {
-	if (!stalled || iks_diag_at(d, t->id)->pattern)
-		return; /* a reflection is no negotiation that could stall */
+	if (!stalled || iks_diag_pattern(d, t))
+		return; /* a reflection or a probe is no negotiation that could stall */
 	r->stalled = stalled;
 	r->flags |= IKS_R_STALL;
 	if (!r->hint)
@@ -487,9 +491,9 @@ static bool v2_setup_msg(uint8_t pos)
 	       pos == IKS_M_AUTH_RESP || pos == IKS_M_INTER_REQ || pos == IKS_M_INTER_RESP;
 }
 
-static void stall_v2(iks_diag_tunnel *dt, const iks_tunnel *t, iks_result *r)
+static void stall_v2(const iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t, iks_result *r)
 {
-	if (dt->pattern)
+	if (iks_diag_pattern(d, t))
 		return;
 	r->stalled = IKS_S_IN_NEG;
 	r->flags |= IKS_R_STALL;
@@ -507,7 +511,7 @@ static void diag_v2(const iks_diag *d, iks_diag_tunnel *dt, const iks_step *s, c
 		dt->auth_child_refused++;
 	if (resend_stalls(d, r) && !r->failed) {
 		if (t->v2.state == IKS_S_IN_NEG && v2_setup_msg(pos) && !dt->failed) {
-			stall_v2(dt, t, r);
+			stall_v2(d, dt, t, r);
 		} else if (pos == IKS_M_INFO_REQ && t->v2.state == IKS_S_READY) {
 			fail(dt, r, IKS_F_PEER_DEAD, IKS_H_V2_PEER_DEAD);
 			r->span.unanswered_ns = m->ts_ns - s->e->start_ns;
@@ -516,7 +520,7 @@ static void diag_v2(const iks_diag *d, iks_diag_tunnel *dt, const iks_step *s, c
 	if (s->progressed || r->stalled || d->cfg.stall_timeout_ns <= 0)
 		return;
 	if (t->v2.state == IKS_S_IN_NEG && m->ts_ns - t->progress_ns > d->cfg.stall_timeout_ns)
-		stall_v2(dt, t, r);
+		stall_v2(d, dt, t, r);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -613,8 +617,126 @@ static void note_answers(iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t, 
 		for (unsigned i = 0; i < G_N_ELEMENTS(g->early); i++)
 			if (g->early[i])
 				reflected(iks_diag_at(d, g->early[i]->tunnel), g->early[i]);
-		g->early[0]->flags |= IKS_R_REFLECTION;
+		g->early[0]->flags |= IKS_R_PATTERN;
 	}
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Probes and scans: an initiator that never goes past the first exchange, again and again
+ */
+/* Negotiations like that from one initiator make a probe (one responder) or a scan (several): a
+ * single abandoned one stays a stall. Implementations send Vendor IDs in their first message
+ * (NAT-T, DPD, their own) and IKEv2 ones NAT detection notifies; ike-scan and the like send none. */
+#define IKS_PROBE_MIN 2
+
+static bool starts_like_probe(const iks_msg *m)
+{
+	if (m->version == 2)
+		return m->exch == IKS_EXCH_IKE_SA_INIT && !(m->flags & IKS_FLAG_V2_RESPONSE) && !m->rspi &&
+		       !iks_has_payload(m, IKS_PL2_VID) && !iks_has_payload(m, IKS_PL2_NOTIFY);
+	return (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE) && !m->rspi &&
+	       iks_has_payload(m, IKS_PL_SA) && !iks_has_payload(m, IKS_PL_VID);
+}
+
+static guint addr_hash(gconstpointer a)
+{
+	return iks_addr_pair_hash(0, a, a);
+}
+
+static gboolean addr_equal(gconstpointer a, gconstpointer b)
+{
+	return iks_addr_eq(a, b);
+}
+
+static iks_probe_group *probe_group(const iks_diag *d, const iks_tunnel *t)
+{
+	if (!d->probes || t->roles == ROLES_UNKNOWN)
+		return NULL;
+	iks_addr who = iks_role_addr(t, 0);
+	return g_hash_table_lookup(d->probes, &who);
+}
+
+/* A probe-like negotiation that goes past its first exchange is a negotiation after all, and its
+ * initiator no scanner: its group is none. */
+static void progressed_past_probe(const iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t)
+{
+	if (dt->pattern != IKS_P_PROBE)
+		return;
+	bool past = t->version == 2 ? t->v2.pos >= IKS_M_AUTH_REQ
+				    : t->v1.p1_pos >= IKS_M_MM3 && t->v1.p1_pos != IKS_M_AM1 && t->v1.p1_pos != IKS_M_AM2;
+	if (!past)
+		return;
+	dt->pattern = IKS_P_NONE;
+	iks_probe_group *g = probe_group(d, t);
+	if (g) {
+		g->negotiates = true;
+		g->pattern = IKS_P_NONE;
+	}
+}
+
+/* The earlier probe-like negotiation from this initiator, when there was one: its tunnel. */
+static const iks_tunnel *earlier_probe(iks_diag *d, const iks_tunnel *t, const iks_addr *who)
+{
+	if (!d->probe_first)
+		d->probe_first = g_hash_table_new(g_direct_hash, g_direct_equal);
+	gpointer key = GUINT_TO_POINTER(addr_hash(who) | 1u);
+	const iks_tunnel *u = iks_tunnel_at(d->mc, GPOINTER_TO_UINT(g_hash_table_lookup(d->probe_first, key)));
+	if (u && iks_addr_eq(&u->ref, who))
+		return u;
+	g_hash_table_insert(d->probe_first, key, GUINT_TO_POINTER(t->id)); /* the first, or a hash collision */
+	return NULL;
+}
+
+/* Hash lookups only for negotiations whose first message carries no Vendor ID; a group only from an
+ * initiator's second such negotiation. */
+static void note_probe(iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg *m)
+{
+	if (!starts_like_probe(m))
+		return;
+	iks_addr who = m->src, whom = m->dst;
+	who.port = whom.port = 0;
+	iks_probe_group *g = d->probes ? g_hash_table_lookup(d->probes, &who) : NULL;
+	if (!g) {
+		const iks_tunnel *u = earlier_probe(d, t, &who);
+		if (!u)
+			return;
+		if (!d->probes)
+			d->probes = g_hash_table_new_full(addr_hash, addr_equal, NULL, g_free);
+		g = g_new0(iks_probe_group, 1);
+		*g = (iks_probe_group){ .initiator = who, .first_responder = u->peer, .leader = u->id,
+					.first_ns = u->first_ns, .first = u->tail, .negotiations = 1 };
+		g->first_responder.port = 0;
+		g_hash_table_insert(d->probes, &g->initiator, g);
+	}
+	g->negotiations++;
+	g->last_ns = m->ts_ns;
+	if (g->negotiates)
+		return; /* this initiator negotiates: no scanner */
+	uint8_t was = g->pattern;
+	g->pattern = g->pattern == IKS_P_SCAN || !iks_addr_eq(&whom, &g->first_responder) ? IKS_P_SCAN : IKS_P_PROBE;
+	dt->pattern = IKS_P_PROBE; /* its members read the group's probe or scan */
+	if (!was) {
+		iks_diag_tunnel *lead = iks_diag_at(d, g->leader);
+		lead->pattern = IKS_P_PROBE;
+		progressed_past_probe(d, lead, iks_tunnel_at(d->mc, g->leader));
+		if (g->first)
+			g->first->flags |= IKS_R_PATTERN;
+	}
+}
+
+const iks_probe_group *iks_diag_probes(const iks_diag *d, const iks_tunnel *t)
+{
+	const iks_probe_group *g = iks_diag_at(d, t->id)->pattern == IKS_P_PROBE ? probe_group(d, t) : NULL;
+	return g && g->pattern ? g : NULL;
+}
+
+uint8_t iks_diag_pattern(const iks_diag *d, const iks_tunnel *t)
+{
+	uint8_t p = iks_diag_at(d, t->id)->pattern;
+	if (p != IKS_P_PROBE)
+		return p;
+	const iks_probe_group *g = iks_diag_probes(d, t);
+	return g ? g->pattern : IKS_P_NONE; /* a probe's group says probe or scan, or that it negotiates */
 }
 
 const iks_answers_group *iks_diag_reflection(const iks_diag *d, const iks_tunnel *t)
@@ -629,8 +751,11 @@ void iks_diag_message(iks_diag *d, const iks_step *s, const iks_msg *m, iks_resu
 	iks_diag_tunnel *dt = iks_diag_at(d, s->t->id);
 	note_lost_between(d, dt, s->t, m, r);
 	note_ttl(dt, s->t, m, r);
-	if (s->new_tunnel)
+	if (s->new_tunnel) {
 		note_answers(d, dt, s->t, m, r);
+		note_probe(d, dt, s->t, m);
+	}
+	progressed_past_probe(d, dt, s->t);
 	if (s->new_tunnel && dt->reset_after_p2) {
 		r->hint = IKS_H_P1_RESET_AFTER_P2;
 		r->flags |= IKS_R_RESET_AFTER_P2;

@@ -60,6 +60,20 @@ typedef struct {
 	bool reflection;
 } iks_answers_group;
 
+/* Negotiations from one initiator that look like probes: the first message carries no Vendor ID
+ * (IKEv1) or no Vendor ID and no Notify (IKEv2), and the initiator never went past the first
+ * exchange (ike_diag.c). */
+typedef struct {
+	iks_addr initiator, first_responder;
+	uint32_t leader;       /* its first tunnel */
+	uint32_t negotiations;
+	int64_t first_ns, last_ns;
+	iks_result *first;     /* the first probe's latest packet when the second came: the group's finding */
+	uint8_t pattern;       /* IKS_P_PROBE (one responder) / IKS_P_SCAN (several); 0 until two, and
+				* for good once one of them goes past the first exchange (no scanner) */
+	bool negotiates : 1;   /* one of them went past the first exchange */
+} iks_probe_group;
+
 typedef struct {
 	const iks_machine *mc;
 	iks_config cfg;
@@ -70,6 +84,10 @@ typedef struct {
 	GHashTable *recent;  /* two capture points or more: tunnel -> its latest transmissions (first pass) */
 	GHashTable *answers; /* initiator cookie -> iks_answers_group, for tunnels that start with an
 			      * answer; NULL until the first */
+	GHashTable *probes;  /* initiator address -> iks_probe_group, from the second negotiation that starts
+			      * like a probe; NULL until then */
+	GHashTable *probe_first; /* hash of an initiator address -> its first probe-like tunnel: 32 bytes
+				  * an initiator, a group only from its second */
 } iks_diag;
 
 void iks_diag_init(iks_diag *d, const iks_machine *mc, const iks_config *cfg);
@@ -100,6 +118,10 @@ bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out);
 
 /* The reflection group of tunnel t, NULL when it is in none. */
 const iks_answers_group *iks_diag_reflection(const iks_diag *d, const iks_tunnel *t);
+/* The probe / scan group of tunnel t, NULL when it is in none. */
+const iks_probe_group *iks_diag_probes(const iks_diag *d, const iks_tunnel *t);
+/* iks_pattern of tunnel t: reflection, probe, scan; 0 for a negotiation of its own. */
+uint8_t iks_diag_pattern(const iks_diag *d, const iks_tunnel *t);
 
 /* Where the capture was taken, from the TTL evidence of both sides (ike_diag.c). */
 iks_captured_at iks_diag_captured_at(const iks_diag *d, const iks_tunnel *t);

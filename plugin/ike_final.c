@@ -126,7 +126,7 @@ static void finish_tunnel(iks_diag *d, const iks_tunnel *t)
 		r->hint = IKS_H_DELETE_INFERRED;
 	}
 	/* A refusal that stands ends the negotiation: refused, not also stalled; a reflection is none. */
-	if (dt->failed || dt->pattern || !t->tail || remote_access_refused(d, dt, t))
+	if (dt->failed || iks_diag_pattern(d, t) || !t->tail || remote_access_refused(d, dt, t))
 		return;
 	if (t->v1.mode && t->v1.p1_pos && !iks_completes_phase1(t->v1.p1_pos)) {
 		final_verdict(d, t, t->tail, iks_state_after(t->v1.p1_pos));
@@ -285,12 +285,18 @@ bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out)
 	summary_esp(t, out);
 	summary_state(t, out);
 	const iks_answers_group *g = iks_diag_reflection(d, t);
+	const iks_probe_group *p = iks_diag_probes(d, t);
 	if (g) {
 		out->pattern = IKS_P_REFLECTION;
 		out->group_leader = g->leader;
 		out->group_size = g->responders;
 		out->group_span_ns = g->last_ns - g->first_ns;
 		out->group_ispi = g->ispi;
+	} else if (p) {
+		out->pattern = p->pattern;
+		out->group_leader = p->leader;
+		out->group_size = p->negotiations;
+		out->group_span_ns = p->last_ns - p->first_ns;
 	}
 	out->qm_failed = dt->qm_failed + dt->child_failed; /* IKEv2: child SAs refused */
 	out->stalled = dt->final_stalled ? dt->final_stalled : dt->qm_stall; /* what its last packet says */
@@ -305,8 +311,11 @@ bool iks_diag_summary(const iks_diag *d, uint32_t num, iks_tunnel_summary *out)
 
 const char *iks_verdict_text(char *buf, size_t len, const iks_verdict *v)
 {
-	if (v->pattern)
-		snprintf(buf, len, "%s", v->pattern == IKS_P_REFLECTION ? "REFLECTION" : v->pattern == IKS_P_SCAN ? "SCAN" : "PROBE");
+	const char *pattern = v->pattern == IKS_P_REFLECTION ? "REFLECTION" : v->pattern == IKS_P_SCAN ? "SCAN" : "PROBE";
+	if (v->pattern && v->failed)
+		snprintf(buf, len, "%s, FAILED: %s", pattern, iks_failed_name(v->failed));
+	else if (v->pattern)
+		snprintf(buf, len, "%s", pattern);
 	else if (v->failed)
 		snprintf(buf, len, "FAILED: %s", iks_failed_name(v->failed));
 	else if (v->stalled)

@@ -29,7 +29,8 @@
 #define IKS_R_COPY 0x800           /* seen before at another capture point (copy_of, span.transit_ns) */
 #define IKS_R_DUPLICATE 0x1000     /* seen before at this point within a millisecond: captured twice (copy_of) */
 #define IKS_R_MISSING 0x2000       /* capture end: points that saw its tunnel before never saw it */
-#define IKS_R_REFLECTION 0x4000    /* the first answer of a reflection group (ikestate.pattern) */
+#define IKS_R_PATTERN 0x4000       /* the first packet of a pattern group (ikestate.pattern: reflection,
+				    * probe, scan): its one finding */
 
 /* Per-message labels: the snapshot the glue stores and renders (kept small on purpose). */
 typedef struct {
@@ -117,8 +118,10 @@ typedef struct {
 	bool ra_ok : 1;           /* keys: XAUTH_STATUS OK or an address assigned */
 } iks_v1_tunnel;
 
-/* IKEv2 IKE SA setup. */
+/* IKEv2 IKE SA setup (16 bytes: its IKE_AUTH round count is in iks_tunnel's tail). */
 typedef struct {
+	iks_result *ready;        /* the answer that made it READY: not final when another round follows */
+	uint32_t auth_done;       /* IKE_AUTH answers that made the SA READY (each carries a child SA) */
 	uint8_t state;            /* IKS_S_IN_NEG / READY / DELETE; 0 until a message is placed */
 	uint8_t pos;              /* furthest IKE SA setup message (SA_INIT_REQ..AUTH_RESP) of the latest round */
 	uint8_t retries;          /* IKE_SA_INIT answered with COOKIE / INVALID_KE_PAYLOAD */
@@ -128,9 +131,6 @@ typedef struct {
 	bool resp_resent : 1;     /* the responder re-sent its SA_INIT / AUTH response */
 	bool eap : 1;             /* more than one IKE_AUTH round: EAP (or multiple authentication) */
 	bool eap_last : 1;        /* the latest IKE_AUTH answer carried EAP: another round was due */
-	uint8_t auth_round;       /* IKE_AUTH exchanges so far */
-	uint32_t auth_done;       /* IKE_AUTH answers that made the SA READY (each carries a child SA) */
-	iks_result *ready;        /* the answer that made it READY: not final when another round follows */
 } iks_v2_tunnel;
 
 /* A tunnel's ESP (ike_esp.c), allocated with its first ESP packet or NAT-T keepalive. */
@@ -162,6 +162,7 @@ typedef struct {
 	uint8_t version;
 	uint8_t roles;         /* ROLES_* */
 	uint8_t role_at[2];    /* per role: its latest address is ref's, peer's or in role_own (NAT, MOBIKE) */
+	uint8_t auth_round;    /* IKEv2: IKE_AUTH exchanges so far (here, not in v2: no padding) */
 	bool deleted : 1;      /* a Delete of the IKE SA was seen (IKEv1 or IKEv2) */
 	bool p1_start_seen : 1;
 	bool natt : 1;         /* a message on UDP 4500 */

@@ -103,10 +103,10 @@ static void auth_request(iks_tunnel *t, const iks_msg *m, uint8_t pos, iks_resul
 	if (pos == IKS_M_AUTH_REQ) {
 		t->v2.auth_frag |= m->frag_total > 1;
 		t->v2.auth_big |= m->length > IKS_V2_BIG_AUTH;
-		if (t->v2.auth_round < UINT8_MAX)
-			t->v2.auth_round++;
-		r->round = t->v2.auth_round;
-		t->v2.eap |= t->v2.auth_round > 1;
+		if (t->auth_round < UINT8_MAX)
+			t->auth_round++;
+		r->round = t->auth_round;
+		t->v2.eap |= t->auth_round > 1;
 	}
 	if (t->v2.state == IKS_S_READY && pos == IKS_M_AUTH_REQ) {
 		not_final_after_all(t); /* another IKE_AUTH round (EAP, multiple auth) */
@@ -119,7 +119,7 @@ static void auth_request(iks_tunnel *t, const iks_msg *m, uint8_t pos, iks_resul
 
 static void auth_response(iks_tunnel *t, const iks_msg *m, iks_result *r)
 {
-	r->round = t->v2.auth_round;
+	r->round = t->auth_round;
 	t->v2.eap_last = m->sk_first == IKS_PL2_EAP || m->ra.eap_code;
 	if (t->v2.state == IKS_S_DELETE) {
 		r->flags |= IKS_R_UNEXPECTED;

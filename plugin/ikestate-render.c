@@ -68,6 +68,7 @@ static expert_field ei_reset = EI_INIT;
 static expert_field ei_esp_one_way = EI_INIT;
 static expert_field ei_deleted = EI_INIT;
 static expert_field ei_reflection = EI_INIT;
+static expert_field ei_probe = EI_INIT;
 static expert_field ei_deleted_inferred = EI_INIT;
 static expert_field ei_copy = EI_INIT;
 static expert_field ei_duplicate = EI_INIT;
@@ -160,7 +161,9 @@ static hf_register_info fields[] = {
 		"such as DPD or NAT-T name none; an unknown VID shows as its first bytes)", HFILL } },
 	{ &hf_pattern, { "Pattern", "ikestate.pattern", FT_STRING, BASE_NONE, NULL, 0x0,
 		"Not a negotiation of its own: reflection (answers from many responders to one initiator cookie "
-		"whose requests are not in the capture: spoofed requests)", HFILL } },
+		"whose requests are not in the capture: spoofed requests), probe (an initiator that never goes past "
+		"the first exchange, again and again, no Vendor IDs: a scanner) or scan (the same to several "
+		"responders)", HFILL } },
 	{ &hf_captured_at, { "Captured at", "ikestate.captured_at", FT_STRING, BASE_NONE, NULL, 0x0,
 		"Where this IKE SA's capture was taken: initiator or responder (its messages keep an initial IP TTL "
 		"of 64, 128 or 255, the other side's arrive decremented), path (both decremented), unknown (a side "
@@ -206,6 +209,8 @@ static ei_register_info ei[] = {
 		"Capture duplicate: the same packet captured twice at one point, not a retransmission", EXPFILL } },
 	{ &ei_reflection, { "ikestate.analysis.reflection", PI_SECURITY, PI_WARN,
 		"Reflection: one initiator cookie answered by many responders, its requests not in the capture", EXPFILL } },
+	{ &ei_probe, { "ikestate.analysis.probe", PI_SECURITY, PI_NOTE,
+		"Probe or scan: an initiator that never goes past the first exchange, again and again", EXPFILL } },
 	{ &ei_missing, { "ikestate.analysis.lost_between_points", PI_SEQUENCE, PI_WARN,
 		"Seen at one capture point, never at another: lost between the capture points", EXPFILL } },
 };
@@ -448,8 +453,8 @@ static void print_missing(const render_ctx *c, const iks_fsm *fsm)
 		   points_str(c, c->r->seen), points_str(c, missing));
 }
 
-/* ikestate.pattern on every packet of a reflection group; its first answer carries the group's
- * one expert item. */
+/* ikestate.pattern on every packet of a reflection, probe or scan group; its first packet carries
+ * the group's one expert item. */
 static void print_pattern(const render_ctx *c, const iks_fsm *fsm)
 {
 	uint8_t pattern = iks_fsm_pattern(fsm, c->r->tunnel);
@@ -457,13 +462,19 @@ static void print_pattern(const render_ctx *c, const iks_fsm *fsm)
 		return;
 	proto_item *pi = c->st ? add_string(c->st, hf_pattern, c->tvb, iks_pattern_name(pattern)) : NULL;
 	iks_tunnel_summary s;
-	if (!(c->r->flags & IKS_R_REFLECTION) || !iks_fsm_summary(fsm, c->r->tunnel, &s))
+	if (!(c->r->flags & IKS_R_PATTERN) || !iks_fsm_summary(fsm, c->r->tunnel, &s))
 		return;
-	const char *target = ikestate_addr_str(c->pinfo->pool, &s.initiator, false);
-	IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_reflection,
-		   "Reflection: initiator cookie %016" PRIx64 " answered by %u responders in %.3f s; %s sent none of the "
-		   "requests: spoofed requests, reflection / amplification aimed at %s",
-		   s.group_ispi, s.group_size, (double)s.group_span_ns / 1e9, target, target);
+	const char *who = ikestate_addr_str(c->pinfo->pool, &s.initiator, false);
+	if (pattern == IKS_P_REFLECTION)
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_reflection,
+			   "Reflection: initiator cookie %016" PRIx64 " answered by %u responders in %.3f s; %s sent none of "
+			   "the requests: spoofed requests, reflection / amplification aimed at %s",
+			   s.group_ispi, s.group_size, (double)s.group_span_ns / 1e9, who, who);
+	else
+		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_probe,
+			   "%s from %s: %u negotiations in %.3f s%s, none past the first exchange, no Vendor IDs: a scanner "
+			   "(ike-scan and the like), not a broken tunnel", pattern == IKS_P_SCAN ? "Scan" : "Probe", who,
+			   s.group_size, (double)s.group_span_ns / 1e9, pattern == IKS_P_SCAN ? " to several responders" : "");
 }
 
 /* ikestate.offer: one item per alternative offered; ikestate.chosen on the answer; the sender's

@@ -74,7 +74,14 @@ static summary_row row_cells(wmem_allocator_t *pool, const iks_tunnel_summary *s
 	iks_verdict vd = iks_summary_verdict(s);
 	c.verdict = wmem_strdup(pool, iks_verdict_text(v, sizeof v, &vd));
 	c.hint = iks_hint_text(s->hint);
-	if (s->pattern == IKS_P_REFLECTION) { /* the human summary: one row for the group */
+	if (s->pattern == IKS_P_PROBE || s->pattern == IKS_P_SCAN) { /* the human summary: one row for the group */
+		if (s->pattern == IKS_P_SCAN)
+			c.group_rsp = "several responders";
+		c.hint = wmem_strdup_printf(pool, "%u negotiations from %s in %.3f s, none past the first exchange, no Vendor "
+					    "IDs: a scanner (ike-scan and the like), not a broken tunnel.", s->group_size,
+					    ikestate_addr_str(pool, &s->initiator, false), (double)s->group_span_ns / 1e9);
+	}
+	if (s->pattern == IKS_P_REFLECTION) {
 		c.group_rsp = wmem_strdup_printf(pool, "%u responders", s->group_size);
 		c.hint = wmem_strdup_printf(pool, "Initiator cookie %016" PRIx64 " answered by %u responders in %.3f s; %s "
 					    "sent none of the requests: spoofed requests, reflection / amplification aimed at it.",
@@ -106,9 +113,9 @@ static void print_header(bool csv)
 static void print_row(bool csv, guint num, const iks_tunnel_summary *s, const summary_row *c)
 {
 	if (csv) {
-		/* The hints hold no double quote, so quoting them is enough for CSV. */
-		/* Nor do the implementation names. */
-		printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%s,\"%s\",\"%s\",\"%s\",%s,%u\n",
+		/* Verdicts ("OK, recovered from …"), hints and implementation names hold no double quote:
+		 * quoting them is enough for CSV. */
+		printf("%u,%u,%s,%s,%s,%s,%s,%s,%s,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,\"%s\",\"%s\",\"%s\",\"%s\",%s,%u\n",
 		       num, s->attempt, c->ini, c->rsp, c->ike, c->first, c->setup, or_dash(iks_state_name(s->state)),
 		       or_dash(iks_ios_state_name(s->ios_state)), s->qm_done, s->qm_failed, s->retrans, s->rekey_of,
 		       s->esp_out, s->esp_in, s->esp_one_way, s->keepalives, c->verdict, c->hint ? c->hint : "", c->impl[0],
@@ -138,21 +145,29 @@ static GArray *tunnels_in_order(GHashTable *tunnels)
 	return idx;
 }
 
-/* Patterns first (reflections: one line per group), so that the real negotiations stand out. */
+/* Patterns first (reflections, probes, scans: one line per group), so that the real negotiations
+ * stand out. */
 static void print_patterns(const iks_fsm *fsm, const GArray *idx, wmem_allocator_t *pool)
 {
 	bool any = false;
 	for (guint i = 0; i < idx->len; i++) {
 		iks_tunnel_summary s;
 		guint num = g_array_index(idx, guint, i);
-		if (!iks_fsm_summary(fsm, num, &s) || s.pattern != IKS_P_REFLECTION || s.group_leader != num)
+		if (!iks_fsm_summary(fsm, num, &s) || !s.pattern || s.group_leader != num)
 			continue;
 		if (!any)
 			printf("Patterns (not negotiations of their own):\n");
 		any = true;
-		printf("  reflection: initiator cookie %016" PRIx64 " -> %s answered by %u responders in %.3f s "
-		       "(tunnel %u and %u more)\n", s.group_ispi, ikestate_addr_str(pool, &s.initiator, false), s.group_size,
-		       (double)s.group_span_ns / 1e9, num, s.group_size - 1);
+		const char *who = ikestate_addr_str(pool, &s.initiator, false);
+		if (s.pattern == IKS_P_REFLECTION)
+			printf("  reflection: initiator cookie %016" PRIx64 " -> %s answered by %u responders in %.3f s", s.group_ispi,
+			       who, s.group_size, (double)s.group_span_ns / 1e9);
+		else
+			printf("  %s: %s -> %s: %u negotiations in %.3f s, none past the first exchange, no Vendor IDs",
+			       iks_pattern_name(s.pattern), who,
+			       s.pattern == IKS_P_SCAN ? "several responders" : ikestate_addr_str(pool, &s.responder, false),
+			       s.group_size, (double)s.group_span_ns / 1e9);
+		printf(" (tunnel %u and %u more)\n", num, s.group_size - 1);
 		wmem_free_all(pool);
 	}
 }
@@ -175,8 +190,8 @@ static void summary_draw(void *tapdata)
 	for (guint i = 0; i < idx->len; i++) {
 		iks_tunnel_summary s;
 		guint num = g_array_index(idx, guint, i);
-		if (!iks_fsm_summary(fsm, num, &s) || (!ctx->csv && s.pattern == IKS_P_REFLECTION && s.group_leader != num))
-			continue; /* a reflection group has one row, its first tunnel's (CSV: every tunnel, its group named) */
+		if (!iks_fsm_summary(fsm, num, &s) || (!ctx->csv && s.pattern && s.group_leader != num))
+			continue; /* a pattern group has one row, its first tunnel's (CSV: every tunnel, its group named) */
 		summary_row c = row_cells(pool, &s);
 		print_row(ctx->csv, num, &s, &c);
 		wmem_free_all(pool);

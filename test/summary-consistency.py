@@ -84,7 +84,7 @@ def check(cap):
         t = per.get(r["tunnel"])
         if not t:
             continue
-        want_v = (t["pattern"].upper() if t["pattern"]
+        want_v = ((t["pattern"].upper() + (f", FAILED: {t['failed']}" if t["failed"] else "")) if t["pattern"]
                   else f"FAILED: {t['failed']}" if t["failed"]
                   else f"STALLED in {t['final']}" if t["final"]
                   else "ESP ONE-WAY" if t["one_way"]

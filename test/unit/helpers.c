@@ -61,7 +61,8 @@ void assert_labels(const iks_result *r, const char *msg, const char *role, const
 iks_msg mk2(iks_addr src, iks_addr dst, uint64_t ispi, uint64_t rspi, uint8_t exch, uint8_t flags,
 	    uint32_t msgid, uint8_t sk, uint32_t len, uint64_t salt)
 {
-	uint64_t pl = exch == IKS_EXCH_IKE_SA_INIT ? BIT(IKS_PL2_SA) | BIT(IKS_PL2_KE) : BIT(IKS_PL2_SK);
+	/* IKE_SA_INIT as implementations send it: with notifies (NAT detection, fragmentation…). */
+	uint64_t pl = exch == IKS_EXCH_IKE_SA_INIT ? BIT(IKS_PL2_SA) | BIT(IKS_PL2_KE) | BIT(IKS_PL2_NOTIFY) : BIT(IKS_PL2_SK);
 	iks_msg m = mk(src, dst, ispi, rspi, exch, flags, msgid, pl, len, salt);
 	m.version = 2;
 	m.sk_first = sk;

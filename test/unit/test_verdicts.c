@@ -190,9 +190,9 @@ static void test_reflection(fx *f, gconstpointer d)
 	iks_result *third = feed(f, MM2(responder(3), A, 0x77, 3), SEC / 100);
 	for (uint32_t n = 1; n <= 3; n++)
 		g_assert_cmpstr(iks_pattern_name(iks_fsm_pattern(f->fsm, n)), ==, "reflection");
-	g_assert_true(first->flags & IKS_R_REFLECTION);
+	g_assert_true(first->flags & IKS_R_PATTERN);
 	g_assert_false(first->flags & IKS_R_MID_NEGOTIATION);
-	g_assert_false(third->flags & (IKS_R_REFLECTION | IKS_R_MID_NEGOTIATION));
+	g_assert_false(third->flags & (IKS_R_PATTERN | IKS_R_MID_NEGOTIATION));
 	iks_msg again = MM2(responder(3), A, 0x77, 3);
 	feed(f, again, 4 * SEC);
 	iks_result *resent = feed(f, again, 8 * SEC);
@@ -215,6 +215,49 @@ static void test_reflection(fx *f, gconstpointer d)
 	g_assert_true(iks_fsm_summary(f->fsm, 6, &s));
 	g_assert_cmpuint(s.group_size, ==, 3);
 	g_assert_cmpuint(s.stalled, ==, 0);
+}
+
+/* An MM1 as ike-scan sends it: an SA payload, no Vendor ID. */
+static iks_msg probe_mm1(iks_addr src, iks_addr dst, uint64_t i)
+{
+	return mk(src, dst, i, 0, IKS_EXCH_MAIN, 0, 0, BIT(IKS_PL_SA), 200, i);
+}
+
+/* Rule (issue #27): an initiator whose first messages carry no Vendor ID and that never goes past the
+ * first exchange, twice or more, is a probe (one responder) or a scan (several): no stall on any of
+ * its negotiations, refusals stay on their packets, the summary says PROBE / SCAN. One alone stays a
+ * stall; one that goes on (MM3) is a negotiation. */
+static void test_probes(fx *f, gconstpointer d)
+{
+	(void)d;
+	feed(f, probe_mm1(C, B, 0x10), 0); /* refused */
+	iks_result *npc = feed(f, INFO_CLEAR(B, C, 0x10, 0, IKS_N_NO_PROPOSAL_CHOSEN), SEC / 1000);
+	feed(f, probe_mm1(C, B, 0x20), SEC / 3); /* accepted, never MM3 */
+	iks_result *mm2 = feed(f, MM2(B, C, 0x20, 0x21), SEC / 1000);
+	g_assert_cmpstr(iks_pattern_name(iks_fsm_pattern(f->fsm, npc->tunnel)), ==, "probe");
+	g_assert_true(npc->flags & IKS_R_PATTERN);
+	/* One VID-less MM1 from A alone, answered: a stall, not a probe. */
+	feed(f, probe_mm1(A, B, 0x30), SEC);
+	iks_result *alone = feed(f, MM2(B, A, 0x30, 0x31), SEC / 1000);
+	/* A VID-less initiator that goes on is a negotiation. */
+	feed(f, probe_mm1(A, B, 0x40), SEC);
+	iks_result *goes_on = feed(f, MM2(B, A, 0x40, 0x41), SEC / 1000);
+	feed(f, MM3(A, B, 0x40, 0x41), SEC / 1000);
+	g_assert_cmpuint(iks_fsm_pattern(f->fsm, goes_on->tunnel), ==, 0);
+	iks_fsm_finish(f->fsm);
+	g_assert_cmpuint(mm2->stalled, ==, 0);
+	g_assert_cmpstr(iks_failed_name(npc->failed), ==, "NO_PROPOSAL_CHOSEN");
+	g_assert_cmpstr(iks_stalled_name(alone->stalled), ==, "MM_WAIT_MSG3");
+	g_assert_cmpuint(iks_fsm_pattern(f->fsm, alone->tunnel), ==, 0);
+	iks_tunnel_summary s;
+	char v[64];
+	g_assert_true(iks_fsm_summary(f->fsm, npc->tunnel, &s));
+	iks_verdict vd = iks_summary_verdict(&s);
+	g_assert_cmpstr(iks_verdict_text(v, sizeof v, &vd), ==, "PROBE, FAILED: NO_PROPOSAL_CHOSEN");
+	g_assert_cmpuint(s.group_size, ==, 2);
+	/* The same initiator to another responder: a scan. */
+	feed(f, probe_mm1(C, responder(9), 0x50), SEC);
+	g_assert_cmpstr(iks_pattern_name(iks_fsm_pattern(f->fsm, npc->tunnel)), ==, "scan");
 }
 
 /* Rule: expert items carry a hint's first clause; every clause fits a label with its prefix. */
@@ -241,6 +284,7 @@ int main(int argc, char **argv)
 	ADD("/verdicts/resends-only-when-seen", test_resends_only_when_seen);
 	ADD("/verdicts/captured-at", test_captured_at);
 	ADD("/verdicts/reflection", test_reflection);
+	ADD("/verdicts/probes", test_probes);
 	g_test_add_func("/verdicts/hint-clauses", test_hint_clauses);
 	return g_test_run();
 }
