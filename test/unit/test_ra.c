@@ -30,6 +30,17 @@ static void sa_init(fx *f)
 	feed(f, SA_INIT_RESP(B, A, 1, 2), SEC / 100);
 }
 
+/* IKE_SA_INIT, then two IKE_AUTH rounds without keys: the gateway's first answer (it opens with IDr)
+ * and its EAP answer in round 2; returns that last answer. */
+static iks_result *to_eap_round2(fx *f)
+{
+	sa_init(f);
+	feed(f, auth_req(1, 35), SEC / 100);
+	feed(f, auth_resp(1, IKS_PL2_IDR), SEC / 100);
+	feed(f, auth_req(2, EAP), SEC / 100);
+	return feed(f, auth_resp(2, EAP), SEC / 100);
+}
+
 /* Rule: EAP without keys. The first answer (IDr, AUTH, EAP inside: it opens with IDr) looks final
  * in a single pass; the next IKE_AUTH request shows it was not: its packet becomes IN-NEG and loses
  * the completion, so a second pass sees the states only move forward. READY comes with the last
@@ -106,11 +117,7 @@ static void test_eap_failure_keys(fx *f, gconstpointer d)
 static void test_eap_ended_no_keys(fx *f, gconstpointer d)
 {
 	(void)d;
-	sa_init(f);
-	feed(f, auth_req(1, 35), SEC / 100);
-	feed(f, auth_resp(1, IKS_PL2_IDR), SEC / 100);
-	feed(f, auth_req(2, EAP), SEC / 100);
-	iks_result *last = feed(f, auth_resp(2, EAP), SEC / 100);
+	iks_result *last = to_eap_round2(f);
 	iks_fsm_finish(f->fsm);
 	g_assert_cmpuint(last->failed, ==, 0); /* the capture ends right after: not certain */
 	g_assert_cmpstr(iks_stalled_name(last->stalled), ==, "IN-NEG");
@@ -139,11 +146,7 @@ static void test_eap_ended_no_keys(fx *f, gconstpointer d)
 static void test_eap_round_unanswered(fx *f, gconstpointer d)
 {
 	(void)d;
-	sa_init(f);
-	feed(f, auth_req(1, 35), SEC / 100);
-	feed(f, auth_resp(1, IKS_PL2_IDR), SEC / 100);
-	feed(f, auth_req(2, EAP), SEC / 100);
-	feed(f, auth_resp(2, EAP), SEC / 100);
+	to_eap_round2(f);
 	iks_msg q3 = auth_req(3, EAP);
 	feed(f, q3, SEC / 100);
 	feed(f, q3, 2 * SEC);

@@ -1872,6 +1872,17 @@ static void v2_send_free(Neg *n, int from_ini, GByteArray *b)
     g_byte_array_free(b, TRUE);
 }
 
+/* The initiator's request b, sent `first` seconds from now and re-sent three times (2, 4, 6 s
+ * apart), never answered. */
+static void v2_send_resent(Neg *n, GByteArray *b, double first)
+{
+    for (int k = 0; k < 4; k++) {
+        wait_s(k ? 2.0 * k : first);
+        v2_send(n, 1, b);
+    }
+    g_byte_array_free(b, TRUE);
+}
+
 static void sc_ikev2(void)
 {
     /* IKEv1 main mode and an IKEv2 SA between the same peers, interleaved. */
@@ -1920,12 +1931,7 @@ static void sc_ikev2(void)
 
     /* IKE_SA_INIT never answered. */
     Neg *q = neg_new(ep_new("192.0.2.41"), ep_new("203.0.113.41"));
-    GByteArray *init = v2_sa_init(q, 0, 0);
-    for (int k = 0; k < 4; k++) {
-        wait_s(k ? 2.0 * k : 1);
-        v2_send(q, 1, init);
-    }
-    g_byte_array_free(init, TRUE);
+    v2_send_resent(q, v2_sa_init(q, 0, 0), 1);
 
     /* IKE_AUTH answered by a lone notify (AUTHENTICATION_FAILED without keys). */
     Neg *r = neg_new(ep_new("192.0.2.42"), ep_new("203.0.113.42"));
@@ -1988,12 +1994,7 @@ static void sc_eap_aka(void)
     wait_s(40);
     v2_init_pair(aaa);
     v2_auth_round(aaa, 1, PL2_IDI, 20, PL2_IDR, 60);
-    GByteArray *rsp = v2_sk(aaa, EX_AUTH, V2_I, 2, PL2_EAP, 3);
-    for (int k = 0; k < 4; k++) {
-        wait_s(k ? 2.0 * k : 0.01);
-        v2_send(aaa, 1, rsp);
-    }
-    g_byte_array_free(rsp, TRUE);
+    v2_send_resent(aaa, v2_sk(aaa, EX_AUTH, V2_I, 2, PL2_EAP, 3), 0.01);
 
     /* IKEv1 remote access with mode-config pushed by the gateway: XAUTH REQUEST / REPLY, SET (status)
      * / ACK, then the gateway's SET (address) / the client's ACK, then quick mode. */
