@@ -62,7 +62,7 @@ static void check_result(const iks_fsm *fsm, const iks_result *r)
 {
 	CHECK(r->tunnel >= 1 && r->tunnel <= iks_fsm_tunnel_count(fsm));
 	CHECK(r->msg < IKS_M__COUNT && r->role <= IKS_ROLE_RESPONDER);
-	CHECK(r->state < IKS_S__COUNT && r->ios_state < IKS_IOS__COUNT && r->qm_state < IKS_QM__COUNT);
+	CHECK(r->state < IKS_S__COUNT && r->ios_state < IKS_IOS__COUNT && iks_qm_state_of(r) < IKS_QM__COUNT);
 	CHECK(r->hint < IKS_H__COUNT);
 	CHECK(r->msg == IKS_M_NONE || iks_msg_name(r->msg) != NULL);
 	CHECK(r->state == IKS_S_NONE || iks_state_name(r->state) != NULL);
