@@ -66,15 +66,15 @@ uint8_t ikestate_ip_ttl(tvbuff_t *tvb, const packet_info *pinfo)
 		if (pinfo->src.type == AT_IPv4) {
 			for (int ihl = 5; ihl <= 15; ihl++) {
 				int ip = udp - 4 * ihl;
-				if (ip >= 0 && tvb_get_guint8(ds, ip) == (0x40 | ihl) && tvb_get_guint8(ds, ip + 9) == 17 &&
+				if (ip >= 0 && tvb_get_uint8(ds, ip) == (0x40 | ihl) && tvb_get_uint8(ds, ip + 9) == 17 &&
 				    addr_at(ds, ip + 12, &pinfo->src, 4))
-					return tvb_get_guint8(ds, ip + 8);
+					return tvb_get_uint8(ds, ip + 8);
 			}
 		} else if (pinfo->src.type == AT_IPv6) {
 			int ip = udp - 40; /* extension headers: not found, 0 */
-			if (ip >= 0 && tvb_get_guint8(ds, ip) >> 4 == 6 && tvb_get_guint8(ds, ip + 6) == 17 &&
+			if (ip >= 0 && tvb_get_uint8(ds, ip) >> 4 == 6 && tvb_get_uint8(ds, ip + 6) == 17 &&
 			    addr_at(ds, ip + 8, &pinfo->src, 16))
-				return tvb_get_guint8(ds, ip + 7);
+				return tvb_get_uint8(ds, ip + 7);
 		}
 	}
 	return 0;
