@@ -16,6 +16,9 @@
 #   expert-info.png          Analyze → Expert Information
 #   two-points.png           lab-natt-lost-mm4 (captured inside and outside a NAT that drops MM4,
 #                            merged): copies, and the first MM4 selected, missing at the inside point
+#   remote-access.png        lab-ikev1-xauth-wrong-password with its keys: XAUTH / mode-config
+#                            transactions paired, the gateway's SET with XAUTH_STATUS FAIL selected
+#   reflection.png           gen-reflection: 400 MM2 to one spoofed cookie, grey, one reflection finding
 # Debian 12, as root: installs wireshark-qt, xvfb, xdotool, imagemagick if missing, builds the plugin
 # in a temporary folder (or IKESTATE_SO=…/ikestate.so), runs Wireshark as nobody (it ignores
 # WIRESHARK_PLUGIN_DIR and personal profiles as root) with a private HOME on a private Xvfb.
@@ -74,7 +77,8 @@ gui.geometry_main_maximized: FALSE
 privs.warn_if_elevated: FALSE
 EOR
 # The captures, named as their window titles will be.
-cp "$caps/lab-mm-lost-msg.pcapng" "$caps/lab-ikev2-auth-fail.pcapng" "$caps/lab-natt-lost-mm4.pcapng" "$work/cap/"
+cp "$caps/lab-mm-lost-msg.pcapng" "$caps/lab-ikev2-auth-fail.pcapng" "$caps/lab-natt-lost-mm4.pcapng" \
+	"$caps/lab-ikev1-xauth-wrong-password.pcapng" "$caps/gen-reflection.pcap" "$work/cap/"
 mergecap -w "$work/cap/three-main-modes.pcapng" "$caps/lab-mm-ok.pcapng" "$caps/lab-mm-lost-msg.pcapng" \
 	"$caps/lab-mm-psk-mismatch.pcapng"
 mixed=()
@@ -217,4 +221,20 @@ quit_ws
 start_ws lab-natt-lost-mm4.pcapng -g 7 -o gui.geometry_main_upper_pane:330 -o gui.byte_view_show:FALSE
 expand_last_tree_item 433
 shot two-points "${W}x${H}+0+0"
+quit_ws
+
+# (9) remote access with the keys: the gateway's XAUTH SET with status FAIL (frame 9)
+keys=()
+while IFS= read -r row; do keys+=(-o "uat:ikev1_decryption_table:$row"); done \
+	< <(grep -v '^#' "$caps/keys/lab-ikev1-xauth-wrong-password.ikev1_decryption_table")
+start_ws lab-ikev1-xauth-wrong-password.pcapng -g 9 "${keys[@]}" -o gui.geometry_main_upper_pane:330 \
+	-o gui.byte_view_show:FALSE
+expand_last_tree_item 433
+shot remote-access "${W}x${H}+0+0"
+quit_ws
+
+# (10) a reflection: the group's first answer, its pattern and finding; the rows grey
+start_ws gen-reflection.pcap -o gui.geometry_main_upper_pane:330 -o gui.byte_view_show:FALSE
+expand_last_tree_item 433
+shot reflection "${W}x${H}+0+0"
 quit_ws
