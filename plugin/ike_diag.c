@@ -115,7 +115,10 @@ iks_captured_at iks_diag_captured_at(const iks_diag *d, const iks_tunnel *t)
 	if (!c.ttl[0] || !c.ttl[1] || dt->ttl_varies)
 		return c;
 	bool near_i = c.hops[0] == 0, near_r = c.hops[1] == 0;
-	c.at = near_i && !near_r ? IKS_AT_INITIATOR : near_r && !near_i ? IKS_AT_RESPONDER : !near_i ? IKS_AT_PATH : IKS_AT_UNKNOWN;
+	if (near_i != near_r)
+		c.at = near_i ? IKS_AT_INITIATOR : IKS_AT_RESPONDER;
+	else if (!near_i)
+		c.at = IKS_AT_PATH; /* both behind routers; both adjacent stays unknown */
 	return c;
 }
 
@@ -187,7 +190,7 @@ static iks_hint v2_stall_hint(const iks_diag_tunnel *dt, const iks_tunnel *t)
 			return IKS_H_V2_NO_INIT_RESP; /* the retry went unanswered or was never sent */
 		return t->v2.resp_resent ? IKS_H_V2_INIT_RESP_LOST : IKS_H_V2_NO_AUTH_REQ;
 	case IKS_M_AUTH_REQ:
-		if (t->v2.eap)
+		if (iks_eap_rounds(t))
 			return IKS_H_EAP_NO_ANSWER; /* earlier rounds were answered: not the path */
 		return t->v2.auth_frag ? IKS_H_V2_NO_AUTH_RESP_IKEFRAG
 		       : t->v2.auth_big ? IKS_H_V2_NO_AUTH_RESP_BIG
@@ -462,7 +465,7 @@ static void v2_refusals(iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg 
 		if ((pos == IKS_M_AUTH_RESP || pos == IKS_M_CHILD_RESP) && iks_v2_child_error(n))
 			dt->child_failed++;
 		iks_hint h = v2_hint_for_notify(n, m->exch);
-		fail(dt, r, (uint16_t)(IKS_F_V2 | n), h == IKS_H_V2_AUTH_FAILED && t->v2.eap ? IKS_H_EAP_FAILURE : h);
+		fail(dt, r, (uint16_t)(IKS_F_V2 | n), h == IKS_H_V2_AUTH_FAILED && iks_eap_rounds(t) ? IKS_H_EAP_FAILURE : h);
 		return;
 	}
 	if (pos == IKS_M_SA_INIT_RESP && t->v2.retries >= 3 && iks_first_notify(m, IKS_NF_V2_RETRY)) {
@@ -477,7 +480,7 @@ static void v2_refusals(iks_diag_tunnel *dt, const iks_tunnel *t, const iks_msg 
 	    t->v2.eap_last && t->v2.pos == IKS_M_AUTH_RESP) {
 		fail(dt, r, IKS_F_EAP_FAILURE, IKS_H_EAP_FAILURE);
 	} else if (pos == IKS_M_AUTH_RESP && notify_only) {
-		fail(dt, r, IKS_F_AUTH_REJECTED, t->v2.eap ? IKS_H_EAP_REJECTED : IKS_H_V2_AUTH_REJECTED);
+		fail(dt, r, IKS_F_AUTH_REJECTED, iks_eap_rounds(t) ? IKS_H_EAP_REJECTED : IKS_H_V2_AUTH_REJECTED);
 	} else if (pos == IKS_M_CHILD_RESP && notify_only) {
 		dt->child_failed++;
 		fail(dt, r, IKS_F_CHILD_REJECTED, IKS_H_V2_CHILD_REJECTED);
@@ -605,7 +608,6 @@ static void note_answers(iks_diag *d, iks_diag_tunnel *dt, const iks_tunnel *t, 
 	} else if (!iks_addr_eq(&g->target, &m->dst)) {
 		return;
 	}
-	dt->answered_only = true;
 	g->last_ns = m->ts_ns;
 	if (g->responders < G_N_ELEMENTS(g->early))
 		g->early[g->responders] = r;

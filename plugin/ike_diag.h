@@ -35,8 +35,6 @@ typedef struct {
 	bool lost_between : 1;   /* a message of it missing at a capture point: known once the sighting
 				  * window passed without it (first pass), or at capture end (IKS_R_MISSING) */
 	uint8_t ttl_varies : 2;  /* per sender role (bit 0 initiator): its TTL was not always the same */
-	bool answered_only : 1;  /* it started with an answer (MM2, AM2, IKE_SA_INIT response) to one
-				  * initiator cookie others answered too: a reflection group candidate */
 	uint8_t pattern;         /* iks_pattern: not a negotiation of its own (reflection) */
 	uint8_t ttl[2];          /* per sender role: the IP TTL its messages arrive with at the tunnel's
 				  * capture point; 0 = none seen */

@@ -6,6 +6,7 @@
  */
 #include "ike_diag.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -328,6 +329,24 @@ const char *iks_verdict_text(char *buf, size_t len, const iks_verdict *v)
 		snprintf(buf, len, "OK, recovered from %s", iks_failed_name(v->recovered_from));
 	else
 		snprintf(buf, len, "OK");
+	return buf;
+}
+
+const char *iks_pattern_text(char *buf, size_t len, const iks_tunnel_summary *s, const char *who)
+{
+	double span = (double)s->group_span_ns / 1e9;
+	if (s->pattern == IKS_P_REFLECTION)
+		snprintf(buf, len,
+			 "Initiator cookie %016" PRIx64 " answered by %u responders in %.3f s; %s sent none of the requests: "
+			 "spoofed requests, reflection / amplification aimed at it.",
+			 s->group_ispi, s->group_size, span, who);
+	else if (s->pattern == IKS_P_PROBE || s->pattern == IKS_P_SCAN)
+		snprintf(buf, len,
+			 "%u negotiations from %s in %.3f s%s, none past the first exchange, no Vendor IDs: a scanner "
+			 "(ike-scan and the like), not a broken tunnel.",
+			 s->group_size, who, span, s->pattern == IKS_P_SCAN ? " to several responders" : "");
+	else
+		return NULL;
 	return buf;
 }
 

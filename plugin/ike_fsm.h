@@ -154,6 +154,9 @@ typedef struct {
 /* "REFLECTION" (a pattern), "FAILED: <reason>", "STALLED in <state>", "ESP ONE-WAY", "?" when none
  * of its messages could be placed, "OK, recovered from <reason>", "OK". The summary and the stats tree print it. */
 const char *iks_verdict_text(char *buf, size_t len, const iks_verdict *v);
+/* What a pattern group (reflection, probe, scan) is, its initiator written as `who`: the summary's
+ * hint and the group's expert item. NULL for none. */
+const char *iks_pattern_text(char *buf, size_t len, const iks_tunnel_summary *s, const char *who);
 /* The verdict of a summary. */
 iks_verdict iks_summary_verdict(const iks_tunnel_summary *s);
 

@@ -129,7 +129,6 @@ typedef struct {
 	bool auth_frag : 1;       /* IKE_AUTH request sent as IKEv2 fragments (SKF) */
 	bool auth_big : 1;        /* IKE_AUTH request large enough to be IP-fragmented */
 	bool resp_resent : 1;     /* the responder re-sent its SA_INIT / AUTH response */
-	bool eap : 1;             /* more than one IKE_AUTH round: EAP (or multiple authentication) */
 	bool eap_last : 1;        /* the latest IKE_AUTH answer carried EAP: another round was due */
 } iks_v2_tunnel;
 
@@ -181,6 +180,12 @@ static inline void iks_set_sender_role(iks_tunnel *t, unsigned dir, iks_role r)
 {
 	if (t->roles == ROLES_UNKNOWN)
 		t->roles = (dir == DIR_REF) == (r == IKS_ROLE_INITIATOR) ? INIT_IS_REF : INIT_IS_OTHER;
+}
+
+/* IKEv2: more than one IKE_AUTH round, EAP (or multiple authentication). */
+static inline bool iks_eap_rounds(const iks_tunnel *t)
+{
+	return t->auth_round > 1;
 }
 
 static inline bool iks_completes_phase1(uint8_t pos)

@@ -106,7 +106,6 @@ static void auth_request(iks_tunnel *t, const iks_msg *m, uint8_t pos, iks_resul
 		if (t->auth_round < UINT8_MAX)
 			t->auth_round++;
 		r->round = t->auth_round;
-		t->v2.eap |= t->auth_round > 1;
 	}
 	if (t->v2.state == IKS_S_READY && pos == IKS_M_AUTH_REQ) {
 		not_final_after_all(t); /* another IKE_AUTH round (EAP, multiple auth) */

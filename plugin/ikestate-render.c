@@ -464,17 +464,10 @@ static void print_pattern(const render_ctx *c, const iks_fsm *fsm)
 	iks_tunnel_summary s;
 	if (!(c->r->flags & IKS_R_PATTERN) || !iks_fsm_summary(fsm, c->r->tunnel, &s))
 		return;
-	const char *who = ikestate_addr_str(c->pinfo->pool, &s.initiator, false);
-	if (pattern == IKS_P_REFLECTION)
-		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_reflection,
-			   "Reflection: initiator cookie %016" PRIx64 " answered by %u responders in %.3f s; %s sent none of "
-			   "the requests: spoofed requests, reflection / amplification aimed at %s",
-			   s.group_ispi, s.group_size, (double)s.group_span_ns / 1e9, who, who);
-	else
-		IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), &ei_probe,
-			   "%s from %s: %u negotiations in %.3f s%s, none past the first exchange, no Vendor IDs: a scanner "
-			   "(ike-scan and the like), not a broken tunnel", pattern == IKS_P_SCAN ? "Scan" : "Probe", who,
-			   s.group_size, (double)s.group_span_ns / 1e9, pattern == IKS_P_SCAN ? " to several responders" : "");
+	char buf[240];
+	const char *text = iks_pattern_text(buf, sizeof buf, &s, ikestate_addr_str(c->pinfo->pool, &s.initiator, false));
+	IKS_EXPERT(c->text, c->pinfo, field_or_top(c, pi), pattern == IKS_P_REFLECTION ? &ei_reflection : &ei_probe,
+		   "%s: %s", pattern == IKS_P_REFLECTION ? "Reflection" : pattern == IKS_P_SCAN ? "Scan" : "Probe", text);
 }
 
 /* ikestate.offer: one item per alternative offered; ikestate.chosen on the answer; the sender's
@@ -516,16 +509,21 @@ static void captured_at_field(const render_ctx *c, const iks_fsm *fsm)
 								     name, ev[0], ev[1]));
 }
 
+/* The IKE version a message's position belongs to. */
+static unsigned version_of(const iks_result *r)
+{
+	return r->msg >= IKS_M_SA_INIT_REQ ? 2 : 1;
+}
+
 /* The round of an IKE_AUTH / transaction message; with keys, its EAP and configuration payloads. */
 static void ra_fields(const render_ctx *c, const iks_ra *ra)
 {
 	const iks_result *r = c->r;
-	bool v2 = r->msg >= IKS_M_SA_INIT_REQ;
 	if (iks_has_round(r) && r->round)
-		add_uint(c->st, v2 ? hf_auth_round : hf_txn_round, c->tvb, r->round);
+		add_uint(c->st, version_of(r) == 2 ? hf_auth_round : hf_txn_round, c->tvb, r->round);
 	char buf[64];
 	add_string(c->st, hf_eap, c->tvb, iks_eap_str(ra, buf, sizeof buf));
-	add_string(c->st, hf_cfg, c->tvb, iks_cfg_str(v2 ? 2 : 1, ra, buf, sizeof buf));
+	add_string(c->st, hf_cfg, c->tvb, iks_cfg_str(version_of(r), ra, buf, sizeof buf));
 }
 
 static void print_sequence(const render_ctx *c)
@@ -640,7 +638,7 @@ void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
 	const char *detail = NULL;
 	if (iks_fsm_ra(fsm, r, &ra))
 		detail = ra.eap_code ? iks_eap_str(&ra, ra_text, sizeof ra_text)
-				     : iks_cfg_str(r->msg >= IKS_M_SA_INIT_REQ ? 2 : 1, &ra, ra_text, sizeof ra_text);
+				     : iks_cfg_str(version_of(r), &ra, ra_text, sizeof ra_text);
 	info_suffix(pinfo, r, c.msg, state, detail);
 
 	c.text = expert_text_wanted(tree);

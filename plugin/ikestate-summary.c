@@ -74,19 +74,12 @@ static summary_row row_cells(wmem_allocator_t *pool, const iks_tunnel_summary *s
 	iks_verdict vd = iks_summary_verdict(s);
 	c.verdict = wmem_strdup(pool, iks_verdict_text(v, sizeof v, &vd));
 	c.hint = iks_hint_text(s->hint);
-	if (s->pattern == IKS_P_PROBE || s->pattern == IKS_P_SCAN) { /* the human summary: one row for the group */
-		if (s->pattern == IKS_P_SCAN)
-			c.group_rsp = "several responders";
-		c.hint = wmem_strdup_printf(pool, "%u negotiations from %s in %.3f s, none past the first exchange, no Vendor "
-					    "IDs: a scanner (ike-scan and the like), not a broken tunnel.", s->group_size,
-					    ikestate_addr_str(pool, &s->initiator, false), (double)s->group_span_ns / 1e9);
-	}
-	if (s->pattern == IKS_P_REFLECTION) {
-		c.group_rsp = wmem_strdup_printf(pool, "%u responders", s->group_size);
-		c.hint = wmem_strdup_printf(pool, "Initiator cookie %016" PRIx64 " answered by %u responders in %.3f s; %s "
-					    "sent none of the requests: spoofed requests, reflection / amplification aimed at it.",
-					    s->group_ispi, s->group_size, (double)s->group_span_ns / 1e9,
-					    ikestate_addr_str(pool, &s->initiator, false));
+	if (s->pattern) { /* the human summary: one row for the group */
+		char buf[240];
+		c.hint = wmem_strdup(pool, iks_pattern_text(buf, sizeof buf, s, ikestate_addr_str(pool, &s->initiator, false)));
+		c.group_rsp = s->pattern == IKS_P_REFLECTION ? wmem_strdup_printf(pool, "%u responders", s->group_size)
+			      : s->pattern == IKS_P_SCAN   ? "several responders"
+							   : NULL;
 	}
 	for (unsigned k = 0; k < 2; k++) {
 		char buf[64];

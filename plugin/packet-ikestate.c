@@ -168,10 +168,11 @@ static void add_notify(iks_msg *m, uint16_t type)
 
 static void add_remote_access(const field_info *fi, want_kind kind, iks_ra *ra)
 {
-	const guint8 *p = finfo_bytes(fi, kind == WANT_CFG_ATTR || kind == WANT_XAUTH_STATUS ? 2 : 1);
-	unsigned v = !p ? 0 : kind == WANT_CFG_ATTR || kind == WANT_XAUTH_STATUS ? (unsigned)(p[0] << 8 | p[1]) : p[0];
+	bool two = kind == WANT_CFG_ATTR || kind == WANT_XAUTH_STATUS; /* 16-bit fields */
+	const guint8 *p = finfo_bytes(fi, two ? 2 : 1);
 	if (!p)
 		return;
+	unsigned v = two ? (unsigned)(p[0] << 8 | p[1]) : p[0];
 	switch (kind) {
 	case WANT_EAP_CODE:
 		if (!ra->eap_code) /* the first EAP message of the IKE message */

@@ -96,6 +96,28 @@ static void test_eap_keys_first_pass(fx *f, gconstpointer d)
 	g_assert_cmpstr(iks_eap_str(&ra, buf, sizeof buf), ==, "Request MSCHAPv2");
 }
 
+/* Rule: with keys, a first answer in IKEv2 fragments: the first fragment (it opens with IDr) looks
+ * final, the last one's frame holds the reassembled answer with its EAP Request; both are IN-NEG at
+ * once, with no completion, and the last carries the round. */
+static void test_eap_keys_fragments(fx *f, gconstpointer d)
+{
+	(void)d;
+	sa_init(f);
+	feed(f, auth_req(1, 35), SEC / 100);
+	iks_msg f1 = auth_resp(1, IKS_PL2_IDR), f2 = auth_resp(1, 0);
+	f1.frag_num = 1, f1.frag_total = 2, f2.frag_num = 2, f2.frag_total = 2, f2.digest++;
+	iks_result *r1 = feed(f, f1, SEC / 100);
+	g_assert_cmpstr(iks_state_name(r1->state), ==, "READY"); /* not known yet */
+	iks_result *r2 = feed(f, with_eap(f2, IKS_EAP_REQUEST, 1), SEC / 1000);
+	g_assert_cmpstr(iks_state_name(r1->state), ==, "IN-NEG");
+	g_assert_false(r1->flags & IKS_R_PHASE1_DONE);
+	g_assert_cmpstr(iks_state_name(r2->state), ==, "IN-NEG");
+	g_assert_cmpuint(r2->round, ==, 1);
+	iks_tunnel_summary s;
+	g_assert_true(iks_fsm_summary(f->fsm, 1, &s));
+	g_assert_cmpint(s.setup_ns, ==, -1);
+}
+
 /* Rule: EAP Failure read with keys refuses the SA on its packet, with the credentials hint. */
 static void test_eap_failure_keys(fx *f, gconstpointer d)
 {
@@ -274,6 +296,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	ADD("/ra/eap-rounds-monotonic", test_eap_rounds_monotonic);
 	ADD("/ra/eap-keys-first-pass", test_eap_keys_first_pass);
+	ADD("/ra/eap-keys-fragments", test_eap_keys_fragments);
 	ADD("/ra/eap-failure-keys", test_eap_failure_keys);
 	ADD("/ra/eap-ended-no-keys", test_eap_ended_no_keys);
 	ADD("/ra/eap-round-unanswered", test_eap_round_unanswered);
