@@ -43,6 +43,8 @@ void ikestate_hooks_track(bool on, bool with_keys)
 	keys = with_keys;
 	seen.n = 0;
 	seen.icmp_type = -1;
+	/* The next file numbers its frames from 1 again (the GUI, sharkd): forget the last ESP. */
+	esp_seen = (ikestate_esp_seen){ 0 };
 }
 
 const ikestate_seen *ikestate_hooks_messages(guint32 num)
