@@ -3,7 +3,8 @@
 #
 #   IKESTATE_SO=build/plugins/4.0/epan/ikestate.so test/tshark-plugin.sh CAPTURE [tshark args...]
 #   IKESTATE_TOOL=sharkd ... test/tshark-plugin.sh CAPTURE < requests.jsonl
-#     (sharkd JSON-RPC on stdin; the string @CAPTURE@ in it is replaced by the capture's copy)
+#     (sharkd JSON-RPC on stdin; the string @CAPTURE@ in it is replaced by the capture's copy;
+#     CAPTURE may be a folder of captures)
 #   IKESTATE_CONFIG_DIR=DIR ... test/tshark-plugin.sh ...
 #     (optional: DIR is a Wireshark personal configuration folder, e.g. DIR/profiles/NAME for
 #     `-C NAME`; it is copied and used as WIRESHARK_CONFIG_DIR. Unset: an empty HOME, as before)
@@ -22,7 +23,7 @@ mkdir -p "$work/plugins/$ver/epan" "$work/home"
 cp "$IKESTATE_SO" "$work/plugins/$ver/epan/"
 args=()
 if [ "$cap" != - ]; then
-	cp "$cap" "$work/capture"
+	cp -r "$cap" "$work/capture"   # sharkd: a folder of captures too (@CAPTURE@/NAME)
 	args=(-r "$work/capture")
 fi
 if [ -n "${IKESTATE_CONFIG_DIR:-}" ]; then
