@@ -8,8 +8,8 @@
 # frame, or a far-future time shift (-t). tshark start-up costs more than dissecting a small
 # capture, so BATCH mutated captures are appended into one pcapng (mergecap -a) and dissected by
 # one tshark, alternately one pass and two passes with -V. JOBS batches run in parallel.
-# A batch that fails (sanitizer report, dissector bug, abnormal exit) is bisected: each of its
-# captures is run alone; reproducers are kept in OUT with the editcap command that made them.
+# A batch that fails (sanitizer report, dissector bug, abnormal exit) is halved until the failing
+# capture stands alone; reproducers are kept in OUT with the editcap command that made them.
 #
 #   IKESTATE_FUZZ_SEED=S        run seed (default 1)    IKESTATE_FUZZ_BATCH=B  (default 50)
 #   IKESTATE_FUZZ_JOBS=J        (default nproc)         IKESTATE_FUZZ_MAX_SECONDS (default 1200)
@@ -31,10 +31,9 @@ so=$(rob_san_so "$tmp")
 readelf -d "$so" | grep -q 'NEEDED.*libasan' || { echo "FAIL: $so is not a sanitized build"; exit 1; }
 IKESTATE_SO=$so "$rob_here/../tshark-plugin.sh" - -v > /dev/null   # it loads under the preload
 
-# Corpus: captures in which stock tshark sees ISAKMP.
-rob_corpus | xargs -0 -P "$jobs" -I{} sh -c \
-	'tshark -r "$1" -Y isakmp -T fields -e frame.number 2>/dev/null | grep -q . && echo "$1"; true' _ {} |
-	sort > "$tmp/corpus"
+# Corpus: every capture. The few without ISAKMP cost fewer batches than finding them would (one
+# tshark start each, a third of the run).
+rob_corpus | tr '\0' '\n' > "$tmp/corpus"
 ncorp=$(wc -l < "$tmp/corpus")
 [ "$ncorp" -gt 0 ] || { echo "FAIL: empty corpus"; exit 1; }
 
@@ -55,7 +54,7 @@ dropped() {
 	return 0
 }
 
-# run_batch B: mutate, append, dissect; on failure bisect and keep reproducers.
+# run_batch B: mutate, then settle the batch.
 run_batch() {
 	local b=$1 d=$tmp/b$1 k first=$(( $1 * batch )) files=() mode
 	mkdir -p "$d"
@@ -67,39 +66,54 @@ run_batch() {
 		files+=("$d/m$k.pcapng")
 	done
 	[ ${#files[@]} -gt 0 ] || return 0
-	mergecap -a -F pcapng -w "$d/batch.pcapng" "${files[@]}" 2> /dev/null || true
 	mode=(-V); (( b % 2 )) && mode=(-2 -V)
-	local r=0 sig f j
-	dissect "$d/batch.pcapng" "$d/err" "${mode[@]}" || r=$?
-	if [ $r = 1 ]; then
-		sig=$(signature "$d/err")
-		mkdir -p "$out/batch$b"; cp "$d/batch.pcapng" "$d/err" "$out/batch$b/"
-		echo "FINDING in batch $b (tshark ${mode[*]}): $sig"; touch "$d/announced"
-		# Bisect only a signature not seen yet in this run: one reproducer per bug is enough.
-		mkdir "$out/sig-$(echo "$sig" | md5sum | cut -c1-12)" 2> /dev/null || r=0
-	fi
-	# r=2: stock tshark fails on the batch too (a Wireshark dissector bug stops it early), so
-	# the captures after that one were not dissected: run each alone.
-	if [ $r != 0 ]; then
-		for f in "${files[@]}"; do
-			j=${f##*/m}; j=${j%.pcapng}
-			r=0; dissect "$f" "$d/err1" "${mode[@]}" || r=$?
-			if [ $r = 2 ]; then
-				echo "stock tshark also fails (not ikestate): capture $j: $(signature "$d/err1")"
-			elif [ $r = 1 ]; then
-				sig=$(signature "$d/err1")
-				mkdir "$out/rep-$(echo "$sig" | md5sum | cut -c1-12)" 2> /dev/null || continue # one per bug
-				mkdir -p "$out/batch$b"
-				cp "$f" "$out/batch$b/fuzz-s$seed-$j.pcapng"; cp "$d/err1" "$out/batch$b/fuzz-s$seed-$j.err"
-				echo "editcap $(mutation "$j") $(sed -n "$(( j % ncorp + 1 ))p" "$tmp/corpus") OUT.pcapng $(dropped "$j")" \
-					> "$out/batch$b/fuzz-s$seed-$j.cmd"
-				[ -e "$d/announced" ] || echo "FINDING in batch $b (tshark ${mode[*]}): $sig"
-				echo "  reproducer $out/batch$b/fuzz-s$seed-$j.pcapng (tshark ${mode[*]}): $sig"
-			fi
-		done
-	fi
+	settle "$b" "$d" "${files[@]}" || true
 	echo "$(( k - first ))" > "$d/done"
-	rm -f "$d"/m*.pcapng "$d/batch.pcapng"
+	rm -f "$d"/m*.pcapng "$d/set.pcapng"
+}
+# settle B DIR FILE...: the FILEs appended into one capture and dissected; a failing set is halved
+# until each failing capture stands alone. Stock tshark failing too (a Wireshark dissector bug
+# stops it early, so what follows was not dissected) costs a few runs, not one run per capture.
+# A finding that needs captures together (neither half fails) is kept as that set. Reproducers
+# come with the editcap command that made them, one per bug signature. Exit 1: a finding.
+settle() {
+	local b=$1 d=$2 r=0 sig j name; shift 2
+	if [ $# = 1 ]; then cp "$1" "$d/set.pcapng"; else mergecap -a -F pcapng -w "$d/set.pcapng" "$@" 2> /dev/null || true; fi
+	dissect "$d/set.pcapng" "$d/err" "${mode[@]}" || r=$?
+	[ $r = 0 ] && return 0
+	sig=$(signature "$d/err")
+	if [ $r = 1 ] && [ -d "$out/rep-$(echo "$sig" | md5sum | cut -c1-12)" ]; then
+		echo "FINDING in batch $b (tshark ${mode[*]}): $sig"   # reproduced already: no need to halve
+		return 1
+	fi
+	if [ $# -gt 1 ]; then
+		local h=$(( $# / 2 )) found=0
+		settle "$b" "$d" "${@:1:h}" || found=1
+		settle "$b" "$d" "${@:h+1}" || found=1
+		[ $r = 2 ] || [ $found = 1 ] && return $found
+		# Only together: the set is the reproducer (made again, the halves overwrote it).
+		mergecap -a -F pcapng -w "$d/set.pcapng" "$@" 2> /dev/null || true
+		dissect "$d/set.pcapng" "$d/err" "${mode[@]}" || true
+		j="set-${1##*/m}"; j=${j%.pcapng}
+		sig=$(signature "$d/err")
+	else
+		j=${1##*/m}; j=${j%.pcapng}
+	fi
+	if [ $r = 2 ]; then
+		echo "stock tshark also fails (not ikestate): capture $j: $sig"
+		return 0
+	fi
+	echo "FINDING in batch $b (tshark ${mode[*]}): $sig"
+	mkdir "$out/rep-$(echo "$sig" | md5sum | cut -c1-12)" 2> /dev/null || return 1   # one per bug
+	mkdir -p "$out/batch$b"; name=$out/batch$b/fuzz-s$seed-$j
+	cp "$d/set.pcapng" "$name.pcapng"; cp "$d/err" "$name.err"
+	local f; for f in "$@"; do
+		j=${f##*/m}; j=${j%.pcapng}
+		echo "editcap $(mutation "$j") $(sed -n "$(( j % ncorp + 1 ))p" "$tmp/corpus") m$j.pcapng $(dropped "$j")"
+	done > "$name.cmd"
+	[ $# = 1 ] || echo "mergecap -a -F pcapng -w OUT.pcapng m*.pcapng (in this order)" >> "$name.cmd"
+	echo "  reproducer $name.pcapng (tshark ${mode[*]}): $sig"
+	return 1
 }
 # dissect FILE ERR ARGS...: 0 clean; 1 a finding (sanitizer report, or a dissector bug / abnormal
 # exit that stock tshark does not have on the same file); 2 stock tshark fails the same way.
@@ -120,7 +134,7 @@ signature() {
 	grep -m1 -E 'runtime error|ERROR: AddressSanitizer|[Dd]issector bug|failed assertion|exit [0-9]+, stock' "$1" |
 		sed -E 's/(runtime error).*/\1/; s/(AddressSanitizer: [a-z-]+).*/\1/' | cut -c1-200 || echo "?"
 }
-export -f mutation dropped run_batch dissect signature rob_stock
+export -f mutation dropped run_batch settle dissect signature rob_stock
 export tmp so seed batch count ncorp tshift rob_here rob_finding_re
 out=${IKESTATE_FUZZ_OUT:-}
 [ -n "$out" ] || out=$(mktemp -d /tmp/ikestate-findings.XXXXXX)
@@ -135,7 +149,7 @@ done_n=$(cat "$tmp"/b*/done 2> /dev/null | awk '{s += $1} END {print s + 0}')
 secs=$(( SECONDS - t0 ))
 echo "mutation fuzzing: $done_n mutated captures in $secs s ($(( done_n / (secs > 0 ? secs : 1) ))/s), seed $seed"
 if grep -q '^FINDING' "$tmp/log"; then
-	echo "FAIL: $(grep -c '^FINDING' "$tmp/log") failing batches, distinct findings:"
+	echo "FAIL: $(grep -c '^FINDING' "$tmp/log") failing captures or sets of them, distinct findings:"
 	sed -n 's/^FINDING in batch [0-9]* ([^)]*): //p' "$tmp/log" | sort | uniq -c
 	echo "reproducers (the mutated capture alone; .cmd has the editcap command, .err the report):"
 	grep -h '^  reproducer' "$tmp/log"
