@@ -101,21 +101,49 @@ class Capture:
                      ["-Y", flt, "-T", "fields", "-e", "frame.number"], check_loaded=False)
         return len([l for l in out.splitlines() if l.strip()])
 
+    def _count_many(self, flts, decrypt, twopass):
+        """Frame counts of several display filters from one tshark run: io,stat with one column per
+        filter over the whole capture (interval 0) counts what -Y would select. Its argument is
+        split at commas: those in string literals are written \\x2c; a filter with another comma
+        (a set), or a run that fails (one bad filter fails it), falls back to one run each."""
+        lit = re.compile(r'"(?:[^"\\]|\\.)*"')
+        esc = [lit.sub(lambda m: m.group(0).replace(",", "\\x2c"), f) for f in flts]
+        alone = [f for f, e in zip(flts, esc) if "," in e]
+        together = [(f, e) for f, e in zip(flts, esc) if "," not in e]
+        counts = {f: self._count(f, decrypt, twopass) for f in alone}
+        if not together:
+            return counts
+        try:
+            out = tshark(self.path, (self.keys if decrypt else []) + (["-2"] if twopass else []) +
+                         ["-q", "-z", "io,stat,0," + ",".join(e for _, e in together)], check_loaded=False)
+            rows = [l for l in out.splitlines() if re.match(r"\|\s*[\d.]+\s*<>", l)]
+            cells = [c.strip() for c in rows[0].strip().strip("|").split("|")] if len(rows) == 1 else []
+            frames = [int(c) for c in cells[1::2]]
+            if len(frames) != len(together):
+                raise RuntimeError(f"io,stat: {len(frames)} columns for {len(together)} filters")
+            counts.update((f, n) for (f, _), n in zip(together, frames))
+        except (RuntimeError, ValueError):
+            counts.update((f, self._count(f, decrypt, twopass)) for f, _ in together)
+        return counts
+
     def prefetch(self, lines):
-        """Run the display filters of these expectation lines concurrently (one tshark each)."""
-        todo = []
+        """Count the display filters of these expectation lines: one tshark per mode."""
+        todo = {}
         for _, line in lines:
             try:
                 toks = shlex.split(line)
             except ValueError:
                 continue
             if len(toks) == 4 and toks[0] in COUNTS:
-                key = (toks[1],) + COUNTS[toks[0]]
-                if key not in self._filters and key not in todo and (self.keys or not key[1]):
-                    todo.append(key)
+                mode = COUNTS[toks[0]]
+                if (toks[1],) + mode not in self._filters and (self.keys or not mode[0]):
+                    todo.setdefault(mode, [])
+                    if toks[1] not in todo[mode]:
+                        todo[mode].append(toks[1])
         with ThreadPoolExecutor(max_workers=3) as pool:
-            for key, n in zip(todo, pool.map(lambda k: self._count(*k), todo)):
-                self._filters[key] = n
+            for mode, counts in zip(todo, pool.map(lambda m: self._count_many(todo[m], *m), todo)):
+                for flt, n in counts.items():
+                    self._filters[(flt,) + mode] = n
 
     def count_filter(self, flt, decrypt=False, twopass=False):
         if decrypt and not self.keys:
