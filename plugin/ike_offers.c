@@ -4,6 +4,7 @@
  */
 #include "ike_offers.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -25,8 +26,42 @@ static gboolean rec_equal(gconstpointer a, gconstpointer b)
 	return n == rec_size(b) && memcmp(a, b, n) == 0;
 }
 
+/* A responder's latest choice: the key (address without port, version) first, zeroed padding. */
+typedef struct {
+	iks_addr addr;
+	uint8_t version;
+} accept_key;
+typedef struct {
+	accept_key k;
+	const iks_offer *chosen; /* interned */
+	iks_addr peer;           /* whom it chose it for */
+	uint32_t frame;
+} iks_accepted;
+
+static guint key_hash(gconstpointer p)
+{
+	uint64_t h = iks_content_hash(p, sizeof(accept_key));
+	return (guint)(h ^ h >> 32);
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(accept_key)) == 0;
+}
+
+static accept_key key_of(const iks_addr *a, uint8_t version)
+{
+	accept_key k;
+	memset(&k, 0, sizeof k);
+	k.addr = *a;
+	k.addr.port = 0; /* NAT-T moves the port; the gateway is the same */
+	k.version = version;
+	return k;
+}
+
 void iks_offers_init(iks_offers *o)
 {
+	o->accepted = g_hash_table_new_full(key_hash, key_equal, g_free, NULL);
 	o->mismatch = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	iks_pool_init(&o->tunnels, sizeof(iks_offer_tunnel));
 	o->interned = g_hash_table_new_full(rec_hash, rec_equal, g_free, NULL);
@@ -39,6 +74,7 @@ void iks_offers_free(iks_offers *o)
 	g_hash_table_destroy(o->mismatch);
 	g_hash_table_destroy(o->by_result);
 	g_hash_table_destroy(o->interned);
+	g_hash_table_destroy(o->accepted);
 }
 
 const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num)
@@ -100,10 +136,21 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 		*side = rec->impl;
 	if (!rec->offer.n)
 		return;
-	if (is_offer(r->msg))
+	if (is_offer(r->msg)) {
 		ot->offered = &rec->offer;
-	else if (is_choice(r->msg))
+	} else if (is_choice(r->msg)) {
 		ot->chosen = &rec->offer;
+		accept_key k = key_of(&m->src, rec->offer.version);
+		iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
+		if (!a) {
+			a = g_new0(iks_accepted, 1);
+			a->k = k;
+			g_hash_table_add(o->accepted, a);
+		}
+		a->chosen = &rec->offer;
+		a->peer = m->dst;
+		a->frame = m->frame;
+	}
 }
 
 const char *iks_offers_mismatch(const iks_offers *o, const iks_result *r)
@@ -128,6 +175,89 @@ static const char *group_str(uint16_t group, char *buf, size_t len)
 	return iks_item_str(2, &x, buf, len);
 }
 
+/* What a choice is compared on: not the lifetimes (a responder takes the shorter) nor ESN. */
+static const uint8_t compared[] = { IKS_X_ENCR, IKS_X_V1_HASH, IKS_X_INTEG, IKS_X_PRF, IKS_X_DH, IKS_X_V1_AUTH };
+static const char *const compared_name[] = { "encryption", "hash", "integrity", "PRF", "DH group", "authentication" };
+
+static bool has_item(const iks_proposal *p, const iks_xform *x)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->x[i].kind == x->kind && p->x[i].id == x->id && p->x[i].key_len == x->key_len)
+			return true;
+	return false;
+}
+
+static const iks_xform *item_of(const iks_proposal *p, uint8_t kind)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->x[i].kind == kind)
+			return &p->x[i];
+	return NULL;
+}
+
+/* Bit k: the accepted item of kind compared[k] is not in the alternative. */
+static unsigned differing(const iks_proposal *offered, const iks_proposal *accepted)
+{
+	unsigned bits = 0;
+	for (unsigned k = 0; k < G_N_ELEMENTS(compared); k++) {
+		const iks_xform *x = item_of(accepted, compared[k]);
+		if (x && !has_item(offered, x))
+			bits |= 1u << k;
+	}
+	return bits;
+}
+
+/* The offered items of one kind: "MODP-2048", "MODP-2048|MODP-3072", "none". */
+static void kind_text(GString *s, unsigned version, const iks_proposal *p, uint8_t kind)
+{
+	bool any = false;
+	for (unsigned i = 0; i < p->n; i++) {
+		char buf[40];
+		if (p->x[i].kind == kind) {
+			g_string_append_printf(s, "%s%s", any ? "|" : "", iks_item_str(version, &p->x[i], buf, sizeof buf));
+			any = true;
+		}
+	}
+	if (!any)
+		g_string_append(s, "none");
+}
+
+/* "; it accepted AES-CBC-128/SHA2-256/ECP-256/PSK from 192.0.2.11 (frame 5): the DH group differs
+ * (MODP-2048 offered, ECP-256 accepted)" — against the offered alternative closest to that choice. */
+static void accepted_text(GString *s, const iks_offer *offered, const iks_accepted *a)
+{
+	const iks_proposal *acc = &a->chosen->p[0];
+	unsigned best = 0, best_n = UINT_MAX;
+	for (unsigned i = 0; i < offered->n; i++) {
+		unsigned n = 0;
+		for (unsigned bits = differing(&offered->p[i], acc); bits; bits &= bits - 1)
+			n++;
+		if (n < best_n) {
+			best = i;
+			best_n = n;
+		}
+	}
+	char buf[240], addr[48];
+	g_string_append_printf(s, "; it accepted %s from %s (frame %u)", iks_proposal_str(offered->version, acc, buf, sizeof buf),
+			       iks_addr_text(&a->peer, addr, sizeof addr), a->frame);
+	unsigned bits = differing(&offered->p[best], acc);
+	if (!bits) {
+		g_string_append(s, ": the same items, so its policy for this peer differs (the peer's own tunnel group, "
+				   "connection or IKE gateway)");
+		return;
+	}
+	g_string_append(s, ": ");
+	bool first = true;
+	for (unsigned k = 0; k < G_N_ELEMENTS(compared); k++) {
+		if (!(bits & 1u << k))
+			continue;
+		g_string_append_printf(s, "%sthe %s differs (", first ? "" : ", ", compared_name[k]);
+		kind_text(s, offered->version, &offered->p[best], compared[k]);
+		g_string_append_printf(s, " offered, %s accepted)", iks_item_str(offered->version, item_of(acc, compared[k]), buf, sizeof buf));
+		first = false;
+	}
+}
+
 void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r)
 {
 	const iks_offer_tunnel *ot = iks_offers_tunnel(o, t->id);
@@ -139,6 +269,10 @@ void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, co
 		s = g_string_new("offered ");
 		offer_text(s, ot->offered);
 		g_string_append(s, ": the responder accepts none of it");
+		accept_key k = key_of(&m->src, ot->offered->version);
+		const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
+		if (a && a->chosen->n && ot->offered->n)
+			accepted_text(s, ot->offered, a);
 	} else if (t->version == 2 && r->msg == IKS_M_SA_INIT_RESP && m->ke_wanted) {
 		char a[40], b[40];
 		s = g_string_new(NULL);

@@ -30,14 +30,18 @@ typedef struct {
 				* Vendor IDs in every attempt and resend (a flood: in every MM1) */
 	GHashTable *by_result; /* iks_result -> its interned iks_wire_rec */
 	GHashTable *mismatch;  /* iks_result -> what differs (owned text) */
+	GHashTable *accepted;  /* iks_accepted by responder address and version: its latest choice, which
+				* a later refusal by the same responder is compared with */
 } iks_offers;
 
 void iks_offers_init(iks_offers *o);
 void iks_offers_free(iks_offers *o);
 /* One placed message (not a copy or duplicate) with r's labels set. */
 void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
-/* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text, an
- * IKEv2 INVALID_KE_PAYLOAD the group asked for against the KE sent and the groups offered. */
+/* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text and,
+ * when the same responder chose a proposal earlier in the capture (for this peer or another), what
+ * that was and which items of it the refused offer lacks; an IKEv2 INVALID_KE_PAYLOAD the group
+ * asked for against the KE sent and the groups offered. */
 void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
 const char *iks_offers_mismatch(const iks_offers *o, const iks_result *r); /* NULL: none */
 const iks_wire_rec *iks_offers_of(const iks_offers *o, const iks_result *r); /* NULL: none */

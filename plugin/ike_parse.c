@@ -4,6 +4,7 @@
  */
 #include "ike_parse.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
@@ -322,4 +323,42 @@ unsigned iks_first_notify(const iks_msg *m, iks_notify_filter f)
 		if (notify_taken(m->notify[i], f))
 			return m->notify[i];
 	return 0;
+}
+
+const char *iks_addr_text(const iks_addr *a, char *buf, size_t len)
+{
+	const uint8_t *b = a->bytes;
+	if (a->len == 4) {
+		snprintf(buf, len, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+		return buf;
+	}
+	if (a->len != 16) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	/* The longest run of two or more zero groups becomes "::". */
+	unsigned g[8], run = 0, run_at = 8;
+	for (unsigned i = 0; i < 8; i++)
+		g[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+	for (unsigned i = 0; i < 8;) {
+		unsigned j = i;
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > run && j - i >= 2) {
+			run = j - i;
+			run_at = i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	size_t at = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < 8 && at < len; i++) {
+		if (i == run_at) {
+			at += (size_t)snprintf(buf + at, len - at, "::");
+			i += run - 1;
+			continue;
+		}
+		at += (size_t)snprintf(buf + at, len - at, "%s%x", at && buf[at - 1] != ':' ? ":" : "", g[i]);
+	}
+	return buf;
 }

@@ -211,6 +211,8 @@ typedef enum {
  * clear payload chain of unencrypted messages (bounded, tolerant of garbage). */
 /* Equal bytes give equal hashes (retransmission digests, interned records): eight bytes a step. */
 uint64_t iks_content_hash(const uint8_t *buf, size_t len);
+/* "192.0.2.11", "2001:db8::1" (RFC 5952), "?" for an unknown address. Returns buf. */
+const char *iks_addr_text(const iks_addr *a, char *buf, size_t len);
 bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m);
 
 static inline bool iks_has_payload(const iks_msg *m, unsigned type)

@@ -273,6 +273,68 @@ static void test_hint_clauses(void)
 	g_assert_cmpuint(iks_hint_clause(iks_hint_text(IKS_H_NO_MM2)), ==, strlen("No answer to MM1"));
 }
 
+/* One IKEv1 proposal (AES-CBC-128 key length attribute, SHA2-256, the group, PSK) as MM1 / MM2 carry it. */
+static iks_wire v1_offer(uint32_t group)
+{
+	iks_wire w;
+	memset(&w, 0, sizeof w);
+	w.offer.version = 1;
+	w.offer.n = 1;
+	iks_proposal *p = &w.offer.p[0];
+	p->x[p->n++] = (iks_xform){ 7, 128, IKS_X_ENCR };
+	p->x[p->n++] = (iks_xform){ 4, 0, IKS_X_V1_HASH };
+	p->x[p->n++] = (iks_xform){ group, 0, IKS_X_DH };
+	p->x[p->n++] = (iks_xform){ 1, 0, IKS_X_V1_AUTH };
+	p->x[p->n++] = (iks_xform){ 28800, 0, IKS_X_V1_LIFE_S };
+	return w;
+}
+
+static iks_msg with_wire(iks_msg m, const iks_wire *w)
+{
+	m.wire = w;
+	return m;
+}
+
+/* Rule: a phase-1 refusal is compared with what the same responder chose earlier in the capture (for
+ * another peer here): the text names the items the refused offer lacks, not the lifetime. */
+static void test_refusal_against_accepted(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_wire ecp256 = v1_offer(19), modp2048 = v1_offer(14), other_life = v1_offer(19);
+	other_life.offer.p[0].x[4].id = 3600;
+	feed(f, with_wire(MM1(A, B, 1), &ecp256), 0);
+	feed(f, with_wire(MM2(B, A, 1, 2), &ecp256), 1);
+	feed(f, with_wire(MM1(C, B, 3), &modp2048), 1);
+	iks_result *no = feed(f, INFO_CLEAR(B, C, 3, 0, IKS_N_NO_PROPOSAL_CHOSEN), 1);
+	g_assert_cmpstr(iks_fsm_mismatch(f->fsm, no), ==,
+			"offered AES-CBC-128/SHA2-256/MODP-2048/PSK lifetime 28800 s: the responder accepts none of it; "
+			"it accepted AES-CBC-128/SHA2-256/ECP-256/PSK lifetime 28800 s from 192.0.2.1 (frame 2): "
+			"the DH group differs (MODP-2048 offered, ECP-256 accepted)");
+	/* Only the lifetime differs: nothing to name but the per-peer policy. */
+	feed(f, with_wire(MM1(C, B, 4), &other_life), 1);
+	no = feed(f, INFO_CLEAR(B, C, 4, 0, IKS_N_NO_PROPOSAL_CHOSEN), 1);
+	g_assert_nonnull(strstr(iks_fsm_mismatch(f->fsm, no), ": the same items, so its policy for this peer differs"));
+	/* Another responder's choice says nothing about this one. */
+	feed(f, with_wire(MM1(B, C, 5), &modp2048), 1);
+	no = feed(f, INFO_CLEAR(C, B, 5, 0, IKS_N_NO_PROPOSAL_CHOSEN), 1);
+	g_assert_null(strstr(iks_fsm_mismatch(f->fsm, no), "it accepted"));
+}
+
+static void test_addr_text(void)
+{
+	char b[48];
+	iks_addr v6 = { 16, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, 500 };
+	g_assert_cmpstr(iks_addr_text(&A, b, sizeof b), ==, "192.0.2.1");
+	g_assert_cmpstr(iks_addr_text(&v6, b, sizeof b), ==, "2001:db8::1");
+	iks_addr v6b = { 16, { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 }, 0 };
+	g_assert_cmpstr(iks_addr_text(&v6b, b, sizeof b), ==, "2001:db8:0:1::1");
+	iks_addr zero = { 16, { 0 }, 0 }, none = { 0, { 0 }, 0 };
+	g_assert_cmpstr(iks_addr_text(&zero, b, sizeof b), ==, "::");
+	g_assert_cmpstr(iks_addr_text(&none, b, sizeof b), ==, "?");
+	iks_addr one = { 16, { 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0 }, 0 };
+	g_assert_cmpstr(iks_addr_text(&one, b, sizeof b), ==, "1:0:2::3:0:0"); /* the first of two equal runs; one zero alone stays */
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -285,6 +347,8 @@ int main(int argc, char **argv)
 	ADD("/verdicts/captured-at", test_captured_at);
 	ADD("/verdicts/reflection", test_reflection);
 	ADD("/verdicts/probes", test_probes);
+	ADD("/verdicts/refusal-against-accepted", test_refusal_against_accepted);
 	g_test_add_func("/verdicts/hint-clauses", test_hint_clauses);
+	g_test_add_func("/verdicts/addr-text", test_addr_text);
 	return g_test_run();
 }
