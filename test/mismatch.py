@@ -2,7 +2,10 @@
 """mismatch.py CAPTURES_DIR — ikestate.mismatch names the actual difference on the lab captures,
 derived from each sidecar's config lines (`ike=` of initiator and responder), not from the plugin's
 output: every item of the initiator's first proposal is named as offered; on INVALID_KE_PAYLOAD
-the responder's group is the one asked for and the initiator's first group the KE sent."""
+the responder's group is the one asked for and the initiator's first group the KE sent; where the
+same responder accepted a proposal earlier in the capture (lab-mismatch-*: the sidecar's "first
+offer"), exactly the items in which the refused offer differs from it are named, each with both
+values."""
 import os, re, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -31,7 +34,46 @@ def mismatch(cap):
                        capture_output=True, text=True, check=True)
     return [l for l in r.stdout.splitlines() if l.strip()]
 
+def kinds(proposal, v2):
+    """strongSwan keywords -> {kind: IANA name} as the plugin names the kinds of an item."""
+    out = {}
+    for word in proposal.split("-"):
+        if word in ENCR:
+            out["encryption"] = ENCR[word]
+        elif word in GROUP:
+            out["DH group"] = GROUP[word]
+        elif word.startswith("prf") and word[3:] in HASH:
+            out["PRF"] = "PRF-HMAC-" + HASH[word[3:]][0]
+        elif word in HASH and v2:
+            out["integrity"] = HASH[word][1]
+            out.setdefault("PRF", "PRF-HMAC-" + HASH[word][0])
+        elif word in HASH:
+            out["hash"] = HASH[word][0]
+        else:
+            raise SystemExit(f"unknown strongSwan keyword {word} in {proposal}")
+    return out
+
+def first_offer(md):
+    for line in open(md):
+        m = re.match(r"- first offer: ike=(\S+) \(accepted", line)
+        if m:
+            return m.group(1)
+    raise SystemExit(f"{md}: no first offer line")
+
 fail = 0
+for name in sorted(f[:-3] for f in os.listdir(caps) if re.match(r"lab-mismatch-v[12]-.*\.md$", f)):
+    v2 = "-v2-" in name
+    cfg = configs(os.path.join(caps, name + ".md"))
+    accepted = kinds(first_offer(os.path.join(caps, name + ".md")), v2)
+    assert accepted == kinds("-".join(cfg["responder"][0]), v2), f"{name}: the first offer is the responder's"
+    offered = kinds("-".join(cfg["initiator"][0]), v2)
+    differ = [k for k in accepted if offered.get(k) != accepted[k]]
+    texts = mismatch(os.path.join(caps, name + ".pcapng"))
+    ok = len(texts) == 1 and len(differ) >= 1 and "; it accepted " in texts[0]
+    ok = ok and texts[0].count(" differs (") == len(differ)
+    ok = ok and all(f"the {k} differs ({offered[k]} offered, {accepted[k]} accepted)" in texts[0] for k in differ)
+    print(("ok" if ok else "FAIL") + f": {name}: differs in {differ}: {texts}")
+    fail |= not ok
 for name, v2, ke in (("lab-mm-proposal-mismatch", False, False), ("lab-ikev2-proposal-mismatch", True, False),
                      ("lab-ikev2-invalid-ke", True, True)):
     cfg = configs(os.path.join(caps, name + ".md"))
