@@ -42,6 +42,42 @@ const char *iks_state_name(unsigned s) { return NAME_OF(state_names, s); }
 const char *iks_ios_state_name(unsigned s) { return NAME_OF(ios_names, s); }
 const char *iks_qm_state_name(unsigned s) { return NAME_OF(qm_names, s); }
 
+/* pluto names a state after the last message sent ("sent Main Mode R1" = STATE_MAIN_R1), per role. */
+static const char *const libreswan_names[IKS_M__COUNT] = {
+	[IKS_M_MM1] = "STATE_MAIN_I1", [IKS_M_MM2] = "STATE_MAIN_R1", [IKS_M_MM3] = "STATE_MAIN_I2",
+	[IKS_M_MM4] = "STATE_MAIN_R2", [IKS_M_MM5] = "STATE_MAIN_I3", [IKS_M_MM6] = "STATE_MAIN_R3",
+	[IKS_M_AM1] = "STATE_AGGR_I1", [IKS_M_AM2] = "STATE_AGGR_R1", [IKS_M_AM3] = "STATE_AGGR_I2",
+	[IKS_M_QM1] = "STATE_QUICK_I1", [IKS_M_QM2] = "STATE_QUICK_R1", [IKS_M_QM3] = "STATE_QUICK_I2",
+	[IKS_M_SA_INIT_REQ] = "STATE_V2_IKE_SA_INIT_I", [IKS_M_SA_INIT_RESP] = "STATE_V2_IKE_SA_INIT_R",
+	[IKS_M_AUTH_REQ] = "STATE_V2_IKE_AUTH_I",
+};
+
+const char *iks_libreswan_name(unsigned msg, unsigned state, bool refused)
+{
+	if (refused || msg >= IKS_M__COUNT)
+		return NULL;
+	if (msg == IKS_M_AUTH_RESP) /* only the answer that completes IKE_AUTH */
+		return state == IKS_S_READY ? "STATE_V2_ESTABLISHED_IKE_SA" : NULL;
+	return libreswan_names[msg];
+}
+
+const char *iks_strongswan_name(unsigned state)
+{
+	switch (state) {
+	case IKS_S_NONE:
+		return NULL;
+	case IKS_S_MM_ACTIVE:
+	case IKS_S_AM_ACTIVE:
+	case IKS_S_READY:
+		return "ESTABLISHED";
+	case IKS_S_DELETE:
+	case IKS_S_DELETED:
+		return "DELETING";
+	default:
+		return "CONNECTING";
+	}
+}
+
 const char *iks_stalled_name(unsigned s)
 {
 	return s < IKS_S__COUNT ? iks_state_name(s) : iks_qm_state_name(s - IKS_S__COUNT);

@@ -6,6 +6,7 @@
 #ifndef IKE_NAMES_H
 #define IKE_NAMES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Message position within its exchange (ikestate.msg). */
@@ -83,6 +84,14 @@ const char *iks_ios_state_name(unsigned s);
 const char *iks_qm_state_name(unsigned s);
 const char *iks_stalled_name(unsigned s);
 const char *iks_failed_name(unsigned f); /* NULL for 0; "ERROR_NOTIFY" style for unnamed types */
+
+/* The same moment in libreswan's words (pluto's state after sending msg: STATE_MAIN_I1…, STATE_QUICK_R1,
+ * STATE_V2_IKE_SA_INIT_I…; state is the ASA / IKEv2 one, refused a message that refuses): NULL where
+ * pluto has no state of its own for it (Informational, transaction, a refusal). */
+const char *iks_libreswan_name(unsigned msg, unsigned state, bool refused);
+/* strongSwan's IKE_SA state (swanctl --list-sas) for an ASA / IKEv2 state: CONNECTING, ESTABLISHED,
+ * DELETING; NULL for none. */
+const char *iks_strongswan_name(unsigned state);
 
 /* Sender's ASA / IOS state right after sending phase-1 message pos (MM1..MM6, AM1..AM3). */
 uint8_t iks_state_after(uint8_t pos);

@@ -20,6 +20,8 @@ static int hf_msg = -1;
 static int hf_role = -1;
 static int hf_state = -1;
 static int hf_ios_state = -1;
+static int hf_libreswan_state = -1;
+static int hf_strongswan_state = -1;
 static int hf_qm_state = -1;
 static int hf_retransmission = -1;
 static int hf_retransmission_of = -1;
@@ -94,6 +96,11 @@ static hf_register_info fields[] = {
 		"DELETE", HFILL } },
 	{ &hf_ios_state, { "IOS state", "ikestate.ios_state", FT_STRING, BASE_NONE, NULL, 0x0,
 		"Cisco IOS/PIX display state of the sender right after sending this message", HFILL } },
+	{ &hf_libreswan_state, { "libreswan state", "ikestate.libreswan_state", FT_STRING, BASE_NONE, NULL, 0x0,
+		"The sender's state in libreswan's (pluto's) words after sending this message: STATE_MAIN_I1 "
+		"... STATE_QUICK_I2, STATE_V2_IKE_SA_INIT_I ... STATE_V2_ESTABLISHED_IKE_SA", HFILL } },
+	{ &hf_strongswan_state, { "strongSwan IKE_SA state", "ikestate.strongswan_state", FT_STRING, BASE_NONE, NULL, 0x0,
+		"The IKE SA's state as strongSwan's swanctl --list-sas shows it: CONNECTING, ESTABLISHED, DELETING", HFILL } },
 	{ &hf_qm_state, { "Quick mode state", "ikestate.qm_state", FT_STRING, BASE_NONE, NULL, 0x0,
 		"State of this quick mode (message ID) after this message", HFILL } },
 	{ &hf_retransmission, { "Retransmission", "ikestate.retransmission", FT_UINT32, BASE_DEC, NULL, 0x0,
@@ -369,6 +376,8 @@ static proto_tree *label_fields(render_ctx *c, proto_tree *tree, const iks_fsm *
 	add_string(st, hf_role, tvb, iks_role_name(r->role));
 	add_string(st, hf_state, tvb, iks_state_name(r->state));
 	add_string(st, hf_ios_state, tvb, iks_ios_state_name(r->ios_state));
+	add_string(st, hf_libreswan_state, tvb, iks_libreswan_name(r->msg, r->state, r->failed != 0));
+	add_string(st, hf_strongswan_state, tvb, iks_strongswan_name(r->state));
 	add_string(st, hf_qm_state, tvb, iks_qm_state_name(iks_qm_state_of(r)));
 	uint64_t points = iks_fsm_points(fsm);
 	if (points & (points - 1)) { /* two points or more */
@@ -629,10 +638,47 @@ static void print_reset(const render_ctx *c)
 		IKS_EXPERT(c->text, c->pinfo, c->ti, &ei_reset, "%.*s", c->clause, c->hint ? c->hint : "");
 }
 
+/* Which names the Info column and the tree's top line use. The fields keep theirs whatever is chosen
+ * (ikestate.state stays ASA): a preference that changed a field's values would silently break saved
+ * display filters, colouring rules and scripts. */
+enum { VOCAB_ASA, VOCAB_IOS, VOCAB_LIBRESWAN, VOCAB_STRONGSWAN };
+static gint pref_vocabulary = VOCAB_ASA;
+static const enum_val_t vocabularies[] = {
+	{ "asa", "Cisco ASA (MM_WAIT_MSG2 ... MM_ACTIVE, QM_WAIT_MSG2; IKEv2 IN-NEG, READY)", VOCAB_ASA },
+	{ "ios", "Cisco IOS (MM_NO_STATE ... QM_IDLE)", VOCAB_IOS },
+	{ "libreswan", "libreswan (STATE_MAIN_I1 ... STATE_QUICK_I2)", VOCAB_LIBRESWAN },
+	{ "strongswan", "strongSwan (CONNECTING, ESTABLISHED)", VOCAB_STRONGSWAN },
+	{ NULL, NULL, 0 },
+};
+
+void ikestate_render_register_prefs(module_t *prefs)
+{
+	prefs_register_enum_preference(prefs, "vocabulary", "State names in the Info column",
+				       "Whose names the Info column and the tree's summary line give the sender's "
+				       "state in. The fields keep all of them (ikestate.state ASA, "
+				       "ikestate.ios_state, ikestate.libreswan_state, ikestate.strongswan_state); "
+				       "where a vocabulary has no name for a message, the ASA one is shown",
+				       &pref_vocabulary, vocabularies, FALSE);
+}
+
+static const char *state_in_vocabulary(const iks_result *r)
+{
+	const char *s = NULL;
+	if (pref_vocabulary == VOCAB_IOS)
+		s = iks_ios_state_name(r->ios_state);
+	else if (pref_vocabulary == VOCAB_LIBRESWAN)
+		s = iks_libreswan_name(r->msg, r->state, r->failed != 0);
+	else if (pref_vocabulary == VOCAB_STRONGSWAN)
+		s = iks_strongswan_name(r->state);
+	if (s)
+		return s;
+	return iks_qm_state_of(r) ? iks_qm_state_name(iks_qm_state_of(r)) : iks_state_name(r->state);
+}
+
 void ikestate_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const iks_fsm *fsm, const iks_result *r)
 {
 	render_ctx c = { .tvb = tvb, .pinfo = pinfo, .r = r, .msg = iks_msg_name(r->msg) };
-	const char *state = iks_qm_state_of(r) ? iks_qm_state_name(iks_qm_state_of(r)) : iks_state_name(r->state);
+	const char *state = state_in_vocabulary(r);
 	iks_ra ra;
 	char ra_text[64];
 	const char *detail = NULL;

@@ -377,6 +377,7 @@ void proto_register_ikestate(void)
 				       "this many milliseconds earlier or later is one transmission seen twice, "
 				       "not a message of its own: covers the transit and the clock offset of "
 				       "merged captures (0: never)", 10, &pref_sighting_window);
+	ikestate_render_register_prefs(prefs);
 
 	register_init_routine(ikestate_init);
 	register_cleanup_routine(ikestate_cleanup);
