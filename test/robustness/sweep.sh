@@ -8,7 +8,8 @@
 #   - a change to what Wireshark's own dissectors say (non-interference), or
 #   - an IKE message outside an ICMP error without ikestate.tunnel / ikestate.msg
 # (the last two: sweep-check.py). One run per batch of captures and mode serves all four checks.
-#   IKESTATE_SWEEP_BATCH=N   captures per batch (default 20; 1: each capture alone)
+#   IKESTATE_SWEEP_BATCH=N   captures per batch (default 120: a tshark start costs more than most
+#                            captures; 1: each capture alone)
 # Environment: see common.sh.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -67,7 +68,7 @@ export -f check batch rob_stock
 export tmp rob_src rob_shared rob_here rob_finding_re
 rob_corpus | tr '\0' '\n' > "$tmp/list"
 n=$(wc -l < "$tmp/list")
-size=${IKESTATE_SWEEP_BATCH:-20}
+size=${IKESTATE_SWEEP_BATCH:-120}
 (cd "$tmp" && split -l "$size" -d -a 3 list b.)
 find "$tmp" -maxdepth 1 -name 'b.[0-9][0-9][0-9]' -print0 | sort -z |
 	xargs -0 -P "$(nproc)" -I{} bash -c 'batch "$1"' _ {} > "$tmp/log" || true
