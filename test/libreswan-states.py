@@ -53,13 +53,17 @@ for name in ("lab-ls-to-ss", "lab-ss-to-ls", "lab-ss-to-ls-psk-mismatch"):
     print(("ok" if ok else "FAIL") + f": {name}: libreswan {role} at {addr}: plugin {got}, pluto log {want}")
     fail |= not ok
 
-# The vocabulary preference: the Info column in libreswan's words, the fields unchanged.
+# The vocabulary preference: the Info column in libreswan's words, the fields unchanged. The Info
+# column from the text output: -T fields' _ws.col.info lacks post-dissector text on 4.4+.
 cap = os.path.join(caps, "lab-ls-to-ss.pcapng")
-rows = tshark(cap, "-o", "ikestate.vocabulary:libreswan", "-T", "fields", "-e", "_ws.col.Info",
-              "-e", "ikestate.msg", "-e", "ikestate.libreswan_state", "-e", "ikestate.state")
-named = [r for r in rows if len(r) == 4 and r[2]]
-ok = len(named) >= 9 and all(f"[{r[1]} {r[2]}" in r[0] for r in named) and \
-    any(r[3] == "MM_WAIT_MSG2" for r in named) and not any(r[3].startswith("STATE_") for r in rows if len(r) == 4)
+fields = {int(r[0]): r[1:] for r in tshark(cap, "-o", "ikestate.vocabulary:libreswan", "-T", "fields", "-e", "frame.number",
+                                           "-e", "ikestate.msg", "-e", "ikestate.libreswan_state", "-e", "ikestate.state")}
+r = subprocess.run([os.path.join(here, "tshark-plugin.sh"), cap, "-2", "-o", "ikestate.vocabulary:libreswan",
+                    "-o", 'gui.column.format:"No.","%m","Info","%i"'], capture_output=True, text=True, check=True)
+info = {int(l.split(None, 1)[0]): l.split(None, 1)[1] for l in r.stdout.splitlines() if l.strip()}
+named = [(n, f) for n, f in fields.items() if len(f) == 3 and f[1]]
+ok = len(named) >= 9 and all(f"[{f[0]} {f[1]}]" in info.get(n, "") for n, f in named) and \
+    any(f[2] == "MM_WAIT_MSG2" for _, f in named) and not any(f[2].startswith("STATE_") for f in fields.values() if len(f) == 3)
 print(("ok" if ok else "FAIL") + f": vocabulary libreswan: {len(named)} Info suffixes in libreswan's words, ikestate.state stays ASA")
 fail |= not ok
 sys.exit(1 if fail else 0)
