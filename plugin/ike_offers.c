@@ -227,20 +227,20 @@ static void kind_text(GString *s, unsigned version, const iks_proposal *p, uint8
 static void accepted_text(GString *s, const iks_offer *offered, const iks_accepted *a)
 {
 	const iks_proposal *acc = &a->chosen->p[0];
-	unsigned best = 0, best_n = UINT_MAX;
+	unsigned best = 0, best_n = UINT_MAX, bits = 0;
 	for (unsigned i = 0; i < offered->n; i++) {
-		unsigned n = 0;
-		for (unsigned bits = differing(&offered->p[i], acc); bits; bits &= bits - 1)
+		unsigned d = differing(&offered->p[i], acc), n = 0;
+		for (unsigned b = d; b; b &= b - 1)
 			n++;
 		if (n < best_n) {
 			best = i;
 			best_n = n;
+			bits = d;
 		}
 	}
 	char buf[240], addr[48];
 	g_string_append_printf(s, "; it accepted %s from %s (frame %u)", iks_proposal_str(offered->version, acc, buf, sizeof buf),
 			       iks_addr_text(&a->peer, addr, sizeof addr), a->frame);
-	unsigned bits = differing(&offered->p[best], acc);
 	if (!bits) {
 		g_string_append(s, ": the same items, so its policy for this peer differs (the peer's own tunnel group, "
 				   "connection or IKE gateway)");
