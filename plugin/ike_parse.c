@@ -71,14 +71,10 @@ static size_t msg_end(const iks_msg *m, size_t caplen)
 
 typedef bool (*payload_fn)(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx);
 
-/* The clear payload chain, bounded by end and by a count; fn false stops it. */
-static void walk_payloads(const uint8_t *buf, size_t end, const iks_msg *m, payload_fn fn, void *ctx)
+/* A payload chain from off, whose first payload is of type next, bounded by end and by a count;
+ * fn false stops it. */
+static void walk_chain(const uint8_t *buf, size_t off, size_t end, unsigned next, bool v1, payload_fn fn, void *ctx)
 {
-	bool v1 = m->version == 1;
-	if (v1 && (m->flags & IKS_FLAG_ENCRYPTED))
-		return; /* payloads are ciphertext */
-	unsigned next = m->first_payload;
-	size_t off = IKS_ISAKMP_HDR_LEN;
 	for (unsigned guard = 0; next != 0 && guard < 64 && off + 4 <= end; guard++) {
 		size_t plen = rd16(buf + off + 2);
 		if (plen < 4 || off + plen > end || !fn(buf + off, plen, next, v1, ctx))
@@ -86,6 +82,15 @@ static void walk_payloads(const uint8_t *buf, size_t end, const iks_msg *m, payl
 		next = buf[off];
 		off += plen;
 	}
+}
+
+/* The clear payload chain of a message. */
+static void walk_payloads(const uint8_t *buf, size_t end, const iks_msg *m, payload_fn fn, void *ctx)
+{
+	bool v1 = m->version == 1;
+	if (v1 && (m->flags & IKS_FLAG_ENCRYPTED))
+		return; /* payloads are ciphertext */
+	walk_chain(buf, IKS_ISAKMP_HDR_LEN, end, m->first_payload, v1, fn, ctx);
 }
 
 static bool note_payload_cb(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx)
@@ -210,7 +215,7 @@ static void v1_attr(unsigned type, uint32_t v, void *ctx)
 static void set_key_len(iks_proposal *pr, uint16_t key_len)
 {
 	for (unsigned i = 0; key_len && i < pr->n; i++)
-		if (pr->x[i].kind == IKS_X_ENCR)
+		if (pr->x[i].kind == IKS_X_ENCR || pr->x[i].kind == IKS_X_V1_ESP)
 			pr->x[i].key_len = key_len;
 }
 
@@ -238,16 +243,49 @@ static void v2_transform(const uint8_t *p, size_t len, void *ctx)
 	add_item(ctx, p[4], rd16(p + 6), key_len);
 }
 
+/* IKEv1 phase-2 attributes (RFC 2407 §4.5). */
+static void v1_p2_attr(unsigned type, uint32_t v, void *ctx)
+{
+	v1_attrs *a = ctx;
+	switch (type) {
+	case 1: a->life_type = (uint8_t)v; break;
+	case 2: add_item(a->pr, a->life_type == 2 ? IKS_X_V1_LIFE_KB : IKS_X_V1_LIFE_S, v, 0); break;
+	case 3: add_item(a->pr, IKS_X_DH, v, 0); break;
+	case 4: add_item(a->pr, IKS_X_V1_ENCAP, v, 0); break;
+	case 5: add_item(a->pr, IKS_X_V1_ESP_AUTH, v, 0); break;
+	case 6: a->key_len = (uint16_t)v; break;
+	}
+}
+
+/* IKEv1 ESP transform: header 4, number 1, the ESP transform ID 1, reserved 2, attributes. */
+static void v1_p2_transform(const uint8_t *p, size_t len, void *ctx)
+{
+	v1_attrs a = { next_alternative(ctx), 0, 1 };
+	if (!a.pr)
+		return;
+	add_item(a.pr, IKS_X_V1_ESP, p[5], 0);
+	walk_attrs(p + 8, len - 8, v1_p2_attr, &a);
+	set_key_len(a.pr, a.key_len);
+}
+
+typedef struct {
+	iks_offer *o;
+	bool child; /* ESP / AH proposals (IKEv1: ESP only), not the IKE SA's */
+} proposals_ctx;
+
 /* A proposal: header 4, number 1, protocol 1, SPI size 1, transform count 1, SPI, transforms (the
- * count is not trusted: the lengths bound the walk). Protocol 1: ISAKMP (IKEv1) / IKE (IKEv2). */
+ * count is not trusted: the lengths bound the walk). Protocols: 1 ISAKMP (IKEv1) / IKE (IKEv2),
+ * 2 AH, 3 ESP. */
 static void proposal(const uint8_t *p, size_t len, void *ctx)
 {
-	iks_offer *o = ctx;
+	const proposals_ctx *c = ctx;
+	iks_offer *o = c->o;
 	size_t spi = p[6];
-	if (p[5] != 1 || spi > len - 8)
+	bool wanted = c->child ? p[5] == 3 || (p[5] == 2 && o->version == 2) : p[5] == 1;
+	if (!wanted || spi > len - 8)
 		return;
 	if (o->version == 1) {
-		walk_substrucs(p + 8 + spi, len - 8 - spi, 3, v1_transform, o);
+		walk_substrucs(p + 8 + spi, len - 8 - spi, 3, c->child ? v1_p2_transform : v1_transform, o);
 	} else {
 		iks_proposal *pr = next_alternative(o);
 		if (pr)
@@ -255,14 +293,20 @@ static void proposal(const uint8_t *p, size_t len, void *ctx)
 	}
 }
 
+/* An SA payload's proposals. IKEv1: DOI 4, situation 4 (IPsec DOI, RFC 2407 §4.6.1) after the header. */
+static void sa_payload(const uint8_t *p, size_t plen, bool v1, iks_offer *o, bool child)
+{
+	size_t skip = v1 ? 12 : 4;
+	proposals_ctx c = { o, child };
+	if (plen > skip)
+		walk_substrucs(p + skip, plen - skip, 2, proposal, &c);
+}
+
 static bool wire_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx)
 {
 	iks_wire *w = ctx;
 	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA) && w->offer.n == 0) {
-		/* IKEv1: DOI 4, situation 4 (IPsec DOI, RFC 2407 §4.6.1) after the header. */
-		size_t skip = v1 ? 12 : 4;
-		if (plen > skip)
-			walk_substrucs(p + skip, plen - skip, 2, proposal, &w->offer);
+		sa_payload(p, plen, v1, &w->offer, false);
 	} else if (type == (v1 ? IKS_PL_VID : IKS_PL2_VID) && w->n_vid < IKS_MAX_VID && plen > 4) {
 		size_t n = plen - 4 < IKS_VID_PREFIX ? plen - 4 : IKS_VID_PREFIX;
 		memcpy(w->vid[w->n_vid], p + 4, n);
@@ -279,6 +323,175 @@ bool iks_parse_wire(const uint8_t *buf, size_t caplen, const iks_msg *m, iks_wir
 		return false;
 	walk_payloads(buf, msg_end(m, caplen), m, wire_payload, w);
 	return w->offer.n || w->n_vid;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Decrypted payloads: the child SA (iks_parse_inner)
+ */
+
+/* The range of a subnet: the address with its host bits cleared and set (mask: its bytes). */
+static void subnet_range(iks_ts *ts, const uint8_t *addr, const uint8_t *mask, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ts->lo[i] = addr[i] & mask[i];
+		ts->hi[i] = (uint8_t)(addr[i] | ~mask[i]);
+	}
+}
+
+/* IKEv1 quick-mode identity: header 4, ID type 1, protocol 1, port 2, data (RFC 2407 §4.6.2). */
+static bool v1_identity(const uint8_t *p, size_t plen, iks_ts *ts)
+{
+	memset(ts, 0, sizeof *ts);
+	if (plen < 8)
+		return false;
+	const uint8_t *d = p + 8;
+	size_t dl = plen - 8, n;
+	switch (p[4]) {
+	case 1: case 4: case 7: n = 4; break;   /* IPv4 address, subnet, range */
+	case 5: case 6: case 8: n = 16; break;  /* IPv6 */
+	default: return false;                  /* a name: no selector */
+	}
+	bool single = p[4] == 1 || p[4] == 5;
+	if (dl < (single ? n : 2 * n))
+		return false;
+	ts->af = n == 4 ? 4 : 6;
+	if (single) {
+		memcpy(ts->lo, d, n);
+		memcpy(ts->hi, d, n);
+	} else if (p[4] == 4 || p[4] == 6) {
+		subnet_range(ts, d, d + n, n);
+	} else {
+		memcpy(ts->lo, d, n);
+		memcpy(ts->hi, d + n, n);
+	}
+	ts->proto = p[5];
+	ts->port_lo = rd16(p + 6);
+	ts->port_hi = ts->port_lo ? ts->port_lo : 65535;
+	return true;
+}
+
+/* IKEv2 TS payload: header 4, count 1, reserved 3, then selectors of type 1, protocol 1, length 2,
+ * start port 2, end port 2, start and end address (RFC 7296 §3.13.1). */
+static void v2_selectors(const uint8_t *p, size_t plen, iks_child *c, unsigned side)
+{
+	size_t off = 8;
+	for (unsigned guard = 0; guard < 64 && off + 8 <= plen; guard++) {
+		size_t len = rd16(p + off + 2), n = p[off] == 7 ? 4 : p[off] == 8 ? 16 : 0;
+		if (len < 8 || len > plen - off)
+			break;
+		if (n && len >= 8 + 2 * n) {
+			if (c->n_ts[side] == IKS_MAX_TS) {
+				if (c->cut_ts < UINT8_MAX)
+					c->cut_ts++;
+			} else {
+				iks_ts *ts = &c->ts[side][c->n_ts[side]++];
+				memset(ts, 0, sizeof *ts);
+				ts->af = n == 4 ? 4 : 6;
+				ts->proto = p[off + 1];
+				ts->port_lo = rd16(p + off + 4);
+				ts->port_hi = rd16(p + off + 6);
+				memcpy(ts->lo, p + off + 8, n);
+				memcpy(ts->hi, p + off + 8 + n, n);
+			}
+		}
+		off += len;
+	}
+}
+
+typedef struct {
+	iks_child *c;
+	bool quick;     /* IKEv1 quick mode: its ID payloads are the selectors */
+	unsigned n_ids; /* IKEv1 ID payloads so far: IDci, then IDcr */
+} inner_ctx;
+
+static bool inner_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx)
+{
+	inner_ctx *x = ctx;
+	iks_child *c = x->c;
+	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA) && c->offer.n == 0) {
+		sa_payload(p, plen, v1, &c->offer, true);
+	} else if (v1 && type == IKS_PL_ID && x->quick && x->n_ids < 2) {
+		unsigned side = x->n_ids++;
+		c->has_ts = true;
+		if (v1_identity(p, plen, &c->ts[side][0]))
+			c->n_ts[side] = 1;
+	} else if (!v1 && (type == IKS_PL2_TSI || type == IKS_PL2_TSR)) {
+		c->has_ts = true;
+		v2_selectors(p, plen, c, type - IKS_PL2_TSI);
+	}
+	return true;
+}
+
+bool iks_parse_inner(const uint8_t *buf, size_t len, unsigned first, const iks_msg *m, iks_child *c)
+{
+	memset(c, 0, sizeof *c);
+	c->offer.version = m->version;
+	inner_ctx x = { c, m->exch == IKS_EXCH_QUICK, 0 };
+	walk_chain(buf, 0, len, first, m->version == 1, inner_payload, &x);
+	return c->offer.n || c->has_ts;
+}
+
+bool iks_ts_eq(const iks_ts *a, const iks_ts *b)
+{
+	return a->af == b->af && a->proto == b->proto && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
+	       memcmp(a->lo, b->lo, sizeof a->lo) == 0 && memcmp(a->hi, b->hi, sizeof a->hi) == 0;
+}
+
+/* The prefix length when lo..hi is one subnet, else -1. */
+static int prefix_len(const iks_ts *ts, size_t n)
+{
+	int bits = 0;
+	size_t i = 0;
+	for (; i < n && ts->lo[i] == ts->hi[i]; i++)
+		bits += 8;
+	if (i < n) {
+		unsigned diff = ts->lo[i] ^ ts->hi[i], host = 0;
+		while (host < 8 && (diff >> host & 1))
+			host++;
+		if (diff != (1u << host) - 1 || (ts->lo[i] & diff) || (ts->hi[i] & diff) != diff)
+			return -1;
+		bits += (int)(8 - host);
+		for (i++; i < n; i++)
+			if (ts->lo[i] != 0 || ts->hi[i] != 0xff)
+				return -1;
+	}
+	return bits;
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 47: return "gre";
+	case 58: return "ipv6-icmp";
+	}
+	return NULL;
+}
+
+const char *iks_ts_str(const iks_ts *ts, char *buf, size_t len)
+{
+	size_t n = ts->af == 4 ? 4 : 16;
+	iks_addr lo = { (uint8_t)n, { 0 }, 0 }, hi = lo;
+	memcpy(lo.bytes, ts->lo, n);
+	memcpy(hi.bytes, ts->hi, n);
+	char a[48], b[48], port[16] = "", proto[16];
+	int bits = prefix_len(ts, n);
+	int at = bits >= 0 ? snprintf(buf, len, "%s/%d", iks_addr_text(&lo, a, sizeof a), bits)
+			   : snprintf(buf, len, "%s-%s", iks_addr_text(&lo, a, sizeof a), iks_addr_text(&hi, b, sizeof b));
+	bool any_port = ts->port_lo == 0 && ts->port_hi == 65535;
+	if ((!ts->proto && any_port) || at < 0 || (size_t)at >= len)
+		return buf;
+	if (ts->port_lo == ts->port_hi)
+		snprintf(port, sizeof port, "/%u", ts->port_lo);
+	else if (!any_port)
+		snprintf(port, sizeof port, "/%u-%u", ts->port_lo, ts->port_hi);
+	const char *pn = proto_name(ts->proto);
+	if (!pn)
+		snprintf(proto, sizeof proto, "%u", ts->proto);
+	snprintf(buf + at, len - (size_t)at, "[%s%s]", pn ? pn : proto, port);
+	return buf;
 }
 
 bool iks_has_notify(const iks_msg *m, unsigned type)

@@ -50,6 +50,8 @@ enum {
 	IKS_PL2_SA = 33,
 	IKS_PL2_KE = 34,
 	IKS_PL2_IDR = 36,
+	IKS_PL2_TSI = 44,
+	IKS_PL2_TSR = 45,
 	IKS_PL2_NOTIFY = 41,
 	IKS_PL2_DELETE = 42,
 	IKS_PL2_VID = 43,
@@ -111,6 +113,12 @@ enum {
 	IKS_X_V1_AUTH,
 	IKS_X_V1_LIFE_S,  /* lifetime in seconds */
 	IKS_X_V1_LIFE_KB, /* lifetime in kilobytes */
+	/* IKEv1 phase 2 (RFC 2407 §4.4.4, §4.5): the ESP transform ID (the numbers IKEv2's ENCR
+	 * registry took over), the authentication algorithm, the encapsulation mode. Its PFS group is
+	 * IKS_X_DH, its lifetimes the phase-1 kinds. */
+	IKS_X_V1_ESP,
+	IKS_X_V1_ESP_AUTH,
+	IKS_X_V1_ENCAP,
 };
 
 typedef struct {
@@ -135,6 +143,28 @@ typedef struct {
 	uint8_t cut; /* alternatives left out past IKS_MAX_PROPOSALS */
 	iks_proposal p[IKS_MAX_PROPOSALS];
 } iks_offer;
+
+/* A traffic selector: an IKEv2 TS (RFC 7296 §3.13.1) or an IKEv1 quick-mode identity (RFC 2407
+ * §4.6.2); an address, subnet or range is kept as its first and last address. */
+typedef struct {
+	uint8_t lo[16], hi[16];
+	uint16_t port_lo, port_hi; /* 0..65535: any */
+	uint8_t af;                /* 4 or 6 */
+	uint8_t proto;             /* IP protocol, 0 = any */
+} iks_ts;
+
+#define IKS_MAX_TS 4 /* selectors kept per side */
+
+/* The child SA a decrypted message negotiates (IKEv1 quick mode, IKEv2 IKE_AUTH / CREATE_CHILD_SA):
+ * its ESP / AH proposals, and the selectors of each side — [0] the exchange initiator's (IDci, TSi),
+ * [1] the responder's (IDcr, TSr). */
+typedef struct {
+	iks_offer offer; /* n = 0: no child SA proposal */
+	iks_ts ts[2][IKS_MAX_TS];
+	uint8_t n_ts[2];
+	uint8_t cut_ts; /* selectors left out past IKS_MAX_TS */
+	bool has_ts;    /* IKEv1: ID payloads, IKEv2: TS payloads seen (IKEv1 without: the peers themselves) */
+} iks_child;
 
 /* What the second parse of a message with a clear SA or Vendor ID payload finds (iks_parse_wire). */
 typedef struct {
@@ -197,6 +227,7 @@ typedef struct {
 	iks_ra ra;          /* set by the glue from decrypted payloads (keys loaded) */
 	uint8_t ttl;        /* the carrying packet's IP TTL / hop limit, set by the glue; 0 = unknown */
 	const iks_wire *wire; /* its proposals and vendor IDs, when the glue parsed them; else NULL */
+	const iks_child *child; /* its decrypted child SA proposals and selectors (iks_parse_inner); else NULL */
 } iks_msg;
 
 /* What Wireshark's own decryption (keys in its IKE decryption tables) made of an encrypted message. */
@@ -224,6 +255,15 @@ static inline bool iks_has_payload(const iks_msg *m, unsigned type)
  * iks_wants_wire(m)). Bounded by caplen and the header length; caps as in iks_wire. False when there
  * is nothing of either. */
 bool iks_parse_wire(const uint8_t *buf, size_t caplen, const iks_msg *m, iks_wire *w);
+
+/* The decrypted payloads of m (keys loaded): buf holds the inner payload chain, whose first payload
+ * type is `first` (IKEv1: the header's next payload; IKEv2: the SK payload's); padding after the
+ * chain is ignored. Fills the child SA facts: its ESP / AH proposals and the selectors. False when
+ * there is neither. */
+bool iks_parse_inner(const uint8_t *buf, size_t len, unsigned first, const iks_msg *m, iks_child *c);
+/* "198.51.100.0/24", "10.1.0.5-10.1.0.9[udp/500]", "2001:db8::/64[tcp]". Returns buf. */
+const char *iks_ts_str(const iks_ts *ts, char *buf, size_t len);
+bool iks_ts_eq(const iks_ts *a, const iks_ts *b);
 
 static inline bool iks_wants_wire(const iks_msg *m)
 {

@@ -59,6 +59,18 @@ static const id_name v2_integ[] = {
 	{ 14, "HMAC-SHA2-512-256" },
 };
 
+/* IKEv1 phase 2 (RFC 2407 §4.5, IANA "IPsec Authentication Algorithm", "Encapsulation Mode"; the
+ * 614xx values are the NAT-T drafts' UDP modes). Its ESP transform IDs are IKEv2's ENCR numbers. */
+static const id_name v1_esp_auth[] = {
+	{ 1, "HMAC-MD5" }, { 2, "HMAC-SHA1" }, { 3, "DES-MAC" }, { 4, "KPDK" }, { 5, "HMAC-SHA2-256" },
+	{ 6, "HMAC-SHA2-384" }, { 7, "HMAC-SHA2-512" }, { 8, "HMAC-RIPEMD" }, { 9, "AES-XCBC-MAC" },
+	{ 10, "SIG-RSA" }, { 11, "AES-128-GMAC" }, { 12, "AES-192-GMAC" }, { 13, "AES-256-GMAC" },
+};
+static const id_name v1_encap[] = {
+	{ 1, "TUNNEL" }, { 2, "TRANSPORT" }, { 3, "UDP-TUNNEL" }, { 4, "UDP-TRANSPORT" },
+	{ 61443, "UDP-TUNNEL" }, { 61444, "UDP-TRANSPORT" },
+};
+
 #define TABLE(t) t, sizeof(t) / sizeof((t)[0])
 
 static const char *lookup(const id_name *t, size_t n, uint32_t id)
@@ -81,6 +93,9 @@ static const char *item_name(unsigned version, unsigned kind, uint32_t id, const
 	case IKS_X_V1_HASH: *unnamed = "HASH"; return lookup(TABLE(v1_hash), id);
 	case IKS_X_V1_AUTH: *unnamed = "AUTH"; return lookup(TABLE(v1_auth), id);
 	case IKS_X_ESN: *unnamed = "ESN"; return id == 0 ? "NO-ESN" : id == 1 ? "ESN" : NULL;
+	case IKS_X_V1_ESP: *unnamed = "ESP"; return lookup(TABLE(v2_encr), id);
+	case IKS_X_V1_ESP_AUTH: *unnamed = "AUTH"; return lookup(TABLE(v1_esp_auth), id);
+	case IKS_X_V1_ENCAP: *unnamed = "MODE"; return lookup(TABLE(v1_encap), id);
 	}
 	*unnamed = "ITEM";
 	return NULL;
@@ -102,8 +117,9 @@ const char *iks_item_str(unsigned version, const iks_xform *x, char *buf, size_t
 	return buf;
 }
 
-const uint8_t iks_item_order[] = { IKS_X_ENCR, IKS_X_V1_HASH, IKS_X_INTEG, IKS_X_PRF, IKS_X_DH, IKS_X_V1_AUTH,
-				   IKS_X_V1_LIFE_S, IKS_X_V1_LIFE_KB };
+const uint8_t iks_item_order[] = { IKS_X_ENCR, IKS_X_V1_ESP, IKS_X_V1_HASH, IKS_X_INTEG, IKS_X_V1_ESP_AUTH,
+				   IKS_X_PRF, IKS_X_DH, IKS_X_V1_AUTH, IKS_X_V1_ENCAP, IKS_X_V1_LIFE_S,
+				   IKS_X_V1_LIFE_KB };
 const unsigned iks_item_order_n = sizeof iks_item_order;
 
 static void put(char *buf, size_t len, size_t *at, const char *s)

@@ -419,6 +419,197 @@ static void test_parse_impl(void)
 	g_assert_cmpstr(iks_impl_str(&i, buf, sizeof buf), ==, "Windows (MS NT5 ISAKMPOAKLEY)");
 }
 
+/* A decrypted quick mode's payload chain: HASH, SA (one ESP proposal, two transforms), NONCE, IDci
+ * (an IPv4 subnet), IDcr (an IPv4 range, UDP port 500). Returns its length. */
+static size_t v1_qm_inner(uint8_t *b, size_t *sa_at)
+{
+	size_t o = put_pl(b, IKS_PL_SA, 24); /* HASH */
+	*sa_at = o;
+	size_t sa = o;
+	o += 4;
+	o += put16(b + o, 0) + put16(b + o + 2, 1); /* DOI IPsec */
+	memset(b + o, 0, 4);
+	b[o + 3] = 1;
+	o += 4;
+	size_t prop = o;
+	o += 4;
+	b[o++] = 1; /* proposal 1 */
+	b[o++] = 3; /* ESP */
+	b[o++] = 4; /* SPI size */
+	b[o++] = 2;
+	memset(b + o, 0xcd, 4);
+	o += 4;
+	/* ESP AES-CBC (12), key length 256, HMAC-SHA2-256, group 15 (PFS), tunnel. */
+	size_t t1 = o;
+	o += 4;
+	b[o++] = 1; b[o++] = 12; b[o++] = 0; b[o++] = 0;
+	o += put_tv(b + o, 5, 5);
+	o += put_tv(b + o, 6, 256);
+	o += put_tv(b + o, 3, 15);
+	o += put_tv(b + o, 4, 1);
+	put_sub(b + t1, 3, o - t1);
+	/* ESP 3DES (3), HMAC-SHA1, no PFS, UDP tunnel (RFC 3947). */
+	size_t t2 = o;
+	o += 4;
+	b[o++] = 2; b[o++] = 3; b[o++] = 0; b[o++] = 0;
+	o += put_tv(b + o, 5, 2);
+	o += put_tv(b + o, 4, 3);
+	put_sub(b + t2, 0, o - t2);
+	put_sub(b + prop, 0, o - prop);
+	b[sa] = IKS_PL_NONCE;
+	put16(b + sa + 2, (unsigned)(o - sa));
+	o += put_pl(b + o, IKS_PL_ID, 20); /* NONCE */
+	size_t idci = o;
+	o += put_pl(b + o, IKS_PL_ID, 16);
+	b[idci + 4] = 4; /* ID_IPV4_ADDR_SUBNET 10.1.2.3 / 255.255.255.0 */
+	memcpy(b + idci + 8, (const uint8_t[]){ 10, 1, 2, 3, 255, 255, 255, 0 }, 8);
+	size_t idcr = o;
+	o += put_pl(b + o, 0, 16);
+	b[idcr + 4] = 7; /* ID_IPV4_ADDR_RANGE 10.9.0.5 - 10.9.0.9, udp/500 */
+	b[idcr + 5] = 17;
+	put16(b + idcr + 6, 500);
+	memcpy(b + idcr + 8, (const uint8_t[]){ 10, 9, 0, 5, 10, 9, 0, 9 }, 8);
+	memset(b + o, 0x55, 7); /* CBC padding after the chain */
+	return o + 7;
+}
+
+static void test_parse_inner_v1(void)
+{
+	uint8_t b[300];
+	size_t sa_at, len = v1_qm_inner(b, &sa_at);
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	m.version = 1;
+	m.exch = IKS_EXCH_QUICK;
+	iks_child c;
+	g_assert_true(iks_parse_inner(b, len, IKS_PL_HASH, &m, &c));
+	g_assert_cmpuint(c.offer.n, ==, 2);
+	char s[240];
+	g_assert_cmpstr(iks_proposal_str(1, &c.offer.p[0], s, sizeof s), ==, "AES-CBC-256/HMAC-SHA2-256/MODP-3072/TUNNEL");
+	g_assert_cmpstr(iks_proposal_str(1, &c.offer.p[1], s, sizeof s), ==, "3DES/HMAC-SHA1/UDP-TUNNEL");
+	g_assert_true(c.has_ts);
+	g_assert_cmpuint(c.n_ts[0], ==, 1);
+	g_assert_cmpuint(c.n_ts[1], ==, 1);
+	g_assert_cmpstr(iks_ts_str(&c.ts[0][0], s, sizeof s), ==, "10.1.2.0/24");
+	g_assert_cmpstr(iks_ts_str(&c.ts[1][0], s, sizeof s), ==, "10.9.0.5-10.9.0.9[udp/500]");
+	/* Outside quick mode an ID payload is the peer's identity, not a selector. */
+	m.exch = IKS_EXCH_INFO;
+	g_assert_true(iks_parse_inner(b, len, IKS_PL_HASH, &m, &c));
+	g_assert_false(c.has_ts);
+	m.exch = IKS_EXCH_QUICK;
+	/* Every cut: no read past it (ASan), nothing beyond what is whole. */
+	for (size_t cut = 0; cut < len; cut++) {
+		uint8_t *t = g_memdup2(b, cut);
+		iks_parse_inner(t, cut, IKS_PL_HASH, &m, &c);
+		g_assert_cmpuint(c.offer.n, <=, 2);
+		g_assert_cmpuint(c.n_ts[0] + c.n_ts[1], <=, 2);
+		g_free(t);
+	}
+	/* Garbage in place of the chain (a wrong key): never a crash, never past the caps. */
+	GRand *rnd = g_rand_new_with_seed(23);
+	for (int n = 0; n < 20000; n++) {
+		len = v1_qm_inner(b, &sa_at);
+		for (size_t i = (size_t)g_rand_int_range(rnd, 0, 40); i < len; i++)
+			if (g_rand_int_range(rnd, 0, 4) == 0)
+				b[i] = (uint8_t)g_rand_int(rnd);
+		iks_parse_inner(b, len, IKS_PL_HASH, &m, &c);
+		g_assert_cmpuint(c.offer.n, <=, IKS_MAX_PROPOSALS);
+		g_assert_cmpuint(c.n_ts[0], <=, 1);
+		g_assert_cmpuint(c.n_ts[1], <=, 1);
+	}
+	g_rand_free(rnd);
+}
+
+/* IKEv2 child SA: SA (ESP AES-GCM-16 256, no integrity), TSi with two selectors (one IPv6, one of
+ * an unknown type that is skipped), TSr with one. */
+static void test_parse_inner_v2(void)
+{
+	uint8_t b[300];
+	memset(b, 0, sizeof b);
+	size_t o = 4; /* the SA payload's header, filled below */
+	size_t prop = o;
+	o += 4;
+	b[o++] = 1; b[o++] = 3; b[o++] = 4; b[o++] = 2; /* proposal 1, ESP, SPI size 4, 2 transforms */
+	memset(b + o, 0xcd, 4);
+	o += 4;
+	size_t t1 = o;
+	o += 4;
+	b[o++] = IKS_X_ENCR; b[o++] = 0; o += put16(b + o, 20);
+	o += put_tv(b + o, 14, 256);
+	put_sub(b + t1, 3, o - t1);
+	size_t t2 = o;
+	o += 4;
+	b[o++] = IKS_X_ESN; b[o++] = 0; o += put16(b + o, 0);
+	put_sub(b + t2, 0, o - t2);
+	put_sub(b + prop, 0, o - prop);
+	b[0] = IKS_PL2_TSI;
+	put16(b + 2, (unsigned)o);
+	size_t tsi = o;
+	o += put_pl(b + o, IKS_PL2_TSR, 8 + 40 + 12);
+	b[tsi + 4] = 2;
+	size_t sel = tsi + 8;
+	b[sel] = 8; b[sel + 1] = 6; put16(b + sel + 2, 40); put16(b + sel + 4, 443); put16(b + sel + 6, 443);
+	memcpy(b + sel + 8, (const uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 1 }, 6);
+	memcpy(b + sel + 24, (const uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 16);
+	sel += 40;
+	b[sel] = 9; put16(b + sel + 2, 12); /* an unknown selector type */
+	size_t tsr = o;
+	o += put_pl(b + o, 0, 8 + 16);
+	b[tsr + 4] = 1;
+	b[tsr + 8] = 7; put16(b + tsr + 10, 16); put16(b + tsr + 14, 65535);
+	memcpy(b + tsr + 16, (const uint8_t[]){ 192, 0, 2, 0, 192, 0, 2, 255 }, 8);
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	m.version = 2;
+	m.exch = IKS_EXCH_IKE_AUTH;
+	iks_child c;
+	g_assert_true(iks_parse_inner(b, o, IKS_PL2_SA, &m, &c));
+	g_assert_cmpuint(c.offer.n, ==, 1);
+	char s[240];
+	g_assert_cmpstr(iks_proposal_str(2, &c.offer.p[0], s, sizeof s), ==, "AES-GCM-16-256");
+	g_assert_cmpuint(c.n_ts[0], ==, 1);
+	g_assert_cmpuint(c.n_ts[1], ==, 1);
+	g_assert_cmpstr(iks_ts_str(&c.ts[0][0], s, sizeof s), ==, "2001:db8:1::/48[tcp/443]");
+	g_assert_cmpstr(iks_ts_str(&c.ts[1][0], s, sizeof s), ==, "192.0.2.0/24");
+	g_assert_false(iks_ts_eq(&c.ts[0][0], &c.ts[1][0]));
+	for (size_t cut = 0; cut < o; cut++) {
+		uint8_t *t = g_memdup2(b, cut);
+		iks_parse_inner(t, cut, IKS_PL2_SA, &m, &c);
+		g_assert_cmpuint(c.n_ts[0] + c.n_ts[1], <=, 2);
+		g_free(t);
+	}
+	/* An IKE SA rekey (protocol IKE) is no child SA proposal. */
+	b[prop + 5] = 1;
+	iks_parse_inner(b, o, IKS_PL2_SA, &m, &c);
+	g_assert_cmpuint(c.offer.n, ==, 0);
+}
+
+/* Selectors as text: host, subnet, range, ports without a protocol. */
+static void test_ts_text(void)
+{
+	iks_ts ts = { { 198, 51, 100, 1 }, { 198, 51, 100, 1 }, 0, 65535, 4, 0 };
+	char s[120];
+	g_assert_cmpstr(iks_ts_str(&ts, s, sizeof s), ==, "198.51.100.1/32");
+	ts.lo[3] = 0;
+	ts.hi[3] = 127;
+	g_assert_cmpstr(iks_ts_str(&ts, s, sizeof s), ==, "198.51.100.0/25");
+	ts.lo[3] = 1;
+	g_assert_cmpstr(iks_ts_str(&ts, s, sizeof s), ==, "198.51.100.1-198.51.100.127");
+	ts.lo[3] = 0;
+	ts.hi[2] = 101;
+	ts.hi[3] = 255;
+	g_assert_cmpstr(iks_ts_str(&ts, s, sizeof s), ==, "198.51.100.0/23");
+	ts.hi[2] = 102;
+	g_assert_cmpstr(iks_ts_str(&ts, s, sizeof s), ==, "198.51.100.0-198.51.102.255");
+	ts.port_lo = 1024;
+	g_assert_cmpstr(iks_ts_str(&ts, s, sizeof s), ==, "198.51.100.0-198.51.102.255[0/1024-65535]");
+	memset(ts.lo, 0, 4);
+	memset(ts.hi, 0xff, 4);
+	ts.proto = 50;
+	ts.port_lo = 0;
+	g_assert_cmpstr(iks_ts_str(&ts, s, sizeof s), ==, "0.0.0.0/0[50]");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -430,5 +621,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/parse/wire-v2", test_parse_wire_v2);
 	g_test_add_func("/parse/wire-hostile", test_parse_wire_hostile);
 	g_test_add_func("/parse/impl", test_parse_impl);
+	g_test_add_func("/parse/inner-v1", test_parse_inner_v1);
+	g_test_add_func("/parse/inner-v2", test_parse_inner_v2);
+	g_test_add_func("/parse/ts-text", test_ts_text);
 	return g_test_run();
 }
