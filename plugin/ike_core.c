@@ -88,6 +88,11 @@ const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r)
 	return rec && rec->offer.n ? &rec->offer : NULL;
 }
 
+const iks_child *iks_fsm_child(const iks_fsm *fsm, const iks_result *r)
+{
+	return iks_offers_child(&fsm->offers, r);
+}
+
 const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r)
 {
 	return iks_offers_mismatch(&fsm->offers, r);

@@ -66,8 +66,13 @@ uint8_t iks_fsm_missing_at(const iks_fsm *fsm, const iks_result *r);
 /* The proposals a message carries in the clear (the glue set m->wire when it fed it): an offer
  * (MM1, AM1, IKE_SA_INIT request) or a choice (MM2, AM2, IKE_SA_INIT response); NULL for none. */
 const iks_offer *iks_fsm_offer(const iks_fsm *fsm, const iks_result *r);
+/* The child SA a decrypted message negotiates (the glue set m->child): quick mode, IKE_AUTH or
+ * CREATE_CHILD_SA request (offer) or answer (choice); NULL for none. */
+const iks_child *iks_fsm_child(const iks_fsm *fsm, const iks_result *r);
 /* What differs, on a phase-1 NO_PROPOSAL_CHOSEN (the initiator's offer) or an IKEv2
- * INVALID_KE_PAYLOAD (the group asked for, the KE sent); NULL for none. */
+ * INVALID_KE_PAYLOAD (the group asked for, the KE sent), and with keys on a child SA's
+ * NO_PROPOSAL_CHOSEN (its proposals) or INVALID_ID_INFORMATION / TS_UNACCEPTABLE (its selectors),
+ * against what the refusing side accepted or asked for itself earlier; NULL for none. */
 const char *iks_fsm_mismatch(const iks_fsm *fsm, const iks_result *r);
 /* iks_pattern of tunnel num: no negotiation of its own (a reflection); 0 = a negotiation. */
 uint8_t iks_fsm_pattern(const iks_fsm *fsm, uint32_t num);

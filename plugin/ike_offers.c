@@ -26,14 +26,25 @@ static gboolean rec_equal(gconstpointer a, gconstpointer b)
 	return n == rec_size(b) && memcmp(a, b, n) == 0;
 }
 
-/* A responder's latest choice: the key (address without port, version) first, zeroed padding. */
+/* What a side did, kept for a later refusal by the same side. */
+enum {
+	ACC_IKE,        /* the IKE SA proposal it chose as responder, for any peer */
+	ACC_CHILD,      /* the child SA it accepted as responder, for any peer */
+	ACC_CHILD_PEER, /* the same, for one peer */
+	ASKED_CHILD,    /* the child SA it asked one peer for as initiator */
+};
+
+/* The key (address without port, the peer's for the per-peer kinds, version, kind) first, zeroed
+ * padding. */
 typedef struct {
-	iks_addr addr;
+	iks_addr addr, peer;
 	uint8_t version;
+	uint8_t what;
 } accept_key;
 typedef struct {
 	accept_key k;
-	const iks_offer *chosen; /* interned */
+	const iks_offer *chosen; /* interned, or the child's */
+	const iks_child *child;  /* a child SA's: its selectors too */
 	iks_addr peer;           /* whom it chose it for */
 	uint32_t frame;
 } iks_accepted;
@@ -49,14 +60,33 @@ static gboolean key_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, sizeof(accept_key)) == 0;
 }
 
-static accept_key key_of(const iks_addr *a, uint8_t version)
+static accept_key key_of(const iks_addr *a, const iks_addr *peer, uint8_t version, uint8_t what)
 {
 	accept_key k;
 	memset(&k, 0, sizeof k);
 	k.addr = *a;
 	k.addr.port = 0; /* NAT-T moves the port; the gateway is the same */
+	if (peer) {
+		k.peer = *peer;
+		k.peer.port = 0;
+	}
 	k.version = version;
+	k.what = what;
 	return k;
+}
+
+static void remember(iks_offers *o, accept_key k, const iks_offer *chosen, const iks_child *child, const iks_msg *m)
+{
+	iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
+	if (!a) {
+		a = g_new0(iks_accepted, 1);
+		a->k = k;
+		g_hash_table_add(o->accepted, a);
+	}
+	a->chosen = chosen;
+	a->child = child;
+	a->peer = m->dst;
+	a->frame = m->frame;
 }
 
 void iks_offers_init(iks_offers *o)
@@ -71,6 +101,8 @@ void iks_offers_init(iks_offers *o)
 void iks_offers_free(iks_offers *o)
 {
 	iks_pool_free(&o->tunnels);
+	if (o->children)
+		g_hash_table_destroy(o->children);
 	g_hash_table_destroy(o->mismatch);
 	g_hash_table_destroy(o->by_result);
 	g_hash_table_destroy(o->interned);
@@ -97,6 +129,21 @@ static bool is_choice(uint8_t pos)
 	return pos == IKS_M_MM2 || pos == IKS_M_AM2 || pos == IKS_M_SA_INIT_RESP;
 }
 
+static bool is_child_request(uint8_t pos)
+{
+	return pos == IKS_M_QM1 || pos == IKS_M_AUTH_REQ || pos == IKS_M_CHILD_REQ;
+}
+
+static bool is_child_answer(uint8_t pos)
+{
+	return pos == IKS_M_QM2 || pos == IKS_M_AUTH_RESP || pos == IKS_M_CHILD_RESP;
+}
+
+const iks_child *iks_offers_child(const iks_offers *o, const iks_result *r)
+{
+	return o->children ? g_hash_table_lookup(o->children, r) : NULL;
+}
+
 static iks_offer_tunnel *tunnel_rec(iks_offers *o, uint32_t num)
 {
 	while (o->tunnels.n < num)
@@ -121,10 +168,37 @@ static const iks_wire_rec *intern(iks_offers *o, const iks_wire *w)
 	return rec;
 }
 
+/* A decrypted child SA request or answer: kept for its fields, and as what its sender asked for or
+ * accepted. */
+static void note_child(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r)
+{
+	bool request = is_child_request(r->msg);
+	if (!request && !is_child_answer(r->msg))
+		return;
+	if (!o->children)
+		o->children = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	iks_child *c = g_memdup2(m->child, sizeof *c);
+	g_hash_table_insert(o->children, (gpointer)r, c);
+	if (r->retrans)
+		return;
+	if (request) {
+		iks_offer_tunnel *ot = tunnel_rec(o, t->id);
+		ot->child = c;
+		ot->child_from = m->src;
+		ot->child_frame = m->frame;
+		remember(o, key_of(&m->src, &m->dst, m->version, ASKED_CHILD), &c->offer, c, m);
+	} else {
+		remember(o, key_of(&m->src, NULL, m->version, ACC_CHILD), &c->offer, c, m);
+		remember(o, key_of(&m->src, &m->dst, m->version, ACC_CHILD_PEER), &c->offer, c, m);
+	}
+}
+
 void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r)
 {
 	if (r->msg == IKS_M_SA_INIT_REQ && m->ke_group)
 		tunnel_rec(o, t->id)->ke_group = m->ke_group;
+	if (m->child)
+		note_child(o, t, m, r);
 	if (!m->wire)
 		return;
 	const iks_wire_rec *rec = intern(o, m->wire);
@@ -140,16 +214,7 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 		ot->offered = &rec->offer;
 	} else if (is_choice(r->msg)) {
 		ot->chosen = &rec->offer;
-		accept_key k = key_of(&m->src, rec->offer.version);
-		iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
-		if (!a) {
-			a = g_new0(iks_accepted, 1);
-			a->k = k;
-			g_hash_table_add(o->accepted, a);
-		}
-		a->chosen = &rec->offer;
-		a->peer = m->dst;
-		a->frame = m->frame;
+		remember(o, key_of(&m->src, NULL, rec->offer.version, ACC_IKE), &rec->offer, NULL, m);
 	}
 }
 
@@ -175,9 +240,12 @@ static const char *group_str(uint16_t group, char *buf, size_t len)
 	return iks_item_str(2, &x, buf, len);
 }
 
-/* What a choice is compared on: not the lifetimes (a responder takes the shorter) nor ESN. */
-static const uint8_t compared[] = { IKS_X_ENCR, IKS_X_V1_HASH, IKS_X_INTEG, IKS_X_PRF, IKS_X_DH, IKS_X_V1_AUTH };
-static const char *const compared_name[] = { "encryption", "hash", "integrity", "PRF", "DH group", "authentication" };
+/* What a choice is compared on: not the lifetimes (a responder takes the shorter) nor ESN. A child
+ * SA's DH group is its PFS group. */
+static const uint8_t compared[] = { IKS_X_ENCR, IKS_X_V1_ESP, IKS_X_V1_HASH, IKS_X_INTEG, IKS_X_V1_ESP_AUTH,
+				    IKS_X_PRF, IKS_X_DH, IKS_X_V1_AUTH, IKS_X_V1_ENCAP };
+static const char *const compared_name[] = { "encryption", "encryption", "hash", "integrity", "integrity",
+					     "PRF", "DH group", "authentication", "encapsulation mode" };
 
 static bool has_item(const iks_proposal *p, const iks_xform *x)
 {
@@ -195,13 +263,14 @@ static const iks_xform *item_of(const iks_proposal *p, uint8_t kind)
 	return NULL;
 }
 
-/* Bit k: the accepted item of kind compared[k] is not in the alternative. */
+/* Bit k: the accepted item of kind compared[k] is not in the alternative, or the alternative has
+ * items of a kind the choice has none of (a PFS group offered, none accepted). */
 static unsigned differing(const iks_proposal *offered, const iks_proposal *accepted)
 {
 	unsigned bits = 0;
 	for (unsigned k = 0; k < G_N_ELEMENTS(compared); k++) {
 		const iks_xform *x = item_of(accepted, compared[k]);
-		if (x && !has_item(offered, x))
+		if (x ? !has_item(offered, x) : item_of(offered, compared[k]) != NULL)
 			bits |= 1u << k;
 	}
 	return bits;
@@ -224,7 +293,7 @@ static void kind_text(GString *s, unsigned version, const iks_proposal *p, uint8
 
 /* "; it accepted AES-CBC-128/SHA2-256/ECP-256/PSK from 192.0.2.11 (frame 5): the DH group differs
  * (MODP-2048 offered, ECP-256 accepted)" — against the offered alternative closest to that choice. */
-static void accepted_text(GString *s, const iks_offer *offered, const iks_accepted *a)
+static void accepted_text(GString *s, const iks_offer *offered, const iks_accepted *a, bool child)
 {
 	const iks_proposal *acc = &a->chosen->p[0];
 	unsigned best = 0, best_n = UINT_MAX, bits = 0;
@@ -242,8 +311,10 @@ static void accepted_text(GString *s, const iks_offer *offered, const iks_accept
 	g_string_append_printf(s, "; it accepted %s from %s (frame %u)", iks_proposal_str(offered->version, acc, buf, sizeof buf),
 			       iks_addr_text(&a->peer, addr, sizeof addr), a->frame);
 	if (!bits) {
-		g_string_append(s, ": the same items, so its policy for this peer differs (the peer's own tunnel group, "
-				   "connection or IKE gateway)");
+		g_string_append(s, child ? ": the same items, so its policy for this peer or these selectors differs "
+					   "(the peer's crypto map entry or connection)"
+					 : ": the same items, so its policy for this peer differs (the peer's own tunnel group, "
+					   "connection or IKE gateway)");
 		return;
 	}
 	g_string_append(s, ": ");
@@ -251,34 +322,151 @@ static void accepted_text(GString *s, const iks_offer *offered, const iks_accept
 	for (unsigned k = 0; k < G_N_ELEMENTS(compared); k++) {
 		if (!(bits & 1u << k))
 			continue;
-		g_string_append_printf(s, "%sthe %s differs (", first ? "" : ", ", compared_name[k]);
+		const char *name = child && compared[k] == IKS_X_DH ? "PFS group" : compared_name[k];
+		const iks_xform *x = item_of(acc, compared[k]);
+		g_string_append_printf(s, "%sthe %s differs (", first ? "" : ", ", name);
 		kind_text(s, offered->version, &offered->p[best], compared[k]);
-		g_string_append_printf(s, " offered, %s accepted)", iks_item_str(offered->version, item_of(acc, compared[k]), buf, sizeof buf));
+		g_string_append_printf(s, " offered, %s accepted)", x ? iks_item_str(offered->version, x, buf, sizeof buf) : "none");
 		first = false;
 	}
+}
+
+/* One side's selectors: "198.51.100.0/24", "10.0.0.0/8, 172.16.0.0/12", "its own address" (IKEv1
+ * without identities). */
+static void side_text(GString *s, const iks_child *c, unsigned side)
+{
+	if (!c->n_ts[side])
+		g_string_append(s, c->has_ts ? "none" : "its own address");
+	for (unsigned i = 0; i < c->n_ts[side]; i++) {
+		char buf[120];
+		g_string_append_printf(s, "%s%s", i ? ", " : "", iks_ts_str(&c->ts[side][i], buf, sizeof buf));
+	}
+}
+
+/* "198.51.100.1/32 === 198.51.100.129/32": the exchange initiator's side, then the responder's;
+ * mirrored: the other way round. */
+static void pair_text(GString *s, const iks_child *c, bool mirrored)
+{
+	side_text(s, c, mirrored ? 1 : 0);
+	g_string_append(s, " === ");
+	side_text(s, c, mirrored ? 0 : 1);
+	if (c->cut_ts)
+		g_string_append_printf(s, " (and %u more)", c->cut_ts);
+}
+
+static bool same_side(const iks_child *a, unsigned sa, const iks_child *b, unsigned sb)
+{
+	if (a->n_ts[sa] != b->n_ts[sb])
+		return false;
+	for (unsigned i = 0; i < a->n_ts[sa]; i++)
+		if (!iks_ts_eq(&a->ts[sa][i], &b->ts[sb][i]))
+			return false;
+	return true;
+}
+
+/* "; it accepted 198.51.100.1/32 === 198.51.100.129/32 from 192.0.2.1 (frame 7): the side of
+ * 192.0.2.2 differs (198.51.100.130/32 proposed, 198.51.100.129/32 accepted)"; mirrored: what the
+ * refusing side asked this peer for itself, its sides swapped. */
+static void selectors_text(GString *s, const iks_child *offered, const iks_accepted *a, bool mirrored,
+			   const iks_addr *proposer, const iks_addr *refuser)
+{
+	char addr[48];
+	if (mirrored) {
+		g_string_append(s, "; it asked for ");
+		pair_text(s, a->child, false);
+		g_string_append_printf(s, " itself (frame %u), mirrored ", a->frame);
+		pair_text(s, a->child, true);
+	} else {
+		g_string_append(s, "; it accepted ");
+		pair_text(s, a->child, false);
+		g_string_append_printf(s, " from %s (frame %u)", iks_addr_text(&a->peer, addr, sizeof addr), a->frame);
+	}
+	bool first = true;
+	for (unsigned side = 0; side < 2; side++) {
+		unsigned other = mirrored ? 1 - side : side;
+		if (same_side(offered, side, a->child, other))
+			continue;
+		g_string_append_printf(s, "%sthe side of %s differs (", first ? ": " : ", ",
+				       iks_addr_text(side ? refuser : proposer, addr, sizeof addr));
+		side_text(s, offered, side);
+		g_string_append(s, " proposed, ");
+		side_text(s, a->child, other);
+		g_string_append(s, mirrored ? " mirrored)" : " accepted)");
+		first = false;
+	}
+	if (first)
+		g_string_append(s, ": the same selectors");
+}
+
+/* A child SA refused by m's sender (keys loaded: the notify was decrypted): the notify, 0 for none. */
+static unsigned child_refusal(const iks_tunnel *t, const iks_msg *m, const iks_result *r)
+{
+	unsigned ts_refusal = t->version == 1 ? IKS_N_INVALID_ID_INFORMATION : IKS_N_TS_UNACCEPTABLE;
+	if (t->version == 1 ? r->msg != IKS_M_INFO || !iks_completes_phase1(t->v1.p1_pos)
+			    : r->msg != IKS_M_AUTH_RESP && r->msg != IKS_M_CHILD_RESP)
+		return 0;
+	return iks_has_notify(m, IKS_N_NO_PROPOSAL_CHOSEN) ? IKS_N_NO_PROPOSAL_CHOSEN
+	       : iks_has_notify(m, ts_refusal)              ? ts_refusal
+							    : 0;
+}
+
+static GString *child_text(iks_offers *o, const iks_offer_tunnel *ot, const iks_msg *m, unsigned notify)
+{
+	const iks_child *c = ot->child;
+	GString *s = g_string_new(NULL);
+	if (notify == IKS_N_NO_PROPOSAL_CHOSEN) {
+		if (!c->offer.n) {
+			g_string_free(s, TRUE);
+			return NULL;
+		}
+		g_string_append(s, "offered ");
+		offer_text(s, &c->offer);
+		g_string_append_printf(s, " (frame %u): the peer accepts none of it", ot->child_frame);
+		accept_key k = key_of(&m->src, NULL, m->version, ACC_CHILD);
+		const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
+		if (a && a->chosen->n)
+			accepted_text(s, &c->offer, a, true);
+		return s;
+	}
+	g_string_append(s, "proposed ");
+	pair_text(s, c, false);
+	g_string_append_printf(s, " (frame %u): the peer accepts none of it", ot->child_frame);
+	accept_key k = key_of(&m->src, &m->dst, m->version, ACC_CHILD_PEER);
+	const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
+	bool mirrored = !a || !a->child->has_ts;
+	if (mirrored) {
+		k.what = ASKED_CHILD;
+		a = g_hash_table_lookup(o->accepted, &k);
+	}
+	if (a && a->child->has_ts)
+		selectors_text(s, c, a, mirrored, &m->dst, &m->src);
+	return s;
 }
 
 void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r)
 {
 	const iks_offer_tunnel *ot = iks_offers_tunnel(o, t->id);
-	if (!ot || !ot->offered || r->retrans)
+	if (!ot || r->retrans)
 		return;
 	GString *s = NULL;
 	bool phase1 = t->version == 1 ? !iks_completes_phase1(t->v1.p1_pos) : r->msg == IKS_M_SA_INIT_RESP;
-	if (phase1 && iks_has_notify(m, IKS_N_NO_PROPOSAL_CHOSEN) && !ot->chosen) {
+	unsigned child_notify;
+	if (ot->offered && phase1 && iks_has_notify(m, IKS_N_NO_PROPOSAL_CHOSEN) && !ot->chosen) {
 		s = g_string_new("offered ");
 		offer_text(s, ot->offered);
 		g_string_append(s, ": the responder accepts none of it");
-		accept_key k = key_of(&m->src, ot->offered->version);
+		accept_key k = key_of(&m->src, NULL, ot->offered->version, ACC_IKE);
 		const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
 		if (a && a->chosen->n && ot->offered->n)
-			accepted_text(s, ot->offered, a);
-	} else if (t->version == 2 && r->msg == IKS_M_SA_INIT_RESP && m->ke_wanted) {
+			accepted_text(s, ot->offered, a, false);
+	} else if (ot->offered && t->version == 2 && r->msg == IKS_M_SA_INIT_RESP && m->ke_wanted) {
 		char a[40], b[40];
 		s = g_string_new(NULL);
 		g_string_append_printf(s, "the responder asks for %s; the KE sent was %s; offered ",
 				       group_str(m->ke_wanted, a, sizeof a), group_str(ot->ke_group, b, sizeof b));
 		offer_text(s, ot->offered);
+	} else if (ot->child && (child_notify = child_refusal(t, m, r)) && iks_addr_eq(&ot->child_from, &m->dst)) {
+		s = child_text(o, ot, m, child_notify);
 	}
 	if (s)
 		g_hash_table_insert(o->mismatch, (gpointer)r, g_string_free(s, FALSE));

@@ -15,6 +15,10 @@ typedef struct {
 	const iks_offer *chosen;  /* the responder's choice (MM2, AM2, IKE_SA_INIT response) */
 	iks_impl impl[2];         /* per role (0 initiator, 1 responder) */
 	uint16_t ke_group;        /* IKEv2: the KE group of the initiator's latest IKE_SA_INIT */
+	const iks_child *child;   /* keys loaded: the latest child SA request (QM1, IKE_AUTH or
+				   * CREATE_CHILD_SA request) with proposals or selectors */
+	iks_addr child_from;      /* who sent it */
+	uint32_t child_frame;
 } iks_offer_tunnel;
 
 /* What one message carries (owned; its offer cut after offer.n). */
@@ -30,8 +34,12 @@ typedef struct {
 				* Vendor IDs in every attempt and resend (a flood: in every MM1) */
 	GHashTable *by_result; /* iks_result -> its interned iks_wire_rec */
 	GHashTable *mismatch;  /* iks_result -> what differs (owned text) */
-	GHashTable *accepted;  /* iks_accepted by responder address and version: its latest choice, which
-				* a later refusal by the same responder is compared with */
+	GHashTable *accepted;  /* iks_accepted by responder address, version and what: its latest choice
+				* of an IKE SA proposal and of a child SA (any peer, and per peer), and
+				* the child SA it last asked a peer for itself; a later refusal by the
+				* same side is compared with them */
+	GHashTable *children;  /* iks_result -> its decrypted child SA (owned iks_child); NULL until the
+				* first: only keyed captures pay */
 } iks_offers;
 
 void iks_offers_init(iks_offers *o);
@@ -41,10 +49,13 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 /* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text and,
  * when the same responder chose a proposal earlier in the capture (for this peer or another), what
  * that was and which items of it the refused offer lacks; an IKEv2 INVALID_KE_PAYLOAD the group
- * asked for against the KE sent and the groups offered. */
+ * asked for against the KE sent and the groups offered. With keys, the same for a child SA refused
+ * (NO_PROPOSAL_CHOSEN: its ESP / AH proposals; INVALID_ID_INFORMATION, TS_UNACCEPTABLE: its
+ * selectors, against those the refusing side accepted from this peer or asked it for itself). */
 void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
 const char *iks_offers_mismatch(const iks_offers *o, const iks_result *r); /* NULL: none */
 const iks_wire_rec *iks_offers_of(const iks_offers *o, const iks_result *r); /* NULL: none */
 const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num); /* NULL: none */
+const iks_child *iks_offers_child(const iks_offers *o, const iks_result *r);    /* NULL: none */
 
 #endif

@@ -90,6 +90,7 @@ static void note_message(packet_info *pinfo, tvbuff_t *tvb, bool quoted)
 		seen.quoted = quoted;
 	if (seen.n < IKS_MAX_SEEN) {
 		seen.decrypted[seen.n] = false;
+		seen.inner[seen.n] = NULL;
 		seen.tvb[seen.n++] = tvb;
 	}
 }
@@ -112,15 +113,20 @@ static bool source_is(packet_info *pinfo _U_, const struct data_source *src, con
 
 /* The data sources isakmp added: a Cisco IKE fragment's reassembled message (isakmp dissects it
  * inside the last fragment's frame without going through a handle), and the decrypted payloads of
- * the message last noted (keys in its decryption tables). */
+ * the message last noted (keys in its decryption tables; IKEv1 "Decrypted IKE", IKEv2's SK
+ * payload "Decrypted Data"). */
 static void note_sources(packet_info *pinfo, guint n_before, bool quoted)
 {
 	for (GSList *l = g_slist_nth(pinfo->data_src, n_before); l; l = l->next) {
 		const struct data_source *src = (const struct data_source *)l->data;
-		if (source_is(pinfo, src, "Reassembled ISAKMP"))
+		if (source_is(pinfo, src, "Reassembled ISAKMP")) {
 			note_message(pinfo, get_data_source_tvb(src), quoted);
-		else if (seen.n > 0 && source_is(pinfo, src, "Decrypted IKE"))
+		} else if (seen.n > 0 && source_is(pinfo, src, "Decrypted IKE")) {
 			seen.decrypted[seen.n - 1] = true;
+			seen.inner[seen.n - 1] = get_data_source_tvb(src);
+		} else if (seen.n > 0 && source_is(pinfo, src, "Decrypted Data")) {
+			seen.inner[seen.n - 1] = get_data_source_tvb(src);
+		}
 	}
 }
 

@@ -18,7 +18,8 @@ typedef struct {
 	guint32 frame;
 	guint n;
 	tvbuff_t *tvb[IKS_MAX_SEEN];
-	bool decrypted[IKS_MAX_SEEN]; /* isakmp decrypted it (keys in its tables) */
+	bool decrypted[IKS_MAX_SEEN]; /* isakmp decrypted it (keys in its tables): IKEv1 */
+	tvbuff_t *inner[IKS_MAX_SEEN]; /* its decrypted payloads (IKEv1, IKEv2 SK); NULL: none */
 	guint32 icmp_frame; /* frame whose ICMP/ICMPv6 error is being dissected */
 	int icmp_type;      /* its type; -1 for none */
 	bool icmp_v6;

@@ -47,6 +47,8 @@ static int hf_duplicate_of = -1;
 static int hf_missing_at = -1;
 static int hf_offer = -1;
 static int hf_chosen = -1;
+static int hf_ts_initiator = -1;
+static int hf_ts_responder = -1;
 static int hf_peer_impl = -1;
 static int hf_mismatch = -1;
 static int hf_captured_at = -1;
@@ -157,12 +159,23 @@ static hf_register_info fields[] = {
 		"points (needs two passes: GUI, tshark -2)", HFILL } },
 	{ &hf_offer, { "Offer", "ikestate.offer", FT_STRING, BASE_NONE, NULL, 0x0,
 		"One proposal the initiator offers in the clear (MM1, AM1, IKE_SA_INIT request): encryption/hash/"
-		"group/authentication and lifetime (IKEv1), encryption/integrity/PRF/group (IKEv2)", HFILL } },
+		"group/authentication and lifetime (IKEv1), encryption/integrity/PRF/group (IKEv2); with keys also "
+		"a child SA's (quick mode: ESP encryption/integrity/PFS group/mode and lifetime; IKE_AUTH, "
+		"CREATE_CHILD_SA request)", HFILL } },
 	{ &hf_chosen, { "Chosen", "ikestate.chosen", FT_STRING, BASE_NONE, NULL, 0x0,
-		"The proposal the responder chose (MM2, AM2, IKE_SA_INIT response)", HFILL } },
+		"The proposal the responder chose (MM2, AM2, IKE_SA_INIT response; with keys QM2, IKE_AUTH and "
+		"CREATE_CHILD_SA response)", HFILL } },
+	{ &hf_ts_initiator, { "Initiator's selector", "ikestate.ts.initiator", FT_STRING, BASE_NONE, NULL, 0x0,
+		"With keys: a traffic selector / proxy ID of the exchange initiator's side (IKEv2 TSi, IKEv1 quick "
+		"mode IDci)", HFILL } },
+	{ &hf_ts_responder, { "Responder's selector", "ikestate.ts.responder", FT_STRING, BASE_NONE, NULL, 0x0,
+		"With keys: a traffic selector / proxy ID of the exchange responder's side (IKEv2 TSr, IKEv1 quick "
+		"mode IDcr)", HFILL } },
 	{ &hf_mismatch, { "Mismatch", "ikestate.mismatch", FT_STRING, BASE_NONE, NULL, 0x0,
-		"What the refused side was offered (phase-1 NO_PROPOSAL_CHOSEN: the initiator's proposals), or "
-		"the DH group an IKEv2 INVALID_KE_PAYLOAD asks for against the KE sent", HFILL } },
+		"What the refused side was offered (phase-1 NO_PROPOSAL_CHOSEN: the initiator's proposals; with keys "
+		"a child SA's proposals or selectors) and what differs from what the refusing side accepted or asked "
+		"for itself earlier in the capture, or the DH group an IKEv2 INVALID_KE_PAYLOAD asks for against the "
+		"KE sent", HFILL } },
 	{ &hf_peer_impl, { "Sender implementation", "ikestate.peer_impl", FT_STRING, BASE_NONE, NULL, 0x0,
 		"The sender's IKE implementation, from this message's clear Vendor ID payloads (capability VIDs "
 		"such as DPD or NAT-T name none; an unknown VID shows as its first bytes)", HFILL } },
@@ -479,15 +492,29 @@ static void print_pattern(const render_ctx *c, const iks_fsm *fsm)
 		   "%s: %s", pattern == IKS_P_REFLECTION ? "Reflection" : pattern == IKS_P_SCAN ? "Scan" : "Probe", text);
 }
 
-/* ikestate.offer: one item per alternative offered; ikestate.chosen on the answer; the sender's
- * implementation. */
-static void offer_fields(const render_ctx *c, const iks_fsm *fsm)
+static void proposal_fields(const render_ctx *c, const iks_offer *o, bool answer)
 {
-	const iks_offer *o = iks_fsm_offer(fsm, c->r);
-	bool answer = c->r->msg == IKS_M_MM2 || c->r->msg == IKS_M_AM2 || c->r->msg == IKS_M_SA_INIT_RESP;
 	for (unsigned i = 0; o && i < o->n; i++) {
 		char s[240];
 		add_string(c->st, answer ? hf_chosen : hf_offer, c->tvb, iks_proposal_str(o->version, &o->p[i], s, sizeof s));
+	}
+}
+
+/* ikestate.offer: one item per alternative offered; ikestate.chosen on the answer; with keys the
+ * child SA's and its selectors; the sender's implementation. */
+static void offer_fields(const render_ctx *c, const iks_fsm *fsm)
+{
+	uint8_t msg = c->r->msg;
+	proposal_fields(c, iks_fsm_offer(fsm, c->r), msg == IKS_M_MM2 || msg == IKS_M_AM2 || msg == IKS_M_SA_INIT_RESP);
+	const iks_child *ch = iks_fsm_child(fsm, c->r);
+	if (ch) {
+		proposal_fields(c, &ch->offer, msg == IKS_M_QM2 || msg == IKS_M_AUTH_RESP || msg == IKS_M_CHILD_RESP);
+		for (unsigned side = 0; side < 2; side++)
+			for (unsigned i = 0; i < ch->n_ts[side]; i++) {
+				char s[120];
+				add_string(c->st, side ? hf_ts_responder : hf_ts_initiator, c->tvb,
+					   iks_ts_str(&ch->ts[side][i], s, sizeof s));
+			}
 	}
 	const iks_impl *impl = iks_fsm_impl(fsm, c->r);
 	char buf[64];

@@ -243,6 +243,16 @@ static void add_decrypted(proto_tree *tree, iks_msg *m)
 	}
 }
 
+/* The child SA of a decrypted message, parsed from its decrypted payloads. An IKEv2 fragment holds
+ * a piece of them only: not read. */
+static bool parse_inner(tvbuff_t *inner, const iks_msg *m, iks_child *c)
+{
+	int len = inner ? (int)tvb_captured_length(inner) : 0;
+	if (len <= 0 || m->frag_total)
+		return false;
+	return iks_parse_inner(tvb_get_ptr(inner, 0, len), (size_t)len, m->version == 1 ? m->first_payload : m->sk_first, m, c);
+}
+
 /* ICMP destination unreachable quoting an ISAKMP header: evidence for its negotiation. */
 static iks_result *track_icmp(packet_info *pinfo, const ikestate_seen *s)
 {
@@ -279,6 +289,9 @@ static void track(packet_info *pinfo, proto_tree *tree, const ikestate_seen *s)
 		if (iks_wants_wire(&m) && iks_parse_wire(tvb_get_ptr(s->tvb[i], 0, avail), (size_t)avail, &m, &wire))
 			m.wire = &wire;
 		m.decryption = s->decrypted[i] ? IKS_DECRYPT_OK : IKS_DECRYPT_NONE;
+		iks_child child;
+		if (parse_inner(s->inner[i], &m, &child))
+			m.child = &child;
 		if (s->n == 1 && tree)
 			add_decrypted(tree, &m);
 		m.frame = pinfo->num;

@@ -2,7 +2,8 @@
  *
  * The input is a little program: a config, then records, each either
  *   - raw bytes for iks_parse (copied into a buffer of exactly that size, so ASan sees any
- *     over-read), whose result is then fed, or
+ *     over-read), whose result is then fed; its payloads also go through iks_parse_inner, as
+ *     if decrypted, or
  *   - a message built field by field (iks_msg), with values drawn mostly from small pools (so
  *     cookies, message IDs, digests and addresses collide and tunnels really progress) and
  *     sometimes absurd (any 64-bit cookie, length, payload bitmap, version, exchange, flags), or
@@ -51,6 +52,22 @@ static uint8_t u8(src *s) { return (uint8_t)take(s, 1); }
 		} \
 	} while (0)
 
+/* iks_parse_inner's bounds, and every proposal and selector prints. */
+static void check_child(const iks_child *c)
+{
+	CHECK(c->offer.n <= IKS_MAX_PROPOSALS && c->n_ts[0] <= IKS_MAX_TS && c->n_ts[1] <= IKS_MAX_TS);
+	char s[240];
+	for (unsigned i = 0; i < c->offer.n; i++) {
+		CHECK(c->offer.p[i].n <= IKS_MAX_XFORMS);
+		CHECK(strlen(iks_proposal_str(c->offer.version, &c->offer.p[i], s, sizeof s)) < sizeof s);
+	}
+	for (unsigned side = 0; side < 2; side++)
+		for (unsigned i = 0; i < c->n_ts[side]; i++) {
+			CHECK(c->ts[side][i].af == 4 || c->ts[side][i].af == 6);
+			CHECK(strlen(iks_ts_str(&c->ts[side][i], s, sizeof s)) < sizeof s);
+		}
+}
+
 static const char *touch(const char *s)
 {
 	if (s)
@@ -80,6 +97,11 @@ static void check_result(const iks_fsm *fsm, const iks_result *r)
 	touch(iks_hint_text(r->hint));
 	const iks_offer *o = iks_fsm_offer(fsm, r);
 	CHECK(!o || (o->n >= 1 && o->n <= IKS_MAX_PROPOSALS));
+	const iks_child *ch = iks_fsm_child(fsm, r);
+	if (ch)
+		check_child(ch);
+	const char *mismatch = iks_fsm_mismatch(fsm, r);
+	CHECK(!mismatch || strlen(mismatch) < 16384);
 	iks_ra ra;
 	char buf[64];
 	if (iks_fsm_ra(fsm, r, &ra)) {
@@ -229,6 +251,14 @@ static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now
 	if (ok && iks_wants_wire(&m) && iks_parse_wire(buf, len, &m, &wire)) {
 		check_wire(&wire);
 		m.wire = &wire;
+	}
+	/* The payloads after the header as if decrypted (the glue parses Wireshark's decrypted bytes
+	 * the same way), ending where the buffer ends. */
+	iks_child child;
+	if (ok && iks_parse_inner(buf + IKS_ISAKMP_HDR_LEN, len - IKS_ISAKMP_HDR_LEN,
+				  m.version == 1 ? m.first_payload : m.sk_first, &m, &child)) {
+		check_child(&child);
+		m.child = &child;
 	}
 	free(buf);
 	CHECK(!ok || len >= IKS_ISAKMP_HDR_LEN);

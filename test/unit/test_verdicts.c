@@ -320,6 +320,58 @@ static void test_refusal_against_accepted(fx *f, gconstpointer d)
 	g_assert_null(strstr(iks_fsm_mismatch(f->fsm, no), "it accepted"));
 }
 
+/* A child SA whose initiator's side is 10.<i>.0.0/24 and responder's 10.<r>.0.0/24. */
+static iks_child child_nets(uint8_t i, uint8_t r)
+{
+	iks_child c;
+	memset(&c, 0, sizeof c);
+	c.offer.version = 2;
+	c.has_ts = true;
+	uint8_t net[2] = { i, r };
+	for (unsigned side = 0; side < 2; side++) {
+		iks_ts *ts = &c.ts[side][c.n_ts[side]++];
+		ts->af = 4;
+		ts->port_hi = 65535;
+		memcpy(ts->lo, (const uint8_t[]){ 10, net[side], 0, 0 }, 4);
+		memcpy(ts->hi, (const uint8_t[]){ 10, net[side], 0, 255 }, 4);
+	}
+	return c;
+}
+
+static iks_msg with_child(iks_msg m, const iks_child *c)
+{
+	m.child = c;
+	return m;
+}
+
+/* Rule: refused selectors are compared with what the refusing side accepted from this peer, else
+ * with what it asked this peer for itself, mirrored; what it accepted from another peer says
+ * nothing about this one's selectors. */
+static void test_selectors_mirrored(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_child b_asks = child_nets(2, 1), c_asks = child_nets(7, 2), a_asks = child_nets(1, 3);
+	feed(f, SA_INIT_REQ(B, A, 5), 0);
+	feed(f, SA_INIT_RESP(A, B, 5, 6), 1);
+	feed(f, with_child(AUTH_REQ(B, A, 5, 6), &b_asks), 1); /* frame 3, never answered */
+	feed(f, SA_INIT_REQ(C, B, 7), 1);
+	feed(f, SA_INIT_RESP(B, C, 7, 8), 1);
+	feed(f, with_child(AUTH_REQ(C, B, 7, 8), &c_asks), 1);
+	feed(f, with_child(AUTH_RESP(B, C, 7, 8), &c_asks), 1); /* B accepts C's */
+	feed(f, SA_INIT_REQ(A, B, 1), 1);
+	feed(f, SA_INIT_RESP(B, A, 1, 2), 1);
+	iks_result *asked = feed(f, with_child(AUTH_REQ(A, B, 1, 2), &a_asks), 1);
+	iks_result *no = feed(f, with_notify(AUTH_RESP(B, A, 1, 2), IKS_N_TS_UNACCEPTABLE), 1);
+	g_assert_cmpstr(iks_fsm_mismatch(f->fsm, no), ==,
+			"proposed 10.1.0.0/24 === 10.3.0.0/24 (frame 10): the peer accepts none of it; it asked for "
+			"10.2.0.0/24 === 10.1.0.0/24 itself (frame 3), mirrored 10.1.0.0/24 === 10.2.0.0/24: the side of "
+			"203.0.113.1 differs (10.3.0.0/24 proposed, 10.2.0.0/24 mirrored)");
+	/* The request keeps its own copy for its fields. */
+	const iks_child *shown = iks_fsm_child(f->fsm, asked);
+	g_assert_nonnull(shown);
+	g_assert_true(shown != &a_asks && iks_ts_eq(&shown->ts[1][0], &a_asks.ts[1][0]));
+}
+
 static void test_addr_text(void)
 {
 	char b[48];
@@ -348,6 +400,7 @@ int main(int argc, char **argv)
 	ADD("/verdicts/reflection", test_reflection);
 	ADD("/verdicts/probes", test_probes);
 	ADD("/verdicts/refusal-against-accepted", test_refusal_against_accepted);
+	ADD("/verdicts/selectors-mirrored", test_selectors_mirrored);
 	g_test_add_func("/verdicts/hint-clauses", test_hint_clauses);
 	g_test_add_func("/verdicts/addr-text", test_addr_text);
 	return g_test_run();
