@@ -5,7 +5,9 @@ output: every item of the initiator's first proposal is named as offered; on INV
 the responder's group is the one asked for and the initiator's first group the KE sent; where the
 same responder accepted a proposal earlier in the capture (lab-mismatch-*: the sidecar's "first
 offer"), exactly the items in which the refused offer differs from it are named, each with both
-values."""
+values. With keys, the same for the child SA (lab-mismatch-v*-esp-*, -pfs, -ts: the sidecar's
+"first offer: esp=" or "remote_ts=" against the initiator's esp= and TS): the ESP items or the
+selector side that differ."""
 import os, re, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -29,9 +31,20 @@ def names(prop, v2):
     encr, hsh, grp = prop
     return [ENCR[encr], HASH[hsh][1 if v2 else 0], GROUP[grp]]
 
-def mismatch(cap):
-    r = subprocess.run([os.path.join(here, "tshark-plugin.sh"), cap, "-2", "-T", "fields", "-e", "ikestate.mismatch"],
-                       capture_output=True, text=True, check=True)
+def key_options(cap):
+    """-o uat:… for the capture's key tables in captures/keys (none: no options)."""
+    base = os.path.splitext(os.path.basename(cap))[0]
+    kdir = os.path.join(os.path.dirname(cap), "keys")
+    opts = []
+    for f in sorted(os.listdir(kdir)) if os.path.isdir(kdir) else []:
+        if f.startswith(base + "."):
+            opts += [x for row in open(os.path.join(kdir, f)) if not row.startswith("#") and row.strip()
+                     for x in ("-o", f"uat:{f[len(base) + 1:]}:{row.strip()}")]
+    return opts
+
+def mismatch(cap, keys=False):
+    r = subprocess.run([os.path.join(here, "tshark-plugin.sh"), cap] + (key_options(cap) if keys else []) +
+                       ["-2", "-T", "fields", "-e", "ikestate.mismatch"], capture_output=True, text=True, check=True)
     return [l for l in r.stdout.splitlines() if l.strip()]
 
 def kinds(proposal, v2):
@@ -53,15 +66,63 @@ def kinds(proposal, v2):
             raise SystemExit(f"unknown strongSwan keyword {word} in {proposal}")
     return out
 
-def first_offer(md):
+def first_offer(md, what="ike"):
     for line in open(md):
-        m = re.match(r"- first offer: ike=(\S+) \(accepted", line)
+        m = re.match(r"- first offer: " + what + r"=(\S+) \(accepted", line)
         if m:
             return m.group(1)
-    raise SystemExit(f"{md}: no first offer line")
+    raise SystemExit(f"{md}: no first offer line ({what}=)")
+
+def side_line(md, side):
+    """(address, esp proposal, local TS, remote TS) of a sidecar's strongSwan line."""
+    for line in open(md):
+        m = re.match(r"- " + side + r": strongSwan \S+ charon at (\S+): .*, esp=([^,\s]+), TS (\S+) === (\S+)", line)
+        if m:
+            return m.groups()
+    raise SystemExit(f"{md}: no {side} line")
+
+def esp_kinds(proposal, v2):
+    """strongSwan ESP keywords -> {kind: name} as the plugin names a child SA's items."""
+    out = {}
+    for word in proposal.split("-"):
+        if word in ENCR:
+            out["encryption"] = ENCR[word]
+        elif word in GROUP:
+            out["PFS group"] = GROUP[word]
+        elif word in HASH:
+            out["integrity"] = HASH[word][1] if v2 else "HMAC-" + HASH[word][0]
+        else:
+            raise SystemExit(f"unknown strongSwan keyword {word} in {proposal}")
+    return out
 
 fail = 0
-for name in sorted(f[:-3] for f in os.listdir(caps) if re.match(r"lab-mismatch-v[12]-.*\.md$", f)):
+for name in sorted(f[:-3] for f in os.listdir(caps) if re.match(r"lab-mismatch-v[12]-(esp-|pfs|ts).*\.md$", f)):
+    v2 = "-v2-" in name
+    md = os.path.join(caps, name + ".md")
+    addr_r = side_line(md, "responder")[0]
+    _, esp_i, _, rts_i = side_line(md, "initiator")
+    texts = mismatch(os.path.join(caps, name + ".pcapng"), keys=True)
+    if name.endswith("-ts"):
+        accepted = first_offer(md, "remote_ts")
+        want = [f"the side of {addr_r} differs ({rts_i} proposed, {accepted} accepted)"] if rts_i != accepted else []
+    else:
+        accepted, offered = esp_kinds(first_offer(md, "esp"), v2), esp_kinds(esp_i, v2)
+        want = [f"the {k} differs ({offered.get(k, 'none')} offered, {accepted.get(k, 'none')} accepted)"
+                for k in sorted(set(accepted) | set(offered)) if offered.get(k) != accepted.get(k)]
+    ok = len(texts) == 1 and len(want) >= 1 and "; it accepted " in texts[0]
+    ok = ok and texts[0].count(" differs (") == len(want) and all(w in texts[0] for w in want)
+    print(("ok" if ok else "FAIL") + f": {name} (keys): {want}: {texts}")
+    fail |= not ok
+# A child SA refused with nothing to compare with: the initiator's own ESP offer or selectors.
+for name, ts in (("lab-qm-proposal-mismatch", False), ("lab-qm-ts-mismatch", True), ("lab-ikev2-ts-mismatch", True)):
+    md = os.path.join(caps, name + ".md")
+    _, esp_i, lts_i, rts_i = side_line(md, "initiator")
+    texts = mismatch(os.path.join(caps, name + ".pcapng"), keys=True)
+    want = f"proposed {lts_i} === {rts_i} (" if ts else "offered " + "/".join(esp_kinds(esp_i, False).values()) + "/TUNNEL"
+    ok = len(texts) == 1 and texts[0].startswith(want) and "; it " not in texts[0]
+    print(("ok" if ok else "FAIL") + f": {name} (keys): {want!r}: {texts}")
+    fail |= not ok
+for name in sorted(f[:-3] for f in os.listdir(caps) if re.match(r"lab-mismatch-v[12]-(dh|encr|hash|integ)\.md$", f)):
     v2 = "-v2-" in name
     cfg = configs(os.path.join(caps, name + ".md"))
     accepted = kinds(first_offer(os.path.join(caps, name + ".md")), v2)
