@@ -177,7 +177,7 @@ static void note_child(iks_offers *o, const iks_tunnel *t, const iks_msg *m, con
 		return;
 	if (!o->children)
 		o->children = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	iks_child *c = g_memdup2(m->child, sizeof *c);
+	iks_child *c = g_memdup2(m->child, offsetof(iks_child, offer.p) + m->child->offer.n * sizeof(iks_proposal));
 	g_hash_table_insert(o->children, (gpointer)r, c);
 	if (r->retrans)
 		return;

@@ -159,11 +159,11 @@ typedef struct {
  * its ESP / AH proposals, and the selectors of each side — [0] the exchange initiator's (IDci, TSi),
  * [1] the responder's (IDcr, TSr). */
 typedef struct {
-	iks_offer offer; /* n = 0: no child SA proposal */
 	iks_ts ts[2][IKS_MAX_TS];
 	uint8_t n_ts[2];
 	uint8_t cut_ts; /* selectors left out past IKS_MAX_TS */
 	bool has_ts;    /* IKEv1: ID payloads, IKEv2: TS payloads seen (IKEv1 without: the peers themselves) */
+	iks_offer offer; /* n = 0: no child SA proposal. Last: stored copies are cut after offer.n */
 } iks_child;
 
 /* What the second parse of a message with a clear SA or Vendor ID payload finds (iks_parse_wire). */
