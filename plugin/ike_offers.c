@@ -31,6 +31,7 @@ enum {
 	ACC_IKE,        /* the IKE SA proposal it chose as responder, for any peer */
 	ACC_CHILD,      /* the child SA it accepted as responder, for any peer */
 	ACC_CHILD_PEER, /* the same, for one peer */
+	ASKED_IKE,      /* the IKE SA proposals it offered as initiator, to any peer */
 	ASKED_CHILD,    /* the child SA it asked one peer for as initiator */
 };
 
@@ -212,6 +213,8 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 		return;
 	if (is_offer(r->msg)) {
 		ot->offered = &rec->offer;
+		if (!r->retrans)
+			remember(o, key_of(&m->src, NULL, rec->offer.version, ASKED_IKE), &rec->offer, NULL, m);
 	} else if (is_choice(r->msg)) {
 		ot->chosen = &rec->offer;
 		remember(o, key_of(&m->src, NULL, rec->offer.version, ACC_IKE), &rec->offer, NULL, m);
@@ -255,28 +258,34 @@ static bool has_item(const iks_proposal *p, const iks_xform *x)
 	return false;
 }
 
-static const iks_xform *item_of(const iks_proposal *p, uint8_t kind)
+/* The two alternatives have no item of this kind in common (one has the kind, the other not: a
+ * PFS group offered, none accepted). */
+static bool kind_differs(const iks_proposal *a, const iks_proposal *b, uint8_t kind)
 {
-	for (unsigned i = 0; i < p->n; i++)
-		if (p->x[i].kind == kind)
-			return &p->x[i];
-	return NULL;
+	bool in_a = false, in_b = false;
+	for (unsigned i = 0; i < a->n; i++)
+		in_a |= a->x[i].kind == kind;
+	for (unsigned i = 0; i < b->n; i++) {
+		if (b->x[i].kind != kind)
+			continue;
+		in_b = true;
+		if (has_item(a, &b->x[i]))
+			return false;
+	}
+	return in_a || in_b;
 }
 
-/* Bit k: the accepted item of kind compared[k] is not in the alternative, or the alternative has
- * items of a kind the choice has none of (a PFS group offered, none accepted). */
-static unsigned differing(const iks_proposal *offered, const iks_proposal *accepted)
+/* Bit k: the alternatives differ in kind compared[k]. */
+static unsigned differing(const iks_proposal *a, const iks_proposal *b)
 {
 	unsigned bits = 0;
-	for (unsigned k = 0; k < G_N_ELEMENTS(compared); k++) {
-		const iks_xform *x = item_of(accepted, compared[k]);
-		if (x ? !has_item(offered, x) : item_of(offered, compared[k]) != NULL)
+	for (unsigned k = 0; k < G_N_ELEMENTS(compared); k++)
+		if (kind_differs(a, b, compared[k]))
 			bits |= 1u << k;
-	}
 	return bits;
 }
 
-/* The offered items of one kind: "MODP-2048", "MODP-2048|MODP-3072", "none". */
+/* The items of one kind: "MODP-2048", "MODP-2048|MODP-3072", "none". */
 static void kind_text(GString *s, unsigned version, const iks_proposal *p, uint8_t kind)
 {
 	bool any = false;
@@ -291,25 +300,35 @@ static void kind_text(GString *s, unsigned version, const iks_proposal *p, uint8
 		g_string_append(s, "none");
 }
 
-/* "; it accepted AES-CBC-128/SHA2-256/ECP-256/PSK from 192.0.2.11 (frame 5): the DH group differs
- * (MODP-2048 offered, ECP-256 accepted)" — against the offered alternative closest to that choice. */
-static void accepted_text(GString *s, const iks_offer *offered, const iks_accepted *a, bool child)
+/* The refusing side's choice (a->chosen holds one alternative) or its own offer when it initiated
+ * (several), against the refused offer: "; it accepted AES-CBC-128/SHA2-256/ECP-256/PSK from
+ * 192.0.2.11 (frame 5): the DH group differs (MODP-2048 offered, ECP-256 accepted)", or "; it offers
+ * … itself (frame 1): … (MODP-2048 offered, MODP-3072 its own)" — the closest pair of alternatives. */
+static void compared_text(GString *s, const iks_offer *offered, const iks_accepted *a, bool child, bool own)
 {
-	const iks_proposal *acc = &a->chosen->p[0];
-	unsigned best = 0, best_n = UINT_MAX, bits = 0;
-	for (unsigned i = 0; i < offered->n; i++) {
-		unsigned d = differing(&offered->p[i], acc), n = 0;
-		for (unsigned b = d; b; b &= b - 1)
-			n++;
-		if (n < best_n) {
-			best = i;
-			best_n = n;
-			bits = d;
+	const iks_offer *theirs = a->chosen;
+	unsigned best = 0, best_t = 0, best_n = UINT_MAX, bits = 0;
+	for (unsigned t = 0; t < theirs->n; t++)
+		for (unsigned i = 0; i < offered->n; i++) {
+			unsigned d = differing(&offered->p[i], &theirs->p[t]), n = 0;
+			for (unsigned b = d; b; b &= b - 1)
+				n++;
+			if (n < best_n) {
+				best = i;
+				best_t = t;
+				best_n = n;
+				bits = d;
+			}
 		}
-	}
+	const iks_proposal *acc = &theirs->p[best_t];
 	char buf[240], addr[48];
-	g_string_append_printf(s, "; it accepted %s from %s (frame %u)", iks_proposal_str(offered->version, acc, buf, sizeof buf),
-			       iks_addr_text(&a->peer, addr, sizeof addr), a->frame);
+	if (own)
+		g_string_append_printf(s, "; it offers %s itself (frame %u)", iks_proposal_str(offered->version, acc, buf, sizeof buf),
+				       a->frame);
+	else
+		g_string_append_printf(s, "; it accepted %s from %s (frame %u)",
+				       iks_proposal_str(offered->version, acc, buf, sizeof buf),
+				       iks_addr_text(&a->peer, addr, sizeof addr), a->frame);
 	if (!bits) {
 		g_string_append(s, child ? ": the same items, so its policy for this peer or these selectors differs "
 					   "(the peer's crypto map entry or connection)"
@@ -323,10 +342,11 @@ static void accepted_text(GString *s, const iks_offer *offered, const iks_accept
 		if (!(bits & 1u << k))
 			continue;
 		const char *name = child && compared[k] == IKS_X_DH ? "PFS group" : compared_name[k];
-		const iks_xform *x = item_of(acc, compared[k]);
 		g_string_append_printf(s, "%sthe %s differs (", first ? "" : ", ", name);
 		kind_text(s, offered->version, &offered->p[best], compared[k]);
-		g_string_append_printf(s, " offered, %s accepted)", x ? iks_item_str(offered->version, x, buf, sizeof buf) : "none");
+		g_string_append(s, " offered, ");
+		kind_text(s, offered->version, acc, compared[k]);
+		g_string_append(s, own ? " its own)" : " accepted)");
 		first = false;
 	}
 }
@@ -425,7 +445,7 @@ static GString *child_text(iks_offers *o, const iks_offer_tunnel *ot, const iks_
 		accept_key k = key_of(&m->src, NULL, m->version, ACC_CHILD);
 		const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
 		if (a && a->chosen->n)
-			accepted_text(s, &c->offer, a, true);
+			compared_text(s, &c->offer, a, true, false);
 		return s;
 	}
 	g_string_append(s, "proposed ");
@@ -457,8 +477,13 @@ void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, co
 		g_string_append(s, ": the responder accepts none of it");
 		accept_key k = key_of(&m->src, NULL, ot->offered->version, ACC_IKE);
 		const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
+		bool own = !a || !a->chosen->n;
+		if (own) {
+			k.what = ASKED_IKE;
+			a = g_hash_table_lookup(o->accepted, &k);
+		}
 		if (a && a->chosen->n && ot->offered->n)
-			accepted_text(s, ot->offered, a, false);
+			compared_text(s, ot->offered, a, false, own);
 	} else if (ot->offered && t->version == 2 && r->msg == IKS_M_SA_INIT_RESP && m->ke_wanted) {
 		char a[40], b[40];
 		s = g_string_new(NULL);

@@ -48,7 +48,8 @@ void iks_offers_free(iks_offers *o);
 void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
 /* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text and,
  * when the same responder chose a proposal earlier in the capture (for this peer or another), what
- * that was and which items of it the refused offer lacks; an IKEv2 INVALID_KE_PAYLOAD the group
+ * that was and which items of it the refused offer lacks, else when it offered proposals itself as
+ * an initiator, the closest of them and what differs; an IKEv2 INVALID_KE_PAYLOAD the group
  * asked for against the KE sent and the groups offered. With keys, the same for a child SA refused
  * (NO_PROPOSAL_CHOSEN: its ESP / AH proposals; INVALID_ID_INFORMATION, TS_UNACCEPTABLE: its
  * selectors, against those the refusing side accepted from this peer or asked it for itself). */

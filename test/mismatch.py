@@ -7,7 +7,9 @@ same responder accepted a proposal earlier in the capture (lab-mismatch-*: the s
 offer"), exactly the items in which the refused offer differs from it are named, each with both
 values. With keys, the same for the child SA (lab-mismatch-v*-esp-*, -pfs, -ts: the sidecar's
 "first offer: esp=" or "remote_ts=" against the initiator's esp= and TS): the ESP items or the
-selector side that differ."""
+selector side that differ. Where each side initiated once and refused the other
+(lab-mismatch-v*-own-offer), the second refusal names the items that differ from the refusing side's
+own offer."""
 import os, re, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -112,6 +114,19 @@ for name in sorted(f[:-3] for f in os.listdir(caps) if re.match(r"lab-mismatch-v
     ok = len(texts) == 1 and len(want) >= 1 and "; it accepted " in texts[0]
     ok = ok and texts[0].count(" differs (") == len(want) and all(w in texts[0] for w in want)
     print(("ok" if ok else "FAIL") + f": {name} (keys): {want}: {texts}")
+    fail |= not ok
+# Each side initiated once and refused the other (lab-mismatch-v*-own-offer): the second refusal,
+# by the responder side, is compared with that side's own offer (its ike= line); the first names none.
+for name in sorted(f[:-3] for f in os.listdir(caps) if re.match(r"lab-mismatch-v[12]-own-offer\.md$", f)):
+    v2 = "-v2-" in name
+    cfg = configs(os.path.join(caps, name + ".md"))
+    own = kinds("-".join(cfg["responder"][0]), v2)
+    offered = kinds("-".join(cfg["initiator"][0]), v2)
+    want = [f"the {k} differs ({offered[k]} offered, {own[k]} its own)" for k in own if offered.get(k) != own[k]]
+    texts = mismatch(os.path.join(caps, name + ".pcapng"))
+    ok = len(texts) == 2 and "itself" not in texts[0] and "; it offers " in texts[1] and len(want) >= 1
+    ok = ok and texts[1].count(" differs (") == len(want) and all(w in texts[1] for w in want)
+    print(("ok" if ok else "FAIL") + f": {name}: {want}: {texts}")
     fail |= not ok
 # A child SA refused with nothing to compare with: the initiator's own ESP offer or selectors.
 for name, ts in (("lab-qm-proposal-mismatch", False), ("lab-qm-ts-mismatch", True), ("lab-ikev2-ts-mismatch", True)):

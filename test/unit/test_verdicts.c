@@ -320,6 +320,38 @@ static void test_refusal_against_accepted(fx *f, gconstpointer d)
 	g_assert_null(strstr(iks_fsm_mismatch(f->fsm, no), "it accepted"));
 }
 
+/* Rule: with no choice of its own in the capture, a refusal is compared with the proposals the
+ * refusing side offered when it initiated; a kind differs only when no item of it is common (its
+ * offer lists two encryptions, one of them offered to it). */
+static void test_refusal_against_own_offer(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_wire own, refused;
+	memset(&own, 0, sizeof own);
+	own.offer.version = 2;
+	own.offer.n = 1;
+	iks_proposal *p = &own.offer.p[0];
+	p->x[p->n++] = (iks_xform){ 3, 0, IKS_X_ENCR };
+	p->x[p->n++] = (iks_xform){ 12, 256, IKS_X_ENCR };
+	p->x[p->n++] = (iks_xform){ 12, 0, IKS_X_INTEG };
+	p->x[p->n++] = (iks_xform){ 5, 0, IKS_X_PRF };
+	p->x[p->n++] = (iks_xform){ 19, 0, IKS_X_DH };
+	refused = own;
+	p = &refused.offer.p[0];
+	p->x[0] = (iks_xform){ 12, 256, IKS_X_ENCR };
+	p->x[1] = (iks_xform){ 12, 0, IKS_X_INTEG };
+	p->x[2] = (iks_xform){ 5, 0, IKS_X_PRF };
+	p->x[3] = (iks_xform){ 14, 0, IKS_X_DH };
+	p->n = 4;
+	feed(f, with_wire(SA_INIT_REQ(C, A, 9), &own), 0); /* frame 1, never answered */
+	feed(f, with_wire(SA_INIT_REQ(A, C, 1), &refused), 1);
+	iks_result *no = feed(f, with_notify(SA_INIT_RESP(C, A, 1, 0), IKS_N_NO_PROPOSAL_CHOSEN), 1);
+	g_assert_cmpstr(iks_fsm_mismatch(f->fsm, no), ==,
+			"offered AES-CBC-256/HMAC-SHA2-256-128/PRF-HMAC-SHA2-256/MODP-2048: the responder accepts none of "
+			"it; it offers 3DES|AES-CBC-256/HMAC-SHA2-256-128/PRF-HMAC-SHA2-256/ECP-256 itself (frame 1): the DH "
+			"group differs (MODP-2048 offered, ECP-256 its own)");
+}
+
 /* A child SA whose initiator's side is 10.<i>.0.0/24 and responder's 10.<r>.0.0/24. */
 static iks_child child_nets(uint8_t i, uint8_t r)
 {
@@ -401,6 +433,7 @@ int main(int argc, char **argv)
 	ADD("/verdicts/probes", test_probes);
 	ADD("/verdicts/refusal-against-accepted", test_refusal_against_accepted);
 	ADD("/verdicts/selectors-mirrored", test_selectors_mirrored);
+	ADD("/verdicts/refusal-against-own-offer", test_refusal_against_own_offer);
 	g_test_add_func("/verdicts/hint-clauses", test_hint_clauses);
 	g_test_add_func("/verdicts/addr-text", test_addr_text);
 	return g_test_run();
