@@ -217,6 +217,7 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 			remember(o, key_of(&m->src, NULL, rec->offer.version, ASKED_IKE), &rec->offer, NULL, m);
 	} else if (is_choice(r->msg)) {
 		ot->chosen = &rec->offer;
+		ot->chosen_frame = m->frame;
 		remember(o, key_of(&m->src, NULL, rec->offer.version, ACC_IKE), &rec->offer, NULL, m);
 	}
 }
@@ -349,6 +350,42 @@ static void compared_text(GString *s, const iks_offer *offered, const iks_accept
 		g_string_append(s, own ? " its own)" : " accepted)");
 		first = false;
 	}
+}
+
+/* "chose AES-CBC-128/SHA2-256/MODP-2048/RSA-SIG (frame 8) but offers …/PSK itself (frame 1): the
+ * authentication differs (RSA-SIG chosen, PSK its own)"; NULL when m's sender offered nothing
+ * itself, or offered the chosen method. */
+static GString *auth_text(iks_offers *o, const iks_offer_tunnel *ot, const iks_msg *m)
+{
+	accept_key k = key_of(&m->src, NULL, 1, ASKED_IKE);
+	const iks_accepted *own = g_hash_table_lookup(o->accepted, &k);
+	const iks_proposal *chosen = &ot->chosen->p[0];
+	for (unsigned i = 0; own && i < own->chosen->n; i++)
+		if (!kind_differs(&own->chosen->p[i], chosen, IKS_X_V1_AUTH))
+			return NULL;
+	if (!own || !own->chosen->n)
+		return NULL;
+	char a[240];
+	GString *s = g_string_new(NULL);
+	g_string_append_printf(s, "chose %s (frame %u) but offers ", iks_proposal_str(1, chosen, a, sizeof a), ot->chosen_frame);
+	offer_text(s, own->chosen);
+	g_string_append_printf(s, " itself (frame %u): the authentication differs (", own->frame);
+	kind_text(s, 1, chosen, IKS_X_V1_AUTH);
+	g_string_append(s, " chosen, ");
+	/* Its methods, each once. */
+	for (unsigned i = 0; i < own->chosen->n; i++) {
+		const iks_proposal *p = &own->chosen->p[i];
+		bool again = false;
+		for (unsigned j = 0; j < i; j++)
+			again |= !kind_differs(&own->chosen->p[j], p, IKS_X_V1_AUTH);
+		if (again)
+			continue;
+		if (i)
+			g_string_append(s, "|");
+		kind_text(s, 1, p, IKS_X_V1_AUTH);
+	}
+	g_string_append(s, " its own)");
+	return s;
 }
 
 /* One side's selectors: "198.51.100.0/24", "10.0.0.0/8, 172.16.0.0/12", "its own address" (IKEv1
@@ -484,6 +521,8 @@ void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, co
 		}
 		if (a && a->chosen->n && ot->offered->n)
 			compared_text(s, ot->offered, a, false, own);
+	} else if (ot->chosen && ot->chosen->n && phase1 && t->version == 1 && r->msg == IKS_M_INFO) {
+		s = auth_text(o, ot, m);
 	} else if (ot->offered && t->version == 2 && r->msg == IKS_M_SA_INIT_RESP && m->ke_wanted) {
 		char a[40], b[40];
 		s = g_string_new(NULL);

@@ -13,6 +13,7 @@
 typedef struct {
 	const iks_offer *offered; /* the initiator's latest offer (MM1, AM1, IKE_SA_INIT request) */
 	const iks_offer *chosen;  /* the responder's choice (MM2, AM2, IKE_SA_INIT response) */
+	uint32_t chosen_frame;
 	iks_impl impl[2];         /* per role (0 initiator, 1 responder) */
 	uint16_t ke_group;        /* IKEv2: the KE group of the initiator's latest IKE_SA_INIT */
 	const iks_child *child;   /* keys loaded: the latest child SA request (QM1, IKE_AUTH or
@@ -49,7 +50,10 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 /* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text and,
  * when the same responder chose a proposal earlier in the capture (for this peer or another), what
  * that was and which items of it the refused offer lacks, else when it offered proposals itself as
- * an initiator, the closest of them and what differs; an IKEv2 INVALID_KE_PAYLOAD the group
+ * an initiator, the closest of them and what differs; an IKEv1 Informational that refuses phase 1
+ * after the choice (MM5, AM3) the authentication method chosen when its sender's own offer has
+ * none like it (a PSK side and a certificate side: implementations that do not match the method at
+ * MM1 fail at MM5); an IKEv2 INVALID_KE_PAYLOAD the group
  * asked for against the KE sent and the groups offered. With keys, the same for a child SA refused
  * (NO_PROPOSAL_CHOSEN: its ESP / AH proposals; INVALID_ID_INFORMATION, TS_UNACCEPTABLE: its
  * selectors, against those the refusing side accepted from this peer or asked it for itself). */

@@ -128,6 +128,20 @@ for name in sorted(f[:-3] for f in os.listdir(caps) if re.match(r"lab-mismatch-v
     ok = ok and texts[1].count(" differs (") == len(want) and all(w in texts[1] for w in want)
     print(("ok" if ok else "FAIL") + f": {name}: {want}: {texts}")
     fail |= not ok
+# IKEv1 authentication methods differ (lab-mismatch-v1-auth): the second refusal (at MM5, by the
+# responder side) names the method chosen against the one of its own offer, from the sidecar's
+# "RSA certificate" / "PSK" of each side.
+for name in sorted(f[:-3] for f in os.listdir(caps) if re.match(r"lab-mismatch-v1-auth\.md$", f)):
+    method = {}
+    for line in open(os.path.join(caps, name + ".md")):
+        m = re.match(r"- (initiator|responder): .*?IKEv1 main mode, (RSA certificate|PSK)", line)
+        if m:
+            method[m.group(1)] = "RSA-SIG" if m.group(2) == "RSA certificate" else "PSK"
+    texts = mismatch(os.path.join(caps, name + ".pcapng"))
+    want = f"the authentication differs ({method['initiator']} chosen, {method['responder']} its own)"
+    ok = method["initiator"] != method["responder"] and len(texts) == 1 and want in texts[0]
+    print(("ok" if ok else "FAIL") + f": {name}: {want!r}: {texts}")
+    fail |= not ok
 # A child SA refused with nothing to compare with: the initiator's own ESP offer or selectors.
 for name, ts in (("lab-qm-proposal-mismatch", False), ("lab-qm-ts-mismatch", True), ("lab-ikev2-ts-mismatch", True)):
     md = os.path.join(caps, name + ".md")
