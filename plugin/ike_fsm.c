@@ -132,6 +132,16 @@ static bool v2_setup_init(const iks_tunnel *t, const iks_msg *m)
 	       (iks_addr_eq(&m->src, &t->ref) || iks_addr_eq(&m->src, &t->peer));
 }
 
+/* IKEv1 before MM2 / AM2: a responder that refuses each MM1 resend with a clear Informational may
+ * give each refusal a cookie of its own (strongSwan makes an IKE SA per MM1); the negotiation is the
+ * same, between the same two addresses. */
+static bool v1_setup_refusal(const iks_tunnel *t, const iks_msg *m)
+{
+	return m->version == 1 && t->version == 1 && !(m->flags & IKS_FLAG_ENCRYPTED) &&
+	       (t->v1.p1_pos == IKS_M_MM1 || t->v1.p1_pos == IKS_M_AM1) &&
+	       (iks_addr_eq(&m->src, &t->ref) || iks_addr_eq(&m->src, &t->peer));
+}
+
 /* The IKE SA a message belongs to: same initiator cookie, and the same responder cookie unless
  * one of the two is still zero (MM1/AM1 and their retransmissions carry rspi 0). */
 static iks_tunnel *find_tunnel(iks_machine *mc, const iks_msg *m, bool *created)
@@ -141,14 +151,15 @@ static iks_tunnel *find_tunnel(iks_machine *mc, const iks_msg *m, bool *created)
 		bool exact_match = match && match->rspi == m->rspi;
 		if (t->rspi == m->rspi)
 			match = t; /* exact: the latest one wins */
-		else if (!exact_match && (t->rspi == 0 || m->rspi == 0 || v2_setup_init(t, m)))
+		else if (!exact_match && (t->rspi == 0 || m->rspi == 0 || v2_setup_init(t, m) || v1_setup_refusal(t, m)))
 			match = t;
 	}
 	*created = match == NULL;
 	if (!match)
 		return new_tunnel(mc, m, head);
-	if (match->rspi != m->rspi && m->rspi && m->version == 2 && m->exch == IKS_EXCH_IKE_SA_INIT &&
-	    match->v2.pos < IKS_M_AUTH_REQ)
+	if (match->rspi != m->rspi && m->rspi &&
+	    ((m->version == 2 && m->exch == IKS_EXCH_IKE_SA_INIT && match->v2.pos < IKS_M_AUTH_REQ) ||
+	     v1_setup_refusal(match, m)))
 		match->rspi = 0;
 	if (match->rspi == 0)
 		match->rspi = m->rspi;

@@ -350,6 +350,27 @@ static void test_phase1_implied(fx *f, gconstpointer d)
 	g_assert_cmpstr(iks_state_name(q2->state), ==, "AM_ACTIVE");
 }
 
+/* Rule: a responder that refuses each MM1 resend with a clear Informational of a new cookie
+ * (strongSwan against libreswan, which ignores the unauthenticated notify and resends) is one
+ * negotiation: one tunnel, the MM1s resends; another address's answer is not. */
+static void test_refusals_with_new_cookies(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_result *r[6];
+	for (unsigned i = 0; i < 3; i++) {
+		r[2 * i] = feed(f, MM1(A, B, 1), SEC / 2);
+		r[2 * i + 1] = feed(f, INFO_CLEAR(B, A, 1, 0x100 + i, IKS_N_NO_PROPOSAL_CHOSEN), SEC / 1000);
+	}
+	for (unsigned i = 0; i < 6; i++)
+		g_assert_cmpuint(r[i]->tunnel, ==, 1);
+	g_assert_cmpuint(r[4]->retrans, ==, 2);
+	g_assert_cmpuint(iks_fsm_tunnel_count(f->fsm), ==, 1);
+	/* After MM2 the responder cookie is the IKE SA's: a clear answer with another one is another SA. */
+	feed(f, MM1(A, B, 2), SEC);
+	feed(f, MM2(B, A, 2, 0x200), SEC / 1000);
+	g_assert_cmpuint(feed(f, INFO_CLEAR(B, A, 2, 0x201, IKS_N_NO_PROPOSAL_CHOSEN), SEC / 1000)->tunnel, ==, 3);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -367,5 +388,6 @@ int main(int argc, char **argv)
 	ADD("/fsm/commit-bit", test_commit_bit);
 	ADD("/fsm/several-in-one-frame", test_several_in_one_frame);
 	ADD("/fsm/response-links", test_response_links);
+	ADD("/fsm/refusals-with-new-cookies", test_refusals_with_new_cookies);
 	return g_test_run();
 }
