@@ -44,7 +44,7 @@ iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m)
 	if (!r || !s.t)
 		return r; /* a copy or duplicate: nothing to diagnose or settle */
 	iks_offers_note(&fsm->offers, s.t, m, r);
-	iks_offers_explain(&fsm->offers, s.t, m, r);
+	iks_offers_explain(&fsm->offers, &fsm->mc, s.t, m, r);
 	if (s.new_tunnel)
 		iks_diag_new_tunnel(&fsm->diag, s.t, m);
 	iks_diag_message(&fsm->diag, &s, m, r);

@@ -26,12 +26,18 @@ static gboolean rec_equal(gconstpointer a, gconstpointer b)
 	return n == rec_size(b) && memcmp(a, b, n) == 0;
 }
 
+/* A tunnel's latest child SA request (keys loaded). */
+typedef struct {
+	const iks_child *child;
+	iks_addr from; /* who sent it */
+	uint32_t frame;
+} iks_child_req;
+
 /* What a side did, kept for a later refusal by the same side. */
 enum {
 	ACC_IKE,        /* the IKE SA proposal it chose as responder, for any peer */
 	ACC_CHILD,      /* the child SA it accepted as responder, for any peer */
 	ACC_CHILD_PEER, /* the same, for one peer */
-	ASKED_IKE,      /* the IKE SA proposals it offered as initiator, to any peer */
 	ASKED_CHILD,    /* the child SA it asked one peer for as initiator */
 };
 
@@ -102,8 +108,10 @@ void iks_offers_init(iks_offers *o)
 void iks_offers_free(iks_offers *o)
 {
 	iks_pool_free(&o->tunnels);
-	if (o->children)
+	if (o->children) {
 		g_hash_table_destroy(o->children);
+		g_hash_table_destroy(o->child_req);
+	}
 	g_hash_table_destroy(o->mismatch);
 	g_hash_table_destroy(o->by_result);
 	g_hash_table_destroy(o->interned);
@@ -176,17 +184,18 @@ static void note_child(iks_offers *o, const iks_tunnel *t, const iks_msg *m, con
 	bool request = is_child_request(r->msg);
 	if (!request && !is_child_answer(r->msg))
 		return;
-	if (!o->children)
+	if (!o->children) {
 		o->children = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+		o->child_req = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	}
 	iks_child *c = g_memdup2(m->child, offsetof(iks_child, offer.p) + m->child->offer.n * sizeof(iks_proposal));
 	g_hash_table_insert(o->children, (gpointer)r, c);
 	if (r->retrans)
 		return;
 	if (request) {
-		iks_offer_tunnel *ot = tunnel_rec(o, t->id);
-		ot->child = c;
-		ot->child_from = m->src;
-		ot->child_frame = m->frame;
+		iks_child_req *q = g_new(iks_child_req, 1);
+		*q = (iks_child_req){ c, m->src, m->frame };
+		g_hash_table_insert(o->child_req, GUINT_TO_POINTER(t->id), q);
 		remember(o, key_of(&m->src, &m->dst, m->version, ASKED_CHILD), &c->offer, c, m);
 	} else {
 		remember(o, key_of(&m->src, NULL, m->version, ACC_CHILD), &c->offer, c, m);
@@ -213,11 +222,8 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 		return;
 	if (is_offer(r->msg)) {
 		ot->offered = &rec->offer;
-		if (!r->retrans)
-			remember(o, key_of(&m->src, NULL, rec->offer.version, ASKED_IKE), &rec->offer, NULL, m);
 	} else if (is_choice(r->msg)) {
 		ot->chosen = &rec->offer;
-		ot->chosen_frame = m->frame;
 		remember(o, key_of(&m->src, NULL, rec->offer.version, ACC_IKE), &rec->offer, NULL, m);
 	}
 }
@@ -301,13 +307,15 @@ static void kind_text(GString *s, unsigned version, const iks_proposal *p, uint8
 		g_string_append(s, "none");
 }
 
-/* The refusing side's choice (a->chosen holds one alternative) or its own offer when it initiated
+/* The refusing side's choice (one alternative) or its own offer to this peer in an earlier tunnel
  * (several), against the refused offer: "; it accepted AES-CBC-128/SHA2-256/ECP-256/PSK from
  * 192.0.2.11 (frame 5): the DH group differs (MODP-2048 offered, ECP-256 accepted)", or "; it offers
- * … itself (frame 1): … (MODP-2048 offered, MODP-3072 its own)" — the closest pair of alternatives. */
-static void compared_text(GString *s, const iks_offer *offered, const iks_accepted *a, bool child, bool own)
+ * … itself (tunnel 1): … (MODP-2048 offered, MODP-3072 its own)" — the closest pair of
+ * alternatives. own_tunnel 0: a choice, a->peer and a->frame say where. */
+static void compared_text(GString *s, const iks_offer *offered, const iks_offer *theirs, const iks_accepted *a,
+			  uint32_t own_tunnel, bool child)
 {
-	const iks_offer *theirs = a->chosen;
+	bool own = own_tunnel != 0;
 	unsigned best = 0, best_t = 0, best_n = UINT_MAX, bits = 0;
 	for (unsigned t = 0; t < theirs->n; t++)
 		for (unsigned i = 0; i < offered->n; i++) {
@@ -324,8 +332,8 @@ static void compared_text(GString *s, const iks_offer *offered, const iks_accept
 	const iks_proposal *acc = &theirs->p[best_t];
 	char buf[240], addr[48];
 	if (own)
-		g_string_append_printf(s, "; it offers %s itself (frame %u)", iks_proposal_str(offered->version, acc, buf, sizeof buf),
-				       a->frame);
+		g_string_append_printf(s, "; it offers %s itself (tunnel %u)", iks_proposal_str(offered->version, acc, buf, sizeof buf),
+				       own_tunnel);
 	else
 		g_string_append_printf(s, "; it accepted %s from %s (frame %u)",
 				       iks_proposal_str(offered->version, acc, buf, sizeof buf),
@@ -352,37 +360,52 @@ static void compared_text(GString *s, const iks_offer *offered, const iks_accept
 	}
 }
 
-/* "chose AES-CBC-128/SHA2-256/MODP-2048/RSA-SIG (frame 8) but offers …/PSK itself (frame 1): the
- * authentication differs (RSA-SIG chosen, PSK its own)"; NULL when m's sender offered nothing
- * itself, or offered the chosen method. */
-static GString *auth_text(iks_offers *o, const iks_offer_tunnel *ot, const iks_msg *m)
+/* What the side `by` offered this peer itself: the latest earlier tunnel between the two
+ * addresses (of t's version) that it initiated with proposals in the clear; 0 for none. */
+static uint32_t own_offer(const iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_addr *by)
 {
-	accept_key k = key_of(&m->src, NULL, 1, ASKED_IKE);
-	const iks_accepted *own = g_hash_table_lookup(o->accepted, &k);
-	const iks_proposal *chosen = &ot->chosen->p[0];
-	for (unsigned i = 0; own && i < own->chosen->n; i++)
-		if (!kind_differs(&own->chosen->p[i], chosen, IKS_X_V1_AUTH))
-			return NULL;
-	if (!own || !own->chosen->n)
+	uint32_t p = t->prev_same_pair;
+	for (unsigned hops = 0; p && hops < 16; hops++) { /* bounded: a pair's history can be long */
+		const iks_tunnel *pt = iks_tunnel_at(mc, p);
+		const iks_offer_tunnel *ot = iks_offers_tunnel(o, p);
+		iks_addr initiator = iks_role_addr(pt, 0);
+		if (pt->version == t->version && ot && ot->offered && ot->offered->n && iks_addr_eq(&initiator, by))
+			return p;
+		p = pt->prev_same_pair;
+	}
+	return 0;
+}
+
+/* "chose AES-CBC-128/SHA2-256/MODP-2048/RSA-SIG but offers …/PSK itself (tunnel 1): the
+ * authentication differs (RSA-SIG chosen, PSK its own)"; NULL when m's sender offered this peer
+ * nothing itself, or offered the chosen method. */
+static GString *auth_text(const iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m)
+{
+	uint32_t own_t = own_offer(o, mc, t, &m->src);
+	if (!own_t)
 		return NULL;
+	const iks_offer *own = iks_offers_tunnel(o, own_t)->offered;
+	const iks_proposal *chosen = &iks_offers_tunnel(o, t->id)->chosen->p[0];
+	for (unsigned i = 0; i < own->n; i++)
+		if (!kind_differs(&own->p[i], chosen, IKS_X_V1_AUTH))
+			return NULL;
 	char a[240];
 	GString *s = g_string_new(NULL);
-	g_string_append_printf(s, "chose %s (frame %u) but offers ", iks_proposal_str(1, chosen, a, sizeof a), ot->chosen_frame);
-	offer_text(s, own->chosen);
-	g_string_append_printf(s, " itself (frame %u): the authentication differs (", own->frame);
+	g_string_append_printf(s, "chose %s but offers ", iks_proposal_str(1, chosen, a, sizeof a));
+	offer_text(s, own);
+	g_string_append_printf(s, " itself (tunnel %u): the authentication differs (", own_t);
 	kind_text(s, 1, chosen, IKS_X_V1_AUTH);
 	g_string_append(s, " chosen, ");
 	/* Its methods, each once. */
-	for (unsigned i = 0; i < own->chosen->n; i++) {
-		const iks_proposal *p = &own->chosen->p[i];
+	for (unsigned i = 0; i < own->n; i++) {
 		bool again = false;
 		for (unsigned j = 0; j < i; j++)
-			again |= !kind_differs(&own->chosen->p[j], p, IKS_X_V1_AUTH);
+			again |= !kind_differs(&own->p[j], &own->p[i], IKS_X_V1_AUTH);
 		if (again)
 			continue;
 		if (i)
 			g_string_append(s, "|");
-		kind_text(s, 1, p, IKS_X_V1_AUTH);
+		kind_text(s, 1, &own->p[i], IKS_X_V1_AUTH);
 	}
 	g_string_append(s, " its own)");
 	return s;
@@ -467,9 +490,9 @@ static unsigned child_refusal(const iks_tunnel *t, const iks_msg *m, const iks_r
 							    : 0;
 }
 
-static GString *child_text(iks_offers *o, const iks_offer_tunnel *ot, const iks_msg *m, unsigned notify)
+static GString *child_text(iks_offers *o, const iks_child_req *q, const iks_msg *m, unsigned notify)
 {
-	const iks_child *c = ot->child;
+	const iks_child *c = q->child;
 	GString *s = g_string_new(NULL);
 	if (notify == IKS_N_NO_PROPOSAL_CHOSEN) {
 		if (!c->offer.n) {
@@ -478,16 +501,16 @@ static GString *child_text(iks_offers *o, const iks_offer_tunnel *ot, const iks_
 		}
 		g_string_append(s, "offered ");
 		offer_text(s, &c->offer);
-		g_string_append_printf(s, " (frame %u): the peer accepts none of it", ot->child_frame);
+		g_string_append_printf(s, " (frame %u): the peer accepts none of it", q->frame);
 		accept_key k = key_of(&m->src, NULL, m->version, ACC_CHILD);
 		const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
 		if (a && a->chosen->n)
-			compared_text(s, &c->offer, a, true, false);
+			compared_text(s, &c->offer, a->chosen, a, 0, true);
 		return s;
 	}
 	g_string_append(s, "proposed ");
 	pair_text(s, c, false);
-	g_string_append_printf(s, " (frame %u): the peer accepts none of it", ot->child_frame);
+	g_string_append_printf(s, " (frame %u): the peer accepts none of it", q->frame);
 	accept_key k = key_of(&m->src, &m->dst, m->version, ACC_CHILD_PEER);
 	const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
 	bool mirrored = !a || !a->child->has_ts;
@@ -500,38 +523,51 @@ static GString *child_text(iks_offers *o, const iks_offer_tunnel *ot, const iks_
 	return s;
 }
 
-void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r)
+/* A phase-1 refusal: NO_PROPOSAL_CHOSEN against the responder's earlier choice or its own offer,
+ * a refusal after the choice against its own offer's authentication, INVALID_KE_PAYLOAD. */
+static GString *phase1_text(const iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m,
+			    const iks_result *r)
 {
 	const iks_offer_tunnel *ot = iks_offers_tunnel(o, t->id);
-	if (!ot || r->retrans)
-		return;
-	GString *s = NULL;
 	bool phase1 = t->version == 1 ? !iks_completes_phase1(t->v1.p1_pos) : r->msg == IKS_M_SA_INIT_RESP;
-	unsigned child_notify;
-	if (ot->offered && phase1 && iks_has_notify(m, IKS_N_NO_PROPOSAL_CHOSEN) && !ot->chosen) {
-		s = g_string_new("offered ");
+	if (!ot || !phase1)
+		return NULL;
+	if (ot->offered && iks_has_notify(m, IKS_N_NO_PROPOSAL_CHOSEN) && !ot->chosen) {
+		GString *s = g_string_new("offered ");
 		offer_text(s, ot->offered);
 		g_string_append(s, ": the responder accepts none of it");
 		accept_key k = key_of(&m->src, NULL, ot->offered->version, ACC_IKE);
 		const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
-		bool own = !a || !a->chosen->n;
-		if (own) {
-			k.what = ASKED_IKE;
-			a = g_hash_table_lookup(o->accepted, &k);
-		}
+		uint32_t own_t = a && a->chosen->n ? 0 : own_offer(o, mc, t, &m->src);
 		if (a && a->chosen->n && ot->offered->n)
-			compared_text(s, ot->offered, a, false, own);
-	} else if (ot->chosen && ot->chosen->n && phase1 && t->version == 1 && r->msg == IKS_M_INFO) {
-		s = auth_text(o, ot, m);
-	} else if (ot->offered && t->version == 2 && r->msg == IKS_M_SA_INIT_RESP && m->ke_wanted) {
+			compared_text(s, ot->offered, a->chosen, a, 0, false);
+		else if (own_t && ot->offered->n)
+			compared_text(s, ot->offered, iks_offers_tunnel(o, own_t)->offered, NULL, own_t, false);
+		return s;
+	}
+	if (ot->chosen && ot->chosen->n && t->version == 1 && r->msg == IKS_M_INFO)
+		return auth_text(o, mc, t, m);
+	if (ot->offered && t->version == 2 && m->ke_wanted) {
 		char a[40], b[40];
-		s = g_string_new(NULL);
+		GString *s = g_string_new(NULL);
 		g_string_append_printf(s, "the responder asks for %s; the KE sent was %s; offered ",
 				       group_str(m->ke_wanted, a, sizeof a), group_str(ot->ke_group, b, sizeof b));
 		offer_text(s, ot->offered);
-	} else if (ot->child && (child_notify = child_refusal(t, m, r)) && iks_addr_eq(&ot->child_from, &m->dst)) {
-		s = child_text(o, ot, m, child_notify);
+		return s;
 	}
+	return NULL;
+}
+
+void iks_offers_explain(iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m,
+			const iks_result *r)
+{
+	if (r->retrans)
+		return;
+	GString *s = phase1_text(o, mc, t, m, r);
+	const iks_child_req *q = !s && o->child_req ? g_hash_table_lookup(o->child_req, GUINT_TO_POINTER(t->id)) : NULL;
+	unsigned notify = q ? child_refusal(t, m, r) : 0;
+	if (notify && iks_addr_eq(&q->from, &m->dst))
+		s = child_text(o, q, m, notify);
 	if (s)
 		g_hash_table_insert(o->mismatch, (gpointer)r, g_string_free(s, FALSE));
 }

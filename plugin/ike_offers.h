@@ -13,13 +13,8 @@
 typedef struct {
 	const iks_offer *offered; /* the initiator's latest offer (MM1, AM1, IKE_SA_INIT request) */
 	const iks_offer *chosen;  /* the responder's choice (MM2, AM2, IKE_SA_INIT response) */
-	uint32_t chosen_frame;
 	iks_impl impl[2];         /* per role (0 initiator, 1 responder) */
 	uint16_t ke_group;        /* IKEv2: the KE group of the initiator's latest IKE_SA_INIT */
-	const iks_child *child;   /* keys loaded: the latest child SA request (QM1, IKE_AUTH or
-				   * CREATE_CHILD_SA request) with proposals or selectors */
-	iks_addr child_from;      /* who sent it */
-	uint32_t child_frame;
 } iks_offer_tunnel;
 
 /* What one message carries (owned; its offer cut after offer.n). */
@@ -38,9 +33,13 @@ typedef struct {
 	GHashTable *accepted;  /* iks_accepted by responder address, version and what: its latest choice
 				* of an IKE SA proposal and of a child SA (any peer, and per peer), and
 				* the child SA it last asked a peer for itself; a later refusal by the
-				* same side is compared with them */
+				* same side is compared with them. (What a side offered for an IKE SA
+				* is found through the earlier tunnels between the two addresses: no
+				* record per initiator address, which a spoofed flood has millions of.) */
 	GHashTable *children;  /* iks_result -> its decrypted child SA (owned iks_child); NULL until the
 				* first: only keyed captures pay */
+	GHashTable *child_req; /* tunnel number -> its latest child SA request (iks_child_req); created
+				* with children */
 } iks_offers;
 
 void iks_offers_init(iks_offers *o);
@@ -49,15 +48,16 @@ void iks_offers_free(iks_offers *o);
 void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
 /* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text and,
  * when the same responder chose a proposal earlier in the capture (for this peer or another), what
- * that was and which items of it the refused offer lacks, else when it offered proposals itself as
- * an initiator, the closest of them and what differs; an IKEv1 Informational that refuses phase 1
+ * that was and which items of it the refused offer lacks, else when it offered proposals itself to
+ * this peer in an earlier tunnel, the closest of them and what differs; an IKEv1 Informational that refuses phase 1
  * after the choice (MM5, AM3) the authentication method chosen when its sender's own offer has
  * none like it (a PSK side and a certificate side: implementations that do not match the method at
  * MM1 fail at MM5); an IKEv2 INVALID_KE_PAYLOAD the group
  * asked for against the KE sent and the groups offered. With keys, the same for a child SA refused
  * (NO_PROPOSAL_CHOSEN: its ESP / AH proposals; INVALID_ID_INFORMATION, TS_UNACCEPTABLE: its
  * selectors, against those the refusing side accepted from this peer or asked it for itself). */
-void iks_offers_explain(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
+void iks_offers_explain(iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m,
+			const iks_result *r);
 const char *iks_offers_mismatch(const iks_offers *o, const iks_result *r); /* NULL: none */
 const iks_wire_rec *iks_offers_of(const iks_offers *o, const iks_result *r); /* NULL: none */
 const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num); /* NULL: none */
