@@ -128,6 +128,23 @@ for name in sorted(f[:-3] for f in os.listdir(caps) if re.match(r"lab-mismatch-v
     ok = ok and texts[1].count(" differs (") == len(want) and all(w in texts[1] for w in want)
     print(("ok" if ok else "FAIL") + f": {name}: {want}: {texts}")
     fail |= not ok
+# strongSwan and libreswan (lab-ss-to-ls-mismatch: accepted first; lab-ls-to-ss-mismatch: own offer
+# first): the items of the two sides' ike= lines (libreswan's "aes128-sha2_256;modp2048" spelling).
+def ike_line(md, side):
+    for line in open(md):
+        m = re.match(r"- " + side + r": (strongSwan|libreswan) .*?ike=(\S+?),? ", line)
+        if m:
+            return m.group(2).replace("sha2_", "sha").replace(";", "-")
+    raise SystemExit(f"{md}: no {side} ike= line")
+
+for name, verb in (("lab-ss-to-ls-mismatch", "accepted"), ("lab-ls-to-ss-mismatch", "its own")):
+    md = os.path.join(caps, name + ".md")
+    theirs, offered = kinds(ike_line(md, "responder"), False), kinds(ike_line(md, "initiator"), False)
+    want = [f"the {k} differs ({offered[k]} offered, {theirs[k]} {verb})" for k in theirs if offered.get(k) != theirs[k]]
+    texts = [t for t in mismatch(os.path.join(caps, name + ".pcapng")) if " differs (" in t]
+    ok = len(want) >= 1 and len(texts) >= 1 and all(t.count(" differs (") == len(want) and all(w in t for w in want) for t in texts)
+    print(("ok" if ok else "FAIL") + f": {name}: {want}: {texts[:1]} ({len(texts)} refusals)")
+    fail |= not ok
 # IKEv1 authentication methods differ (lab-mismatch-v1-auth): the second refusal (at MM5, by the
 # responder side) names the method chosen against the one of its own offer, from the sidecar's
 # "RSA certificate" / "PSK" of each side.
