@@ -179,24 +179,46 @@ static size_t put_sub(uint8_t *b, uint8_t more, size_t len)
 	return 2 + put16(b + 2, (unsigned)len);
 }
 
+/* The start of an IKEv1 SA payload at b: its header (filled by the caller), DOI IPsec, situation
+ * identity only, then one proposal's header (length at *prop, filled by the caller) and SPI.
+ * Returns the offset after it. */
+static size_t v1_sa_head(uint8_t *b, uint8_t proto, uint8_t spi_size, uint8_t transforms, size_t *prop)
+{
+	size_t o = 4;
+	o += put16(b + o, 0) + put16(b + o + 2, 1);
+	memset(b + o, 0, 4);
+	b[o + 3] = 1;
+	o += 4;
+	*prop = o;
+	o += 4;
+	b[o++] = 1; /* proposal 1 */
+	b[o++] = proto;
+	b[o++] = spi_size;
+	b[o++] = transforms;
+	memset(b + o, 0xcd, spi_size);
+	return o + spi_size;
+}
+
+/* An IKEv1 transform at b with TV attributes (type, value pairs). Returns its length. */
+static size_t v1_transform(uint8_t *b, uint8_t more, uint8_t num, uint8_t id, const unsigned *tv, size_t n_tv)
+{
+	size_t o = 4;
+	b[o++] = num; b[o++] = id; b[o++] = 0; b[o++] = 0;
+	for (size_t i = 0; i < n_tv; i++)
+		o += put_tv(b + o, tv[2 * i], tv[2 * i + 1]);
+	put_sub(b, more, o);
+	return o;
+}
+
 /* IKEv1 MM1: SA (DOI, situation, one ISAKMP proposal with two transforms), then a VID. Returns its
  * length; *sa_at the offset of the SA payload. */
 static size_t v1_mm1(uint8_t *b, size_t *sa_at)
 {
 	size_t o = put_hdr(b, IKS_PL_SA, IKS_EXCH_MAIN, 0, 0);
 	*sa_at = o;
-	size_t sa = o;
-	o += 4;                    /* payload header, length below */
-	o += put16(b + o, 0) + put16(b + o + 2, 1); /* DOI IPsec */
-	memset(b + o, 0, 4);
-	b[o + 3] = 1;              /* situation identity only */
-	o += 4;
-	size_t prop = o;
-	o += 4;
-	b[o++] = 1;                /* proposal 1 */
-	b[o++] = 1;                /* ISAKMP */
-	b[o++] = 0;                /* no SPI */
-	b[o++] = 2;                /* two transforms */
+	size_t sa = o, prop;
+	o += v1_sa_head(b + o, 1, 0, 2, &prop); /* ISAKMP, no SPI, two transforms */
+	prop += sa;
 	/* Transform 1: AES-CBC-128 / SHA2-256 / PSK / MODP-2048 / 28800 s. */
 	size_t t1 = o;
 	o += 4;
@@ -211,14 +233,7 @@ static size_t v1_mm1(uint8_t *b, size_t *sa_at)
 	b[o++] = 0; b[o++] = 0; b[o++] = 0x70; b[o++] = 0x80;
 	put_sub(b + t1, 3, o - t1);
 	/* Transform 2: 3DES-CBC / SHA1 / RSA-SIG / MODP-1024, key length after the algorithm is fine. */
-	size_t t2 = o;
-	o += 4;
-	b[o++] = 2; b[o++] = 1; b[o++] = 0; b[o++] = 0;
-	o += put_tv(b + o, 1, 5);
-	o += put_tv(b + o, 2, 2);
-	o += put_tv(b + o, 3, 3);
-	o += put_tv(b + o, 4, 2);
-	put_sub(b + t2, 0, o - t2);
+	o += v1_transform(b + o, 0, 2, 1, (const unsigned[]){ 1, 5, 2, 2, 3, 3, 4, 2 }, 4);
 	put_sub(b + prop, 0, o - prop);
 	b[sa] = IKS_PL_VID;
 	put16(b + sa + 2, (unsigned)(o - sa));
@@ -425,36 +440,13 @@ static size_t v1_qm_inner(uint8_t *b, size_t *sa_at)
 {
 	size_t o = put_pl(b, IKS_PL_SA, 24); /* HASH */
 	*sa_at = o;
-	size_t sa = o;
-	o += 4;
-	o += put16(b + o, 0) + put16(b + o + 2, 1); /* DOI IPsec */
-	memset(b + o, 0, 4);
-	b[o + 3] = 1;
-	o += 4;
-	size_t prop = o;
-	o += 4;
-	b[o++] = 1; /* proposal 1 */
-	b[o++] = 3; /* ESP */
-	b[o++] = 4; /* SPI size */
-	b[o++] = 2;
-	memset(b + o, 0xcd, 4);
-	o += 4;
-	/* ESP AES-CBC (12), key length 256, HMAC-SHA2-256, group 15 (PFS), tunnel. */
-	size_t t1 = o;
-	o += 4;
-	b[o++] = 1; b[o++] = 12; b[o++] = 0; b[o++] = 0;
-	o += put_tv(b + o, 5, 5);
-	o += put_tv(b + o, 6, 256);
-	o += put_tv(b + o, 3, 15);
-	o += put_tv(b + o, 4, 1);
-	put_sub(b + t1, 3, o - t1);
+	size_t sa = o, prop;
+	o += v1_sa_head(b + o, 3, 4, 2, &prop); /* ESP, 4-byte SPI, two transforms */
+	prop += sa;
+	/* ESP AES-CBC (12), HMAC-SHA2-256, key length 256, group 15 (PFS), tunnel. */
+	o += v1_transform(b + o, 3, 1, 12, (const unsigned[]){ 5, 5, 6, 256, 3, 15, 4, 1 }, 4);
 	/* ESP 3DES (3), HMAC-SHA1, no PFS, UDP tunnel (RFC 3947). */
-	size_t t2 = o;
-	o += 4;
-	b[o++] = 2; b[o++] = 3; b[o++] = 0; b[o++] = 0;
-	o += put_tv(b + o, 5, 2);
-	o += put_tv(b + o, 4, 3);
-	put_sub(b + t2, 0, o - t2);
+	o += v1_transform(b + o, 0, 2, 3, (const unsigned[]){ 5, 2, 4, 3 }, 2);
 	put_sub(b + prop, 0, o - prop);
 	b[sa] = IKS_PL_NONCE;
 	put16(b + sa + 2, (unsigned)(o - sa));
@@ -473,14 +465,21 @@ static size_t v1_qm_inner(uint8_t *b, size_t *sa_at)
 	return o + 7;
 }
 
+/* A decrypted message's facts as the glue has them before iks_parse_inner. */
+static iks_msg decrypted_msg(uint8_t version, uint8_t exch)
+{
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	m.version = version;
+	m.exch = exch;
+	return m;
+}
+
 static void test_parse_inner_v1(void)
 {
 	uint8_t b[300];
 	size_t sa_at, len = v1_qm_inner(b, &sa_at);
-	iks_msg m;
-	memset(&m, 0, sizeof m);
-	m.version = 1;
-	m.exch = IKS_EXCH_QUICK;
+	iks_msg m = decrypted_msg(1, IKS_EXCH_QUICK);
 	iks_child c;
 	g_assert_true(iks_parse_inner(b, len, IKS_PL_HASH, &m, &c));
 	g_assert_cmpuint(c.offer.n, ==, 2);
@@ -558,10 +557,7 @@ static void test_parse_inner_v2(void)
 	b[tsr + 4] = 1;
 	b[tsr + 8] = 7; put16(b + tsr + 10, 16); put16(b + tsr + 14, 65535);
 	memcpy(b + tsr + 16, (const uint8_t[]){ 192, 0, 2, 0, 192, 0, 2, 255 }, 8);
-	iks_msg m;
-	memset(&m, 0, sizeof m);
-	m.version = 2;
-	m.exch = IKS_EXCH_IKE_AUTH;
+	iks_msg m = decrypted_msg(2, IKS_EXCH_IKE_AUTH);
 	iks_child c;
 	g_assert_true(iks_parse_inner(b, o, IKS_PL2_SA, &m, &c));
 	g_assert_cmpuint(c.offer.n, ==, 1);
