@@ -72,16 +72,20 @@ static size_t msg_end(const iks_msg *m, size_t caplen)
 typedef bool (*payload_fn)(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx);
 
 /* A payload chain from off, whose first payload is of type next, bounded by end and by a count;
- * fn false stops it. */
-static void walk_chain(const uint8_t *buf, size_t off, size_t end, unsigned next, bool v1, payload_fn fn, void *ctx)
+ * fn false stops it. False when a payload runs past end (what makes Wireshark call the message
+ * malformed; a length below 4 it takes as 4, here the walk stops). */
+static bool walk_chain(const uint8_t *buf, size_t off, size_t end, unsigned next, bool v1, payload_fn fn, void *ctx)
 {
 	for (unsigned guard = 0; next != 0 && guard < 64 && off + 4 <= end; guard++) {
 		size_t plen = rd16(buf + off + 2);
-		if (plen < 4 || off + plen > end || !fn(buf + off, plen, next, v1, ctx))
+		if (plen >= 4 && off + plen > end)
+			return false;
+		if (plen < 4 || !fn(buf + off, plen, next, v1, ctx))
 			break;
 		next = buf[off];
 		off += plen;
 	}
+	return true;
 }
 
 /* The clear payload chain of a message. */
@@ -271,7 +275,14 @@ static void v1_p2_transform(const uint8_t *p, size_t len, void *ctx)
 typedef struct {
 	iks_offer *o;
 	bool child; /* ESP / AH proposals (IKEv1: ESP only), not the IKE SA's */
+	iks_msg *spis; /* decrypted: each proposal's 4-byte SPI goes into its spi[]; else NULL */
 } proposals_ctx;
+
+static void add_spi(iks_msg *m, const uint8_t *p)
+{
+	if (m->n_spi < IKS_MAX_SPI)
+		m->spi[m->n_spi++] = rd32(p);
+}
 
 /* A proposal: header 4, number 1, protocol 1, SPI size 1, transform count 1, SPI, transforms (the
  * count is not trusted: the lengths bound the walk). Protocols: 1 ISAKMP (IKEv1) / IKE (IKEv2),
@@ -281,6 +292,8 @@ static void proposal(const uint8_t *p, size_t len, void *ctx)
 	const proposals_ctx *c = ctx;
 	iks_offer *o = c->o;
 	size_t spi = p[6];
+	if (c->spis && spi == 4 && len >= 12)
+		add_spi(c->spis, p + 8);
 	bool wanted = c->child ? p[5] == 3 || (p[5] == 2 && o->version == 2) : p[5] == 1;
 	if (!wanted || spi > len - 8)
 		return;
@@ -294,10 +307,10 @@ static void proposal(const uint8_t *p, size_t len, void *ctx)
 }
 
 /* An SA payload's proposals. IKEv1: DOI 4, situation 4 (IPsec DOI, RFC 2407 §4.6.1) after the header. */
-static void sa_payload(const uint8_t *p, size_t plen, bool v1, iks_offer *o, bool child)
+static void sa_payload(const uint8_t *p, size_t plen, bool v1, iks_offer *o, bool child, iks_msg *spis)
 {
 	size_t skip = v1 ? 12 : 4;
-	proposals_ctx c = { o, child };
+	proposals_ctx c = { o, child, spis };
 	if (plen > skip)
 		walk_substrucs(p + skip, plen - skip, 2, proposal, &c);
 }
@@ -306,7 +319,7 @@ static bool wire_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, 
 {
 	iks_wire *w = ctx;
 	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA) && w->offer.n == 0) {
-		sa_payload(p, plen, v1, &w->offer, false);
+		sa_payload(p, plen, v1, &w->offer, false, NULL);
 	} else if (type == (v1 ? IKS_PL_VID : IKS_PL2_VID) && w->n_vid < IKS_MAX_VID && plen > 4) {
 		size_t n = plen - 4 < IKS_VID_PREFIX ? plen - 4 : IKS_VID_PREFIX;
 		memcpy(w->vid[w->n_vid], p + 4, n);
@@ -400,16 +413,63 @@ static void v2_selectors(const uint8_t *p, size_t plen, iks_child *c, unsigned s
 
 typedef struct {
 	iks_child *c;
+	iks_msg *m;
 	bool quick;     /* IKEv1 quick mode: its ID payloads are the selectors */
 	unsigned n_ids; /* IKEv1 ID payloads so far: IDci, then IDcr */
 } inner_ctx;
+
+/* XAUTH attribute types (draft-beaulieu-ike-xauth §6.1; 16527: XAUTH_STATUS), internal address
+ * types (RFC 7296 §3.15.1, the same numbers in IKEv1 mode-config). */
+enum { XAUTH_FIRST = 16520, XAUTH_STATUS = 16527, XAUTH_LAST = 16531, CFG_IP4_ADDRESS = 1, CFG_IP6_ADDRESS = 8 };
+
+/* Configuration attributes (IKEv1: data attributes, the high bit set for a 2-byte value (TV);
+ * IKEv2: type, length, value, the high bit reserved). */
+static void cfg_attrs(const uint8_t *p, size_t plen, bool v1, iks_ra *ra)
+{
+	size_t off = 0;
+	for (unsigned guard = 0; guard < 64 && off + 4 <= plen; guard++) {
+		unsigned type = rd16(p + off) & 0x7fff;
+		bool tv = v1 && (p[off] & 0x80);
+		size_t len = tv ? 2 : rd16(p + off + 2);
+		const uint8_t *v = p + off + (tv ? 2 : 4);
+		if (!tv && len > plen - off - 4)
+			break;
+		if (type >= XAUTH_FIRST && type <= XAUTH_LAST)
+			ra->cfg |= IKS_CFG_HAS_XAUTH;
+		if (type == XAUTH_STATUS && len == 2)
+			ra->cfg |= rd16(v) ? IKS_CFG_HAS_XAUTH_OK : IKS_CFG_HAS_XAUTH_FAIL;
+		if (type == CFG_IP4_ADDRESS || type == CFG_IP6_ADDRESS) {
+			ra->cfg |= IKS_CFG_HAS_ADDRESS_ASKED;
+			if (type == CFG_IP4_ADDRESS ? len >= 4 && len % 4 == 0 : len >= 16)
+				ra->cfg |= IKS_CFG_HAS_ADDRESS; /* a value: an address given */
+		}
+		off += (tv ? 2 : 4) + (tv ? 0 : len);
+	}
+}
+
+/* A decrypted Notify: its type (after the clear ones), and a 4-byte SPI (IKEv2 REKEY_SA names the
+ * sender's inbound SPI of the child SA it rekeys). IKEv1: hdr 4, DOI 4, proto 1, SPI size 1, type 2;
+ * IKEv2: hdr 4, proto 1, SPI size 1, type 2; the SPI follows the type. */
+static void inner_notify(const uint8_t *p, size_t plen, bool v1, iks_msg *m)
+{
+	size_t toff = v1 ? 10 : 6, spi_size = p[toff - 1];
+	if (plen < toff + 2)
+		return;
+	uint16_t type = rd16(p + toff);
+	if (!iks_has_notify(m, type) && m->n_notify < IKS_MAX_NOTIFY)
+		m->notify[m->n_notify++] = type;
+	if (spi_size == 4 && plen >= toff + 6)
+		add_spi(m, p + toff + 2);
+}
 
 static bool inner_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx)
 {
 	inner_ctx *x = ctx;
 	iks_child *c = x->c;
-	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA) && c->offer.n == 0) {
-		sa_payload(p, plen, v1, &c->offer, true);
+	iks_msg *m = x->m;
+	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA)) {
+		iks_offer more = { .version = m->version }; /* a second SA payload: its SPIs only */
+		sa_payload(p, plen, v1, c->offer.n ? &more : &c->offer, true, m);
 	} else if (v1 && type == IKS_PL_ID && x->quick && x->n_ids < 2) {
 		unsigned side = x->n_ids++;
 		c->has_ts = true;
@@ -418,16 +478,33 @@ static bool inner_payload(const uint8_t *p, size_t plen, unsigned type, bool v1,
 	} else if (!v1 && (type == IKS_PL2_TSI || type == IKS_PL2_TSR)) {
 		c->has_ts = true;
 		v2_selectors(p, plen, c, type - IKS_PL2_TSI);
+	} else if (type == (v1 ? IKS_PL_NOTIFY : IKS_PL2_NOTIFY)) {
+		inner_notify(p, plen, v1, m);
+	} else if (type == (v1 ? IKS_PL_DELETE : IKS_PL2_DELETE)) {
+		/* Protocol (IKEv1 after the DOI) 1: the IKE SA itself. */
+		if (plen > (v1 ? 8u : 4u) && p[v1 ? 8 : 4] == 1)
+			m->payloads |= UINT64_C(1) << type;
+	} else if (!v1 && type == IKS_PL2_EAP && plen >= 5 && !m->ra.eap_code) {
+		/* EAP (RFC 3748 §4): code 1, identifier 1, length 2, then the method of a Request / Response. */
+		m->ra.eap_code = p[4];
+		if ((p[4] == IKS_EAP_REQUEST || p[4] == IKS_EAP_RESPONSE) && plen >= 9)
+			m->ra.eap_type = p[8];
+	} else if (type == (v1 ? IKS_PL_ATTR : IKS_PL2_CP) && plen >= 8) {
+		/* IKEv1 attribute payload: type 1, reserved 1, identifier 2; IKEv2 CP: type 1, reserved 3. */
+		if (!m->ra.cfg_type)
+			m->ra.cfg_type = p[4];
+		cfg_attrs(p + 8, plen - 8, v1, &m->ra);
 	}
 	return true;
 }
 
-bool iks_parse_inner(const uint8_t *buf, size_t len, unsigned first, const iks_msg *m, iks_child *c)
+bool iks_parse_inner(const uint8_t *buf, size_t len, unsigned first, iks_msg *m, iks_child *c)
 {
 	memset(c, 0, sizeof *c);
 	c->offer.version = m->version;
-	inner_ctx x = { c, m->exch == IKS_EXCH_QUICK, 0 };
-	walk_chain(buf, 0, len, first, m->version == 1, inner_payload, &x);
+	inner_ctx x = { c, m, m->exch == IKS_EXCH_QUICK, 0 };
+	if (!walk_chain(buf, 0, len, first, m->version == 1, inner_payload, &x) && m->decryption == IKS_DECRYPT_OK)
+		m->decryption = IKS_DECRYPT_GARBAGE;
 	return c->offer.n || c->has_ts;
 }
 

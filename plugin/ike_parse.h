@@ -41,6 +41,7 @@ enum {
 	IKS_PL_NOTIFY = 11,
 	IKS_PL_DELETE = 12,
 	IKS_PL_VID = 13,
+	IKS_PL_ATTR = 14, /* mode-config / XAUTH attributes (transaction exchange) */
 	IKS_PL_NATD = 20,
 	IKS_PL_CISCO_FRAG = 132, /* Cisco IKEv1 fragmentation */
 };
@@ -56,6 +57,7 @@ enum {
 	IKS_PL2_DELETE = 42,
 	IKS_PL2_VID = 43,
 	IKS_PL2_SK = 46,
+	IKS_PL2_CP = 47,
 	IKS_PL2_EAP = 48,
 	IKS_PL2_SKF = 53, /* IKEv2 fragment */
 };
@@ -258,9 +260,12 @@ bool iks_parse_wire(const uint8_t *buf, size_t caplen, const iks_msg *m, iks_wir
 
 /* The decrypted payloads of m (keys loaded): buf holds the inner payload chain, whose first payload
  * type is `first` (IKEv1: the header's next payload; IKEv2: the SK payload's); padding after the
- * chain is ignored. Fills the child SA facts: its ESP / AH proposals and the selectors. False when
- * there is neither. */
-bool iks_parse_inner(const uint8_t *buf, size_t len, unsigned first, const iks_msg *m, iks_child *c);
+ * chain is ignored. Adds to m what only they show: notify types, a Delete of the IKE SA (its
+ * payload bit), 4-byte SPIs (proposals, notifies), the EAP and configuration facts (m->ra), and
+ * IKS_DECRYPT_GARBAGE for an IKS_DECRYPT_OK message whose chain runs past its end (decrypted with
+ * a key that is not the sender's). Fills the child SA facts: its ESP / AH proposals and the
+ * selectors; false when there is neither. */
+bool iks_parse_inner(const uint8_t *buf, size_t len, unsigned first, iks_msg *m, iks_child *c);
 /* "198.51.100.0/24", "10.1.0.5-10.1.0.9[udp/500]", "2001:db8::/64[tcp]". Returns buf. */
 const char *iks_ts_str(const iks_ts *ts, char *buf, size_t len);
 bool iks_ts_eq(const iks_ts *a, const iks_ts *b);

@@ -5,8 +5,8 @@
  * Why hooks and not set_postdissector_wanted_hfids (the transum pattern): a post-dissector that
  * wants any field makes tshark build a protocol tree for every frame of the file, which alone cost
  * +22 % CPU on a plain `tshark -r` of a mixed capture (BENCHMARKS.md). The hooks see the message
- * bytes with or without a tree. Fields are still wanted when an IKE decryption table is configured:
- * decrypted notifies exist only as fields (packet-ikestate.c).
+ * bytes with or without a tree, and with keys loaded the decrypted payloads too (the data sources
+ * isakmp adds), which the core parses itself: no field is ever wanted.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -91,6 +91,7 @@ static void note_message(packet_info *pinfo, tvbuff_t *tvb, bool quoted)
 	if (seen.n < IKS_MAX_SEEN) {
 		seen.decrypted[seen.n] = false;
 		seen.inner[seen.n] = NULL;
+		seen.reassembled[seen.n] = false;
 		seen.tvb[seen.n++] = tvb;
 	}
 }
@@ -114,7 +115,7 @@ static bool source_is(packet_info *pinfo _U_, const struct data_source *src, con
 /* The data sources isakmp added: a Cisco IKE fragment's reassembled message (isakmp dissects it
  * inside the last fragment's frame without going through a handle), and the decrypted payloads of
  * the message last noted (keys in its decryption tables; IKEv1 "Decrypted IKE", IKEv2's SK
- * payload "Decrypted Data"). */
+ * payload "Decrypted Data", and a fragmented IKEv2 message's "Reassembled IKE2 ISAKMP"). */
 static void note_sources(packet_info *pinfo, guint n_before, bool quoted)
 {
 	for (GSList *l = g_slist_nth(pinfo->data_src, n_before); l; l = l->next) {
@@ -126,6 +127,10 @@ static void note_sources(packet_info *pinfo, guint n_before, bool quoted)
 			seen.inner[seen.n - 1] = get_data_source_tvb(src);
 		} else if (seen.n > 0 && source_is(pinfo, src, "Decrypted Data")) {
 			seen.inner[seen.n - 1] = get_data_source_tvb(src);
+		} else if (seen.n > 0 && source_is(pinfo, src, "Reassembled IKE2 ISAKMP")) {
+			/* after the last fragment's own "Decrypted Data": the whole message's payloads */
+			seen.inner[seen.n - 1] = get_data_source_tvb(src);
+			seen.reassembled[seen.n - 1] = true;
 		}
 	}
 }

@@ -20,6 +20,7 @@ typedef struct {
 	tvbuff_t *tvb[IKS_MAX_SEEN];
 	bool decrypted[IKS_MAX_SEEN]; /* isakmp decrypted it (keys in its tables): IKEv1 */
 	tvbuff_t *inner[IKS_MAX_SEEN]; /* its decrypted payloads (IKEv1, IKEv2 SK); NULL: none */
+	bool reassembled[IKS_MAX_SEEN]; /* inner: the payloads of all its IKEv2 fragments, reassembled */
 	guint32 icmp_frame; /* frame whose ICMP/ICMPv6 error is being dissected */
 	int icmp_type;      /* its type; -1 for none */
 	bool icmp_v6;
@@ -52,7 +53,7 @@ const ikestate_esp_seen *ikestate_hooks_esp(guint32 num);
  * verdicts are in, when the display filter names an ikestate field. A no-op elsewhere. */
 void ikestate_gui_refilter(void);
 
-/* An IKE decryption table (UAT) of isakmp has entries: decrypted payloads will exist as fields. */
+/* An IKE decryption table (UAT) of isakmp has entries: isakmp will decrypt. */
 bool ikestate_decryption_configured(void);
 
 #endif

@@ -38,53 +38,27 @@ static struct {
 	bool finished;      /* the first pass is over and the capture-end verdicts are in */
 } cap;
 
-/* Decrypted payloads (Wireshark has the IKE keys) exist only as fields: the ones read, by name. */
-typedef enum {
-	WANT_NOTIFY, WANT_DELETE, WANT_SPI, WANT_MALFORMED, WANT_EAP_CODE, WANT_EAP_TYPE, WANT_CFG_TYPE,
-	WANT_CFG_ATTR, WANT_XAUTH_STATUS, WANT_ADDRESS
-} want_kind;
-static const struct {
-	const char *name; /* registered under several ids when IKEv1 and IKEv2 differ (notify types) */
-	want_kind kind;
-} wanted_fields[] = {
-	{ "isakmp.notify.msgtype", WANT_NOTIFY }, /* a notify's type: refusals */
-	{ "isakmp.delete.protoid", WANT_DELETE }, /* protocol 1: a Delete of the IKE SA itself */
-	{ "isakmp.spi", WANT_SPI },               /* a 4-byte proposal SPI: an ESP SPI the sender receives on */
-	{ "_ws.malformed", WANT_MALFORMED },      /* decrypted into garbage: not the sender's key */
-	/* Remote access: EAP inside IKE_AUTH, XAUTH / mode-config attributes, IKEv2 CP. */
-	{ "eap.code", WANT_EAP_CODE },
-	{ "eap.type", WANT_EAP_TYPE },
-	{ "isakmp.cfg.type", WANT_CFG_TYPE },
-	{ "isakmp.cfg.attr.type", WANT_CFG_ATTR },
-	{ "isakmp.cfg.attr.xauth.status", WANT_XAUTH_STATUS },
-	{ "isakmp.cfg.attr.internal_ip4_address", WANT_ADDRESS }, /* only with a value: an address given */
-	{ "isakmp.cfg.attr.internal_ip6_address", WANT_ADDRESS },
-};
+/* IKEv2 fragments (RFC 7383): only the first names the first payload inside, and Wireshark
+ * reassembles the message in the frame of the last. The first's type until then, by SPI, message ID
+ * and direction (only fragmented messages, only with keys). */
 typedef struct {
-	int hf;
-	want_kind kind;
-} wanted_hf;
-static GArray *wanted; /* wanted_hf, every id of each wanted_fields name, in table order */
+	guint64 ispi;
+	guint32 msgid;
+	guint32 response;
+} frag_key;
 
-static void want_fields_resolve(void)
+static guint frag_hash(gconstpointer p)
 {
-	wanted = g_array_new(FALSE, FALSE, (guint)sizeof(wanted_hf));
-	for (size_t f = 0; f < G_N_ELEMENTS(wanted_fields); f++) {
-		for (int id = proto_registrar_get_id_byname(wanted_fields[f].name); id != -1;
-		     id = proto_registrar_get_nth(id)->same_name_prev_id) {
-			wanted_hf w = { id, wanted_fields[f].kind };
-			g_array_append_val(wanted, w);
-		}
-	}
+	const frag_key *k = (const frag_key *)p;
+	return (guint)(k->ispi ^ k->ispi >> 32) ^ k->msgid * 2654435761u ^ k->response;
 }
 
-static GArray *wanted_ids(void)
+static gboolean frag_equal(gconstpointer a, gconstpointer b)
 {
-	GArray *ids = g_array_sized_new(FALSE, FALSE, (guint)sizeof(int), wanted->len);
-	for (guint i = 0; i < wanted->len; i++)
-		g_array_append_val(ids, g_array_index(wanted, wanted_hf, i).hf);
-	return ids;
+	return memcmp(a, b, sizeof(frag_key)) == 0;
 }
+
+static GHashTable *frag_first; /* frag_key -> first inner payload type */
 
 /* The capture-end verdicts, once the first pass is over: when Wireshark says the sequential pass
  * ended (post-sequential cleanup: tshark -2, the GUI), when a frame is dissected again (a live
@@ -122,16 +96,15 @@ static void ikestate_init(void)
 			   (int64_t)pref_sighting_window * 1000000 };
 	cap.fsm = iks_fsm_new(&cfg);
 	cap.labels = iks_frames_new();
-	bool keys = ikestate_decryption_configured();
-	ikestate_hooks_track(true, keys);
-	if (keys && wanted->len > 0)
-		set_postdissector_wanted_hfids(ikestate_handle, wanted_ids());
+	ikestate_hooks_track(true, ikestate_decryption_configured());
 }
 
 static void ikestate_cleanup(void)
 {
-	set_postdissector_wanted_hfids(ikestate_handle, NULL);
 	ikestate_hooks_track(false, false);
+	if (frag_first)
+		g_hash_table_destroy(frag_first);
+	frag_first = NULL;
 	iks_fsm_free(cap.fsm);
 	cap.fsm = NULL;
 	iks_frames_free(cap.labels);
@@ -147,110 +120,25 @@ static int64_t ts_of(const packet_info *pinfo)
 	return secs * 1000000000 + pinfo->abs_ts.nsecs;
 }
 
-/* Read field bytes from their data source: the same on every Wireshark version (no fvalue API). */
-static const guint8 *finfo_bytes(const field_info *fi, int len)
-{
-	return tvb_bytes_exist(fi->ds_tvb, fi->start, len) ? tvb_get_ptr(fi->ds_tvb, fi->start, len) : NULL;
-}
-
-static void add_notify(iks_msg *m, uint16_t type)
-{
-	if (!iks_has_notify(m, type) && m->n_notify < IKS_MAX_NOTIFY)
-		m->notify[m->n_notify++] = type;
-}
-
-/* XAUTH attribute types (draft-beaulieu-ike-xauth §6.1), internal address types (RFC 7296 §3.15.1,
- * the same numbers in IKEv1 mode-config). */
-#define XAUTH_ATTR_FIRST 16520
-#define XAUTH_ATTR_LAST 16531
-#define CFG_INTERNAL_IP4_ADDRESS 1
-#define CFG_INTERNAL_IP6_ADDRESS 8
-
-static void add_remote_access(const field_info *fi, want_kind kind, iks_ra *ra)
-{
-	bool two = kind == WANT_CFG_ATTR || kind == WANT_XAUTH_STATUS; /* 16-bit fields */
-	const guint8 *p = finfo_bytes(fi, two ? 2 : 1);
-	if (!p)
-		return;
-	unsigned v = two ? (unsigned)(p[0] << 8 | p[1]) : p[0];
-	switch (kind) {
-	case WANT_EAP_CODE:
-		if (!ra->eap_code) /* the first EAP message of the IKE message */
-			ra->eap_code = (uint8_t)v;
-		break;
-	case WANT_EAP_TYPE:
-		if (!ra->eap_type)
-			ra->eap_type = (uint8_t)v;
-		break;
-	case WANT_CFG_TYPE:
-		if (!ra->cfg_type)
-			ra->cfg_type = (uint8_t)v;
-		break;
-	case WANT_CFG_ATTR:
-		v &= 0x7fff; /* the high bit is the attribute's format (TV / TLV) */
-		if (v >= XAUTH_ATTR_FIRST && v <= XAUTH_ATTR_LAST)
-			ra->cfg |= IKS_CFG_HAS_XAUTH;
-		if (v == CFG_INTERNAL_IP4_ADDRESS || v == CFG_INTERNAL_IP6_ADDRESS)
-			ra->cfg |= IKS_CFG_HAS_ADDRESS_ASKED;
-		break;
-	case WANT_XAUTH_STATUS:
-		ra->cfg |= v ? IKS_CFG_HAS_XAUTH_OK : IKS_CFG_HAS_XAUTH_FAIL;
-		break;
-	case WANT_ADDRESS:
-		if (fi->length > 0)
-			ra->cfg |= IKS_CFG_HAS_ADDRESS;
-		break;
-	default:
-		break;
-	}
-}
-
-static void add_decrypted_field(const field_info *fi, want_kind kind, iks_msg *m)
-{
-	const guint8 *p;
-	switch (kind) {
-	case WANT_NOTIFY:
-		if ((p = finfo_bytes(fi, 2)) != NULL)
-			add_notify(m, (uint16_t)(p[0] << 8 | p[1]));
-		break;
-	case WANT_DELETE:
-		if ((p = finfo_bytes(fi, 1)) != NULL && *p == 1)
-			m->payloads |= UINT64_C(1) << (m->version == 1 ? IKS_PL_DELETE : IKS_PL2_DELETE);
-		break;
-	case WANT_SPI:
-		p = fi->length == 4 ? finfo_bytes(fi, 4) : NULL;
-		if (p && m->n_spi < IKS_MAX_SPI)
-			m->spi[m->n_spi++] = (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-		break;
-	case WANT_MALFORMED:
-		if (m->decryption == IKS_DECRYPT_OK)
-			m->decryption = IKS_DECRYPT_GARBAGE;
-		break;
-	default:
-		add_remote_access(fi, kind, &m->ra);
-	}
-}
-
-/* Decrypted notifies, Deletes and SA proposals are only visible as fields; with one message in the
- * frame they are that message's. */
-static void add_decrypted(proto_tree *tree, iks_msg *m)
-{
-	for (guint h = 0; h < wanted->len; h++) {
-		const wanted_hf *w = &g_array_index(wanted, wanted_hf, h);
-		GPtrArray *a = proto_get_finfo_ptr_array(tree, w->hf);
-		for (guint i = 0; a && i < a->len; i++)
-			add_decrypted_field((const field_info *)g_ptr_array_index(a, i), w->kind, m);
-	}
-}
-
-/* The child SA of a decrypted message, parsed from its decrypted payloads. An IKEv2 fragment holds
- * a piece of them only: not read. */
-static bool parse_inner(tvbuff_t *inner, const iks_msg *m, iks_child *c)
+/* A decrypted message's payloads (keys loaded), parsed in the core: what only they show is added
+ * to m, the child SA goes to c. An IKEv2 fragment's own piece is not read: its reassembled message
+ * is, in the frame of its last fragment. */
+static bool parse_inner(tvbuff_t *inner, bool reassembled, iks_msg *m, iks_child *c)
 {
 	int len = inner ? (int)tvb_captured_length(inner) : 0;
-	if (len <= 0 || m->frag_total)
+	unsigned first = m->version == 1 ? m->first_payload : m->sk_first;
+	if (m->frag_total) {
+		frag_key k = { m->ispi, m->msgid, m->flags & IKS_FLAG_V2_RESPONSE };
+		if (m->frag_num == 1 && m->sk_first) {
+			if (!frag_first)
+				frag_first = g_hash_table_new_full(frag_hash, frag_equal, g_free, NULL);
+			g_hash_table_insert(frag_first, g_memdup2(&k, sizeof k), GUINT_TO_POINTER(m->sk_first));
+		}
+		first = reassembled && frag_first ? GPOINTER_TO_UINT(g_hash_table_lookup(frag_first, &k)) : 0;
+	}
+	if (len <= 0 || !first)
 		return false;
-	return iks_parse_inner(tvb_get_ptr(inner, 0, len), (size_t)len, m->version == 1 ? m->first_payload : m->sk_first, m, c);
+	return iks_parse_inner(tvb_get_ptr(inner, 0, len), (size_t)len, first, m, c);
 }
 
 /* ICMP destination unreachable quoting an ISAKMP header: evidence for its negotiation. */
@@ -270,7 +158,7 @@ static void keep(guint32 frame, const iks_result *r)
 }
 
 /* First pass: one result per ISAKMP message of the frame, in order, kept in the frame index. */
-static void track(packet_info *pinfo, proto_tree *tree, const ikestate_seen *s)
+static void track(packet_info *pinfo, const ikestate_seen *s)
 {
 	cap.finished = false;
 	/* An ICMP error quotes the packet that caused it: never a message of its own. */
@@ -290,10 +178,8 @@ static void track(packet_info *pinfo, proto_tree *tree, const ikestate_seen *s)
 			m.wire = &wire;
 		m.decryption = s->decrypted[i] ? IKS_DECRYPT_OK : IKS_DECRYPT_NONE;
 		iks_child child;
-		if (parse_inner(s->inner[i], &m, &child))
+		if (parse_inner(s->inner[i], s->reassembled[i], &m, &child))
 			m.child = &child;
-		if (s->n == 1 && tree)
-			add_decrypted(tree, &m);
 		m.frame = pinfo->num;
 		m.ts_ns = ts_of(pinfo);
 		ikestate_to_iks_addr(&pinfo->src, pinfo->srcport, &m.src);
@@ -320,7 +206,7 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 		/* First pass: only frames in which a hook saw a message can have labels. */
 		const ikestate_seen *s = ikestate_hooks_messages(pinfo->num);
 		if (s)
-			track(pinfo, tree, s);
+			track(pinfo, s);
 		ikestate_hooks_clear();
 		if (!s && !esp)
 			return 0;
@@ -400,7 +286,6 @@ void proto_register_ikestate(void)
 void proto_reg_handoff_ikestate(void)
 {
 	hooked = ikestate_hooks_install(proto_ikestate);
-	want_fields_resolve();
 	register_postdissector(ikestate_handle);
 	iks_register_conversation_filter("ikestate", "IKE negotiation", ikestate_filter_valid, ikestate_build_filter);
 }

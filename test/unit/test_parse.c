@@ -519,6 +519,78 @@ static void test_parse_inner_v1(void)
 	g_rand_free(rnd);
 }
 
+/* What only decrypted payloads show, parsed from them: notify types and a 4-byte SPI, a Delete of
+ * the IKE SA, XAUTH / mode-config attributes, EAP, CP; a chain that runs past its end is garbage
+ * (a key that is not the sender's). */
+static void test_parse_inner_facts(void)
+{
+	uint8_t b[200];
+	iks_child c;
+	/* IKEv1 Informational: HASH, N(INVALID_ID_INFORMATION, protocol ESP, SPI 0x01020304), D(ISAKMP). */
+	memset(b, 0, sizeof b);
+	size_t o = put_pl(b, IKS_PL_NOTIFY, 24);
+	size_t n = o;
+	o += put_pl(b + o, IKS_PL_DELETE, 16);
+	b[n + 8] = 3; b[n + 9] = 4; put16(b + n + 10, IKS_N_INVALID_ID_INFORMATION);
+	memcpy(b + n + 12, (const uint8_t[]){ 1, 2, 3, 4 }, 4);
+	size_t d = o;
+	o += put_pl(b + o, 0, 16);
+	b[d + 8] = 1; /* protocol ISAKMP */
+	iks_msg m = decrypted_msg(1, IKS_EXCH_INFO);
+	m.decryption = IKS_DECRYPT_OK;
+	g_assert_false(iks_parse_inner(b, o + 5, IKS_PL_HASH, &m, &c));
+	g_assert_true(iks_has_notify(&m, IKS_N_INVALID_ID_INFORMATION));
+	g_assert_true(iks_has_payload(&m, IKS_PL_DELETE));
+	g_assert_cmpuint(m.n_spi, ==, 1);
+	g_assert_cmphex(m.spi[0], ==, 0x01020304);
+	g_assert_cmpuint(m.decryption, ==, IKS_DECRYPT_OK);
+	/* A Delete of an IPsec SA is not the IKE SA's. */
+	b[d + 8] = 3;
+	m = decrypted_msg(1, IKS_EXCH_INFO);
+	iks_parse_inner(b, o, IKS_PL_HASH, &m, &c);
+	g_assert_false(iks_has_payload(&m, IKS_PL_DELETE));
+	/* The same bytes with the Delete's length past the end: garbage. */
+	put16(b + d + 2, 200);
+	m = decrypted_msg(1, IKS_EXCH_INFO);
+	m.decryption = IKS_DECRYPT_OK;
+	iks_parse_inner(b, o, IKS_PL_HASH, &m, &c);
+	g_assert_cmpuint(m.decryption, ==, IKS_DECRYPT_GARBAGE);
+
+	/* IKEv1 transaction: HASH, attributes SET with XAUTH_STATUS (TV) FAIL. */
+	memset(b, 0, sizeof b);
+	o = put_pl(b, IKS_PL_ATTR, 24);
+	size_t a = o;
+	o += put_pl(b + o, 0, 8 + 4);
+	b[a + 4] = IKS_CFG_SET;
+	put_tv(b + a + 8, 16527, 0);
+	m = decrypted_msg(1, IKS_EXCH_TRANSACTION);
+	iks_parse_inner(b, o, IKS_PL_HASH, &m, &c);
+	g_assert_cmpuint(m.ra.cfg_type, ==, IKS_CFG_SET);
+	g_assert_cmpuint(m.ra.cfg, ==, IKS_CFG_HAS_XAUTH | IKS_CFG_HAS_XAUTH_FAIL);
+
+	/* IKEv2: EAP Request MSCHAPv2 (26), CP REPLY with an INTERNAL_IP4_ADDRESS. */
+	memset(b, 0, sizeof b);
+	o = put_pl(b, IKS_PL2_CP, 4 + 10);
+	b[4] = IKS_EAP_REQUEST; b[5] = 7; put16(b + 6, 10); b[8] = 26;
+	size_t cp = o;
+	o += put_pl(b + o, 0, 8 + 8);
+	b[cp + 4] = IKS_CFG_REPLY;
+	put16(b + cp + 8, 1); put16(b + cp + 10, 4);
+	memcpy(b + cp + 12, (const uint8_t[]){ 10, 99, 0, 1 }, 4);
+	m = decrypted_msg(2, IKS_EXCH_IKE_AUTH);
+	iks_parse_inner(b, o, IKS_PL2_EAP, &m, &c);
+	g_assert_cmpuint(m.ra.eap_code, ==, IKS_EAP_REQUEST);
+	g_assert_cmpuint(m.ra.eap_type, ==, 26);
+	g_assert_cmpuint(m.ra.cfg_type, ==, IKS_CFG_REPLY);
+	g_assert_cmpuint(m.ra.cfg, ==, IKS_CFG_HAS_ADDRESS_ASKED | IKS_CFG_HAS_ADDRESS);
+	/* A request asks with an empty value. */
+	put16(b + cp + 10, 0);
+	put16(b + cp + 2, 8 + 4);
+	m = decrypted_msg(2, IKS_EXCH_IKE_AUTH);
+	iks_parse_inner(b, cp + 12, IKS_PL2_EAP, &m, &c);
+	g_assert_cmpuint(m.ra.cfg, ==, IKS_CFG_HAS_ADDRESS_ASKED);
+}
+
 /* IKEv2 child SA: SA (ESP AES-GCM-16 256, no integrity), TSi with two selectors (one IPv6, one of
  * an unknown type that is skipped), TSr with one. */
 static void test_parse_inner_v2(void)
@@ -619,6 +691,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/parse/impl", test_parse_impl);
 	g_test_add_func("/parse/inner-v1", test_parse_inner_v1);
 	g_test_add_func("/parse/inner-v2", test_parse_inner_v2);
+	g_test_add_func("/parse/inner-facts", test_parse_inner_facts);
 	g_test_add_func("/parse/ts-text", test_ts_text);
 	return g_test_run();
 }
