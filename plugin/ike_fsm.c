@@ -331,7 +331,7 @@ static bool place(iks_machine *mc, iks_step *s, const iks_msg *m, bool new_excha
 	} else if (m->version == 1 && m->first_payload == IKS_PL_CISCO_FRAG && !(m->flags & IKS_FLAG_ENCRYPTED)) {
 		/* A piece of a fragmented message: Wireshark dissects the reassembled message in the frame
 		 * of the last piece, and that is what we label; the pieces change nothing. */
-		r->msg = IKS_M_UNKNOWN;
+		r->msg = IKS_M_FRAG;
 		r->role = (uint8_t)iks_role_of(s->t, s->dir);
 	} else {
 		return track(s, m, new_exchange, mine_v2, r);

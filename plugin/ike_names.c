@@ -21,7 +21,7 @@ static const char *const msg_names[IKS_M__COUNT] = {
 	[IKS_M_AUTH_REQ] = "AUTH_REQ", [IKS_M_AUTH_RESP] = "AUTH_RESP",
 	[IKS_M_CHILD_REQ] = "CHILD_REQ", [IKS_M_CHILD_RESP] = "CHILD_RESP",
 	[IKS_M_INFO_REQ] = "INFO_REQ", [IKS_M_INFO_RESP] = "INFO_RESP",
-	[IKS_M_INTER_REQ] = "INTER_REQ", [IKS_M_INTER_RESP] = "INTER_RESP",
+	[IKS_M_INTER_REQ] = "INTER_REQ", [IKS_M_INTER_RESP] = "INTER_RESP", [IKS_M_FRAG] = "FRAG",
 };
 static const char *const role_names[] = { NULL, "initiator", "responder" };
 static const char *const state_names[IKS_S__COUNT] = {

@@ -22,6 +22,7 @@ typedef enum {
 	IKS_M_SA_INIT_REQ, IKS_M_SA_INIT_RESP, IKS_M_AUTH_REQ, IKS_M_AUTH_RESP,
 	IKS_M_CHILD_REQ, IKS_M_CHILD_RESP, IKS_M_INFO_REQ, IKS_M_INFO_RESP,
 	IKS_M_INTER_REQ, IKS_M_INTER_RESP,
+	IKS_M_FRAG, /* IKEv1: a piece of a fragmented message (Cisco's fragmentation payload) */
 	IKS_M__COUNT
 } iks_msgpos;
 
