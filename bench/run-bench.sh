@@ -3,14 +3,16 @@
 # core labelling (bench/ikestate-peer.lua). Not part of the default test run: it takes minutes
 # (about an hour with the defaults on a loaded 2-core machine) and its numbers depend on the machine.
 #
-#   bench/run-bench.sh [--sizes "10000 100000 1000000"] [--reps "5 5 3"] [--workloads "plain two filter fields"]
+#   bench/run-bench.sh [--sizes "10000 100000 1000000"] [--reps "5 5 3"] [--workloads "plain two filter fields keys"]
 #                      [--variant NAME=/path/to/ikestate.so]... [--no-lua] [--keep DIR]
 #
 # Environment: IKESTATE_SO (default: a Release build of this checkout in a scratch dir), IKEGEN
 # (default: the ikegen of that build), BENCH_SEED (ikegen --mix seed, default 1), BENCH_IKE_PERCENT
 # (ikegen --mix --ike-percent: share of packets in IKE flows, default 60 = about 50 % ISAKMP frames),
 # BENCH_ESP_PACKETS (ikegen --mix --esp-packets: ESP packets per established tunnel), BENCH_FLOOD=1
-# (the capture is `ikegen --flood N` instead: N MM1 with distinct cookies, the cookie flood).
+# (the capture is `ikegen --flood N` instead: N MM1 with distinct cookies, the cookie flood),
+# BENCH_KEY_ROW (the IKEv1 decryption-table row of the `keys` workload: plain `-r` with a key table
+# loaded, as when an analyst has keys for one tunnel; default lab-mm-ok's row).
 #
 # Every variant runs tshark 4.0 as nobody with the same environment (WIRESHARK_PLUGIN_DIR set for
 # all, an empty plugin dir for stock and Lua), on the same world-readable copy of the capture,
@@ -92,8 +94,11 @@ args_for() { # variant workload cap
 		else echo "-r $cap -Y $f.stalled"; fi ;;
 	fields) if [ "$v" = stock ]; then echo "-r $cap -T fields -e frame.number -e isakmp.exchangetype"
 		else echo "${pre[*]} -r $cap -T fields -e frame.number -e $f.state"; fi ;;
+	keys) echo "${pre[*]} -r $cap -o uat:ikev1_decryption_table:$key_row" ;;
 	esac
 }
+key_row=${BENCH_KEY_ROW:-$(grep -v '^#' "$repo/test/captures/keys/lab-mm-ok.ikev1_decryption_table")}
+case $key_row in *[[:space:]]*) echo "run-bench.sh: BENCH_KEY_ROW must have no spaces" >&2; exit 2 ;; esac
 plugdir_for() { case $1 in lua) echo stock ;; *) echo "$1" ;; esac; }
 
 printf 'size\tworkload\tvariant\trep\twall\tuser\tsys\tmaxrss_kb\tload1\n' >"$work/runs.tsv"
