@@ -126,6 +126,8 @@ static int64_t ts_of(const packet_info *pinfo)
 static bool parse_inner(tvbuff_t *inner, bool reassembled, iks_msg *m, iks_child *c)
 {
 	int len = inner ? (int)tvb_captured_length(inner) : 0;
+	if (len <= 0)
+		return false; /* not decrypted: no keys, or none for this SA */
 	unsigned first = m->version == 1 ? m->first_payload : m->sk_first;
 	if (m->frag_total) {
 		frag_key k = { m->ispi, m->msgid, m->flags & IKS_FLAG_V2_RESPONSE };
@@ -135,8 +137,10 @@ static bool parse_inner(tvbuff_t *inner, bool reassembled, iks_msg *m, iks_child
 			g_hash_table_insert(frag_first, g_memdup2(&k, sizeof k), GUINT_TO_POINTER(m->sk_first));
 		}
 		first = reassembled && frag_first ? GPOINTER_TO_UINT(g_hash_table_lookup(frag_first, &k)) : 0;
+		if (first)
+			g_hash_table_remove(frag_first, &k); /* used: a resent message starts again at its first fragment */
 	}
-	if (len <= 0 || !first)
+	if (!first)
 		return false;
 	return iks_parse_inner(tvb_get_ptr(inner, 0, len), (size_t)len, first, m, c);
 }
