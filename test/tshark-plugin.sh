@@ -30,10 +30,14 @@ if [ -n "${IKESTATE_CONFIG_DIR:-}" ]; then
 	# A copy: user nobody must be able to read it wherever it lives, and nothing written leaks back.
 	cp -r "$IKESTATE_CONFIG_DIR" "$work/config"
 fi
+source "$(dirname "${BASH_SOURCE[0]}")/lean-data.sh"
+data=$(lean_data_dir "$work/data")
 chmod -R a+rX "$work"; chmod a+rwx "$work/home"
 envs=(HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/plugins"
-      TZ=UTC LC_ALL=C.UTF-8 PATH=/usr/bin:/bin
-      WIRESHARK_ABORT_ON_DISSECTOR_BUG="${WIRESHARK_ABORT_ON_DISSECTOR_BUG:-1}")
+      TZ=UTC LC_ALL=C.UTF-8 PATH=/usr/bin:/bin)
+# Wireshark aborts on a dissector bug when the variable is set at all: 0 leaves it unset.
+[ "${WIRESHARK_ABORT_ON_DISSECTOR_BUG:-1}" = 0 ] || envs+=(WIRESHARK_ABORT_ON_DISSECTOR_BUG=1)
+[ -z "$data" ] || envs+=(WIRESHARK_DATA_DIR="$data")
 [ -z "${IKESTATE_CONFIG_DIR:-}" ] || envs+=(WIRESHARK_CONFIG_DIR="$work/config")
 # A sanitized plugin (cmake -DIKESTATE_SANITIZE=ON) needs the ASan runtime loaded before anything
 # else, and tshark is not instrumented: preload it. IKESTATE_PRELOAD=LIB forces a library.
