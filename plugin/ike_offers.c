@@ -56,6 +56,36 @@ typedef struct {
 	uint32_t frame;
 } iks_accepted;
 
+/* A refusal's mismatch, as taken when the refusal is placed (the tables it comes from change
+ * later). Its text is written when first asked for: only a tree shows it, and writing it on every
+ * first pass cost about 35,000 instructions per refusal (callgrind). */
+enum {
+	MIS_OFFER,       /* a phase-1 offer refused: against acc (a choice) or the own offer theirs */
+	MIS_AUTH,        /* offered: the choice, theirs: the refusing side's own offer */
+	MIS_KE,          /* INVALID_KE_PAYLOAD */
+	MIS_CHILD_OFFER, /* a child SA's proposals refused: against acc */
+	MIS_CHILD_TS,    /* its selectors refused: against acc, mirrored or not */
+};
+typedef struct {
+	uint8_t kind;
+	bool has_acc, mirrored;
+	uint16_t ke_wanted, ke_group;
+	uint32_t own_t;           /* the tunnel of the refusing side's own offer, 0: none */
+	const iks_offer *offered; /* interned (or a child SA's, owned by the children table) */
+	const iks_offer *theirs;
+	iks_accepted acc;
+	iks_child_req q;
+	iks_addr src, dst;        /* the refusal's */
+	char *text;               /* NULL until asked for */
+} mismatch_rec;
+
+static void mismatch_free(gpointer p)
+{
+	mismatch_rec *x = p;
+	g_free(x->text);
+	g_free(x);
+}
+
 static guint key_hash(gconstpointer p)
 {
 	uint64_t h = iks_content_hash(p, sizeof(accept_key));
@@ -99,7 +129,7 @@ static void remember(iks_offers *o, accept_key k, const iks_offer *chosen, const
 void iks_offers_init(iks_offers *o)
 {
 	o->accepted = g_hash_table_new_full(key_hash, key_equal, g_free, NULL);
-	o->mismatch = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	o->mismatch = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, mismatch_free);
 	iks_pool_init(&o->tunnels, sizeof(iks_offer_tunnel));
 	o->interned = g_hash_table_new_full(rec_hash, rec_equal, g_free, NULL);
 	o->by_result = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -163,16 +193,17 @@ static iks_offer_tunnel *tunnel_rec(iks_offers *o, uint32_t num)
 /* The interned copy of what m carries. */
 static const iks_wire_rec *intern(iks_offers *o, const iks_wire *w)
 {
-	/* Zeroed, padding included: records are compared and hashed byte by byte. */
-	iks_wire_rec *rec = g_malloc0(sizeof *rec);
-	rec->impl = iks_impl_of(w);
-	memcpy(&rec->offer, &w->offer, offsetof(iks_offer, p) + w->offer.n * sizeof(iks_proposal));
-	const iks_wire_rec *known = g_hash_table_lookup(o->interned, rec);
-	if (known) {
-		g_free(rec);
+	/* Zeroed, padding included: records are compared and hashed byte by byte. On the stack: most
+	 * are known already (every resend, every attempt), and only a new one is copied. */
+	iks_wire_rec key;
+	size_t size = offsetof(iks_wire_rec, offer.p) + w->offer.n * sizeof(iks_proposal);
+	memset(&key, 0, size);
+	key.impl = iks_impl_of(w);
+	memcpy(&key.offer, &w->offer, offsetof(iks_offer, p) + w->offer.n * sizeof(iks_proposal));
+	const iks_wire_rec *known = g_hash_table_lookup(o->interned, &key);
+	if (known)
 		return known;
-	}
-	rec = g_realloc(rec, rec_size(rec));
+	iks_wire_rec *rec = g_memdup2(&key, size);
 	g_hash_table_add(o->interned, rec);
 	return rec;
 }
@@ -226,11 +257,6 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 		ot->chosen = &rec->offer;
 		remember(o, key_of(&m->src, NULL, rec->offer.version, ACC_IKE), &rec->offer, NULL, m);
 	}
-}
-
-const char *iks_offers_mismatch(const iks_offers *o, const iks_result *r)
-{
-	return g_hash_table_lookup(o->mismatch, r);
 }
 
 /* "AES-CBC-128/SHA2-256/MODP-2048/PSK; 3DES-CBC/SHA1/MODP-1024/PSK" */
@@ -376,24 +402,36 @@ static uint32_t own_offer(const iks_offers *o, const iks_machine *mc, const iks_
 	return 0;
 }
 
-/* "chose AES-CBC-128/SHA2-256/MODP-2048/RSA-SIG but offers …/PSK itself (tunnel 1): the
- * authentication differs (RSA-SIG chosen, PSK its own)"; NULL when m's sender offered this peer
- * nothing itself, or offered the chosen method. */
-static GString *auth_text(const iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m)
+/* An IKEv1 refusal after the choice: the refusing side's own offer to this peer has no method like
+ * the chosen one. */
+static bool auth_mismatch(const iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m,
+			  mismatch_rec *x)
 {
 	uint32_t own_t = own_offer(o, mc, t, &m->src);
 	if (!own_t)
-		return NULL;
+		return false;
 	const iks_offer *own = iks_offers_tunnel(o, own_t)->offered;
-	const iks_proposal *chosen = &iks_offers_tunnel(o, t->id)->chosen->p[0];
+	const iks_offer *chosen = iks_offers_tunnel(o, t->id)->chosen;
 	for (unsigned i = 0; i < own->n; i++)
-		if (!kind_differs(&own->p[i], chosen, IKS_X_V1_AUTH))
-			return NULL;
+		if (!kind_differs(&own->p[i], &chosen->p[0], IKS_X_V1_AUTH))
+			return false;
+	x->kind = MIS_AUTH;
+	x->own_t = own_t;
+	x->offered = chosen;
+	x->theirs = own;
+	return true;
+}
+
+/* "chose AES-CBC-128/SHA2-256/MODP-2048/RSA-SIG but offers …/PSK itself (tunnel 1): the
+ * authentication differs (RSA-SIG chosen, PSK its own)" */
+static void auth_text(GString *s, const mismatch_rec *x)
+{
+	const iks_offer *own = x->theirs;
+	const iks_proposal *chosen = &x->offered->p[0];
 	char a[240];
-	GString *s = g_string_new(NULL);
 	g_string_append_printf(s, "chose %s but offers ", iks_proposal_str(1, chosen, a, sizeof a));
 	offer_text(s, own);
-	g_string_append_printf(s, " itself (tunnel %u): the authentication differs (", own_t);
+	g_string_append_printf(s, " itself (tunnel %u): the authentication differs (", x->own_t);
 	kind_text(s, 1, chosen, IKS_X_V1_AUTH);
 	g_string_append(s, " chosen, ");
 	/* Its methods, each once. */
@@ -408,7 +446,6 @@ static GString *auth_text(const iks_offers *o, const iks_machine *mc, const iks_
 		kind_text(s, 1, &own->p[i], IKS_X_V1_AUTH);
 	}
 	g_string_append(s, " its own)");
-	return s;
 }
 
 /* One side's selectors: "198.51.100.0/24", "10.0.0.0/8, 172.16.0.0/12", "its own address" (IKEv1
@@ -490,72 +527,104 @@ static unsigned child_refusal(const iks_tunnel *t, const iks_msg *m, const iks_r
 							    : 0;
 }
 
-static GString *child_text(iks_offers *o, const iks_child_req *q, const iks_msg *m, unsigned notify)
+/* A child SA refused (notify): what it is compared with. */
+static bool child_mismatch(const iks_offers *o, const iks_child_req *q, const iks_msg *m, unsigned notify,
+			   mismatch_rec *x)
 {
-	const iks_child *c = q->child;
-	GString *s = g_string_new(NULL);
+	const iks_accepted *a;
+	x->q = *q;
 	if (notify == IKS_N_NO_PROPOSAL_CHOSEN) {
-		if (!c->offer.n) {
-			g_string_free(s, TRUE);
-			return NULL;
+		if (!q->child->offer.n)
+			return false;
+		x->kind = MIS_CHILD_OFFER;
+		accept_key k = key_of(&m->src, NULL, m->version, ACC_CHILD);
+		a = g_hash_table_lookup(o->accepted, &k);
+		x->has_acc = a && a->chosen->n;
+	} else {
+		x->kind = MIS_CHILD_TS;
+		accept_key k = key_of(&m->src, &m->dst, m->version, ACC_CHILD_PEER);
+		a = g_hash_table_lookup(o->accepted, &k);
+		x->mirrored = !a || !a->child->has_ts;
+		if (x->mirrored) {
+			k.what = ASKED_CHILD;
+			a = g_hash_table_lookup(o->accepted, &k);
 		}
+		x->has_acc = a && a->child->has_ts;
+	}
+	if (x->has_acc)
+		x->acc = *a;
+	return true;
+}
+
+static void child_text(GString *s, const mismatch_rec *x)
+{
+	const iks_child *c = x->q.child;
+	if (x->kind == MIS_CHILD_OFFER) {
 		g_string_append(s, "offered ");
 		offer_text(s, &c->offer);
-		g_string_append_printf(s, " (frame %u): the peer accepts none of it", q->frame);
-		accept_key k = key_of(&m->src, NULL, m->version, ACC_CHILD);
-		const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
-		if (a && a->chosen->n)
-			compared_text(s, &c->offer, a->chosen, a, 0, true);
-		return s;
+		g_string_append_printf(s, " (frame %u): the peer accepts none of it", x->q.frame);
+		if (x->has_acc)
+			compared_text(s, &c->offer, x->acc.chosen, &x->acc, 0, true);
+		return;
 	}
 	g_string_append(s, "proposed ");
 	pair_text(s, c, false);
-	g_string_append_printf(s, " (frame %u): the peer accepts none of it", q->frame);
-	accept_key k = key_of(&m->src, &m->dst, m->version, ACC_CHILD_PEER);
-	const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
-	bool mirrored = !a || !a->child->has_ts;
-	if (mirrored) {
-		k.what = ASKED_CHILD;
-		a = g_hash_table_lookup(o->accepted, &k);
-	}
-	if (a && a->child->has_ts)
-		selectors_text(s, c, a, mirrored, &m->dst, &m->src);
-	return s;
+	g_string_append_printf(s, " (frame %u): the peer accepts none of it", x->q.frame);
+	if (x->has_acc)
+		selectors_text(s, c, &x->acc, x->mirrored, &x->dst, &x->src);
 }
 
 /* A phase-1 refusal: NO_PROPOSAL_CHOSEN against the responder's earlier choice or its own offer,
  * a refusal after the choice against its own offer's authentication, INVALID_KE_PAYLOAD. */
-static GString *phase1_text(const iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m,
-			    const iks_result *r)
+static bool phase1_mismatch(const iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m,
+			    const iks_result *r, mismatch_rec *x)
 {
 	const iks_offer_tunnel *ot = iks_offers_tunnel(o, t->id);
 	bool phase1 = t->version == 1 ? !iks_completes_phase1(t->v1.p1_pos) : r->msg == IKS_M_SA_INIT_RESP;
 	if (!ot || !phase1)
-		return NULL;
+		return false;
 	if (ot->offered && iks_has_notify(m, IKS_N_NO_PROPOSAL_CHOSEN) && !ot->chosen) {
-		GString *s = g_string_new("offered ");
-		offer_text(s, ot->offered);
-		g_string_append(s, ": the responder accepts none of it");
+		x->kind = MIS_OFFER;
+		x->offered = ot->offered;
 		accept_key k = key_of(&m->src, NULL, ot->offered->version, ACC_IKE);
 		const iks_accepted *a = g_hash_table_lookup(o->accepted, &k);
-		uint32_t own_t = a && a->chosen->n ? 0 : own_offer(o, mc, t, &m->src);
-		if (a && a->chosen->n && ot->offered->n)
-			compared_text(s, ot->offered, a->chosen, a, 0, false);
-		else if (own_t && ot->offered->n)
-			compared_text(s, ot->offered, iks_offers_tunnel(o, own_t)->offered, NULL, own_t, false);
-		return s;
+		x->has_acc = a && a->chosen->n;
+		if (x->has_acc)
+			x->acc = *a;
+		else if ((x->own_t = own_offer(o, mc, t, &m->src)))
+			x->theirs = iks_offers_tunnel(o, x->own_t)->offered;
+		return true;
 	}
 	if (ot->chosen && ot->chosen->n && t->version == 1 && r->msg == IKS_M_INFO)
-		return auth_text(o, mc, t, m);
+		return auth_mismatch(o, mc, t, m, x);
 	if (ot->offered && t->version == 2 && m->ke_wanted) {
-		char a[40], b[40];
-		GString *s = g_string_new(NULL);
-		g_string_append_printf(s, "the responder asks for %s; the KE sent was %s; offered ",
-				       group_str(m->ke_wanted, a, sizeof a), group_str(ot->ke_group, b, sizeof b));
-		offer_text(s, ot->offered);
-		return s;
+		x->kind = MIS_KE;
+		x->offered = ot->offered;
+		x->ke_wanted = m->ke_wanted;
+		x->ke_group = ot->ke_group;
+		return true;
 	}
-	return NULL;
+	return false;
+}
+
+static void phase1_text(GString *s, const mismatch_rec *x)
+{
+	if (x->kind == MIS_AUTH) {
+		auth_text(s, x);
+	} else if (x->kind == MIS_KE) {
+		char a[40], b[40];
+		g_string_append_printf(s, "the responder asks for %s; the KE sent was %s; offered ",
+				       group_str(x->ke_wanted, a, sizeof a), group_str(x->ke_group, b, sizeof b));
+		offer_text(s, x->offered);
+	} else {
+		g_string_append(s, "offered ");
+		offer_text(s, x->offered);
+		g_string_append(s, ": the responder accepts none of it");
+		if (x->has_acc && x->offered->n)
+			compared_text(s, x->offered, x->acc.chosen, &x->acc, 0, false);
+		else if (x->own_t && x->offered->n)
+			compared_text(s, x->offered, x->theirs, NULL, x->own_t, false);
+	}
 }
 
 void iks_offers_explain(iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m,
@@ -563,11 +632,32 @@ void iks_offers_explain(iks_offers *o, const iks_machine *mc, const iks_tunnel *
 {
 	if (r->retrans)
 		return;
-	GString *s = phase1_text(o, mc, t, m, r);
-	const iks_child_req *q = !s && o->child_req ? g_hash_table_lookup(o->child_req, GUINT_TO_POINTER(t->id)) : NULL;
+	mismatch_rec x;
+	memset(&x, 0, sizeof x);
+	bool found = phase1_mismatch(o, mc, t, m, r, &x);
+	const iks_child_req *q = !found && o->child_req ? g_hash_table_lookup(o->child_req, GUINT_TO_POINTER(t->id)) : NULL;
 	unsigned notify = q ? child_refusal(t, m, r) : 0;
 	if (notify && iks_addr_eq(&q->from, &m->dst))
-		s = child_text(o, q, m, notify);
-	if (s)
-		g_hash_table_insert(o->mismatch, (gpointer)r, g_string_free(s, FALSE));
+		found = child_mismatch(o, q, m, notify, &x);
+	if (!found)
+		return;
+	x.src = m->src;
+	x.dst = m->dst;
+	g_hash_table_insert(o->mismatch, (gpointer)r, g_memdup2(&x, sizeof x));
+}
+
+const char *iks_offers_mismatch(const iks_offers *o, const iks_result *r)
+{
+	mismatch_rec *x = g_hash_table_lookup(o->mismatch, r);
+	if (!x)
+		return NULL;
+	if (!x->text) {
+		GString *s = g_string_new(NULL);
+		if (x->kind == MIS_CHILD_OFFER || x->kind == MIS_CHILD_TS)
+			child_text(s, x);
+		else
+			phase1_text(s, x);
+		x->text = g_string_free(s, FALSE);
+	}
+	return x->text;
 }

@@ -29,7 +29,8 @@ typedef struct {
 	GHashTable *interned;  /* one copy of each distinct iks_wire_rec: peers send the same offer and
 				* Vendor IDs in every attempt and resend (a flood: in every MM1) */
 	GHashTable *by_result; /* iks_result -> its interned iks_wire_rec */
-	GHashTable *mismatch;  /* iks_result -> what differs (owned text) */
+	GHashTable *mismatch;  /* iks_result -> what its refusal is compared with (owned); the text is
+				* written when first asked for */
 	GHashTable *accepted;  /* iks_accepted by responder address, version and what: its latest choice
 				* of an IKE SA proposal and of a child SA (any peer, and per peer), and
 				* the child SA it last asked a peer for itself; a later refusal by the
@@ -58,7 +59,7 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
  * selectors, against those the refusing side accepted from this peer or asked it for itself). */
 void iks_offers_explain(iks_offers *o, const iks_machine *mc, const iks_tunnel *t, const iks_msg *m,
 			const iks_result *r);
-const char *iks_offers_mismatch(const iks_offers *o, const iks_result *r); /* NULL: none */
+const char *iks_offers_mismatch(const iks_offers *o, const iks_result *r); /* NULL: none; written on first ask */
 const iks_wire_rec *iks_offers_of(const iks_offers *o, const iks_result *r); /* NULL: none */
 const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num); /* NULL: none */
 const iks_child *iks_offers_child(const iks_offers *o, const iks_result *r);    /* NULL: none */

@@ -224,31 +224,50 @@ static const vid_row vids[] = {
 	{ "7003cbc1097dbe9c2600ba6983bc8b35", "KAME / racoon", 2 },
 };
 
+#define N_VIDS (sizeof vids / sizeof vids[0])
+
 static int hex_nibble(char c)
 {
 	return c <= '9' ? c - '0' : c - 'a' + 10;
 }
 
-static bool vid_matches(const char *hex, const uint8_t *vid, size_t len)
+/* The rows decoded once, chained by their first byte: a message's VIDs are looked up on every
+ * MM1 / IKE_SA_INIT of a flood, and decoding the hex of each row per VID was most of the cost. */
+static struct {
+	uint8_t bytes[20];  /* the longest row, Check Point's */
+	uint8_t len;
+	int16_t next;  /* next row with the same first byte, -1: none */
+} dec[N_VIDS];
+static int16_t first_row[256];
+
+static void decode_rows(void)
 {
-	/* Most rows differ in the first byte: decide those before measuring the row. */
-	if (!len || vid[0] != (hex_nibble(hex[0]) << 4 | hex_nibble(hex[1])))
-		return false;
-	size_t n = strlen(hex) / 2;
-	if (n > len)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (vid[i] != (hex_nibble(hex[2 * i]) << 4 | hex_nibble(hex[2 * i + 1])))
-			return false;
-	return true;
+	static bool done;
+	if (done)
+		return;
+	memset(first_row, 0xff, sizeof first_row);   /* -1 */
+	for (size_t r = N_VIDS; r-- > 0;) {           /* backwards: each chain in table order */
+		size_t n = strlen(vids[r].hex) / 2;
+		if (n > sizeof dec[r].bytes)
+			n = sizeof dec[r].bytes;
+		dec[r].len = (uint8_t)n;
+		for (size_t i = 0; i < n; i++)
+			dec[r].bytes[i] = (uint8_t)(hex_nibble(vids[r].hex[2 * i]) << 4 | hex_nibble(vids[r].hex[2 * i + 1]));
+		dec[r].next = first_row[dec[r].bytes[0]];
+		first_row[dec[r].bytes[0]] = (int16_t)r;
+	}
+	done = true;
 }
 
-/* The table's row for a VID, -1 for none. */
+/* The table's row for a VID, -1 for none: the first row in table order whose prefix it has. */
 static int vid_row_of(const uint8_t *vid, size_t len)
 {
-	for (size_t r = 0; r < sizeof vids / sizeof vids[0]; r++)
-		if (vid_matches(vids[r].hex, vid, len))
-			return (int)r;
+	if (!len)
+		return -1;
+	decode_rows();
+	for (int r = first_row[vid[0]]; r >= 0; r = dec[r].next)
+		if (dec[r].len <= len && !memcmp(dec[r].bytes, vid, dec[r].len))
+			return r;
 	return -1;
 }
 
@@ -271,7 +290,7 @@ iks_impl iks_impl_of(const iks_wire *w)
 
 const char *iks_impl_str(const iks_impl *i, char *buf, size_t len)
 {
-	if (i->vendor && i->vendor <= sizeof vids / sizeof vids[0])
+	if (i->vendor && i->vendor <= N_VIDS)
 		return vids[i->vendor - 1].name;
 	if (!i->n_unknown)
 		return NULL;

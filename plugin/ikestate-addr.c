@@ -7,6 +7,8 @@
 #include <epan/address.h>
 #include <epan/epan.h>
 #include <epan/to_str.h>
+#include <string.h>
+#include <wsutil/pint.h>
 #include <wiretap/wtap.h>
 
 #include "ikestate-addr.h"
@@ -47,34 +49,34 @@ const char *ikestate_point_str(wmem_allocator_t *pool, const packet_info *pinfo,
 	return wmem_strdup_printf(pool, "%u (%s)", point, name);
 }
 
-/* Whether the bytes at `at` in ds hold the address a. */
-static bool addr_at(tvbuff_t *ds, int at, const address *a, int len)
+/* Whether the bytes at b hold the address a. */
+static bool addr_at(const uint8_t *b, const address *a, int len)
 {
-	return a->len == len && tvb_bytes_exist(ds, at, len) && tvb_memeql(ds, at, (const guint8 *)a->data, len) == 0;
+	return a->len == len && memcmp(b, a->data, len) == 0;
 }
 
 uint8_t ikestate_ip_ttl(tvbuff_t *tvb, const packet_info *pinfo)
 {
 	tvbuff_t *ds = tvb_get_ds_tvb(tvb);
 	int at = tvb_raw_offset(tvb);
-	if (!ds || at < 28)
+	if (!ds || at < 28 || tvb_captured_length(ds) < (guint)at)
 		return 0;
+	/* The headers before the message, read in place: every offset below is before `at`. */
+	const uint8_t *b = tvb_get_ptr(ds, 0, at);
 	for (int marker = 0; marker <= 4; marker += 4) { /* UDP 4500: the non-ESP marker before ISAKMP */
 		int udp = at - marker - 8;
-		if (udp < 20 || tvb_get_ntohs(ds, udp) != pinfo->srcport || tvb_get_ntohs(ds, udp + 2) != pinfo->destport)
+		if (udp < 20 || pntoh16(b + udp) != pinfo->srcport || pntoh16(b + udp + 2) != pinfo->destport)
 			continue;
 		if (pinfo->src.type == AT_IPv4) {
 			for (int ihl = 5; ihl <= 15; ihl++) {
 				int ip = udp - 4 * ihl;
-				if (ip >= 0 && tvb_get_uint8(ds, ip) == (0x40 | ihl) && tvb_get_uint8(ds, ip + 9) == 17 &&
-				    addr_at(ds, ip + 12, &pinfo->src, 4))
-					return tvb_get_uint8(ds, ip + 8);
+				if (ip >= 0 && b[ip] == (0x40 | ihl) && b[ip + 9] == 17 && addr_at(b + ip + 12, &pinfo->src, 4))
+					return b[ip + 8];
 			}
 		} else if (pinfo->src.type == AT_IPv6) {
 			int ip = udp - 40; /* extension headers: not found, 0 */
-			if (ip >= 0 && tvb_get_uint8(ds, ip) >> 4 == 6 && tvb_get_uint8(ds, ip + 6) == 17 &&
-			    addr_at(ds, ip + 8, &pinfo->src, 16))
-				return tvb_get_uint8(ds, ip + 7);
+			if (ip >= 0 && b[ip] >> 4 == 6 && b[ip + 6] == 17 && addr_at(b + ip + 8, &pinfo->src, 16))
+				return b[ip + 7];
 		}
 	}
 	return 0;
