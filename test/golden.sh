@@ -62,12 +62,14 @@ fi
 if [ "$only_two" != 1 ]; then
 	# Blank what only the second pass can know, in both outputs, then compare; of the two-pass
 	# output only the frames labelled (the single pass is filtered on ikestate).
-	idx() { head -1 "$tmp/two" | tr '\t' '\n' | grep -nx "$1" | cut -d: -f1; }
 	one_pass_view() {
-		awk -F'\t' -v OFS='\t' -v ri="$(idx ikestate.response_in)" -v st="$(idx ikestate.stalled)" \
-			-v fi="$(idx ikestate.final)" -v ex="$(idx _ws.expert.message)" -v de="$(idx ikestate.deleted)" \
-			-v ow="$(idx ikestate.esp.one_way)" -v sa="$(idx ikestate.state)" -v fa="$(idx ikestate.failed)" \
-			-v ms="$(idx ikestate.msg)" -v su="$(idx ikestate.setup_time)" -v hi="$(idx ikestate.hint)" -v pa="$(idx ikestate.pattern)" '
+		awk -F'\t' -v OFS='\t' '
+			# the columns by name, from the two-pass header (a column not there: "")
+			NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
+				  ri = col["ikestate.response_in"]; st = col["ikestate.stalled"]; fi = col["ikestate.final"]
+				  ex = col["_ws.expert.message"]; de = col["ikestate.deleted"]; ow = col["ikestate.esp.one_way"]
+				  sa = col["ikestate.state"]; fa = col["ikestate.failed"]; ms = col["ikestate.msg"]
+				  su = col["ikestate.setup_time"]; hi = col["ikestate.hint"]; pa = col["ikestate.pattern"] }
 			# keyed by frame number ($1): the filtered single pass has fewer rows
 			NR == FNR { if ($fi != "") final[$1] = 1; if ($fi != "" && $de != "") del[$1] = 1
 				    # an IKE_AUTH answer that looked final until the next round (EAP) is relabelled

@@ -89,18 +89,27 @@ def v2_key_sets(path):
     return [s for s in sets if all(k in s for k in V2_KEYS)]
 
 
-def capture_v2_encrypted(cap):
+def capture_packets(cap):
+    """One tshark run for what the key matching reads (a tshark start costs more than a lab capture):
+    -> [(protocols, ispi, rspi, ip.src, ip.dst, UDP payload)] of ISAKMP and ESP-in-UDP packets."""
+    out = subprocess.run(["tshark", "-r", cap, "-Y", "isakmp or (esp and udp)", "-T", "fields",
+                          "-e", "frame.protocols", "-e", "isakmp.ispi", "-e", "isakmp.rspi", "-e", "ip.src",
+                          "-e", "ip.dst", "-e", "udp.payload"], capture_output=True, text=True, check=True).stdout
+    return [tuple((line.split("\t") + [""] * 6)[:6]) for line in out.splitlines() if line.strip()]
+
+
+def ike_outside_icmp(pkts):
+    return [p for p in pkts if "isakmp" in p[0].split(":") and "icmp" not in p[0]]
+
+
+def capture_v2_encrypted(pkts):
     """-> [(ispi, rspi, from_original_initiator, ike_message_bytes)] for IKEv2 messages with SK/SKF"""
-    out = subprocess.run(["tshark", "-r", cap, "-Y", "isakmp.version == 0x20 and not icmp", "-T", "fields",
-                          "-e", "udp.payload"], capture_output=True, text=True, check=True).stdout
     msgs = []
-    for line in out.splitlines():
-        if not line.strip():
-            continue
-        b = bytes.fromhex(line.split(",")[0])
+    for p in ike_outside_icmp(pkts):
+        b = bytes.fromhex(p[5].split(",")[0])
         if len(b) >= 4 and b[:4] == b"\0\0\0\0":   # non-ESP marker (UDP 4500)
             b = b[4:]
-        if len(b) < 28 or b[16] not in (46, 53):
+        if len(b) < 28 or b[17] != 0x20 or b[16] not in (46, 53):
             continue
         length = int.from_bytes(b[24:28], "big")
         msgs.append((b[0:8].hex(), b[8:16].hex(), bool(b[19] & 0x08), b[:length]))
@@ -115,9 +124,9 @@ def icv_ok(keyset, initiator, msg):
     return len(msg) > n and hmac.compare_digest(hmac.new(key, msg[:-n], algo).digest()[:n], msg[-n:])
 
 
-def v2_rows(log, cap):
+def v2_rows(log, pkts):
     sets, rows, done = v2_key_sets(log), [], set()
-    for i, r, initiator, msg in capture_v2_encrypted(cap):
+    for i, r, initiator, msg in capture_v2_encrypted(pkts):
         if (i, r) in done:
             continue
         for ks in sets:
@@ -155,15 +164,13 @@ def esp_key_pairs(dumps):
     return pairs
 
 
-def esp_rows(dumps, cap):
-    out = subprocess.run(["tshark", "-r", cap, "-Y", "esp && udp", "-T", "fields", "-e", "ip.src", "-e", "ip.dst",
-                          "-e", "udp.payload"], capture_output=True, text=True, check=True).stdout
+def esp_rows(dumps, pkts):
     keys, rows, done = esp_key_pairs(dumps), [], set()
-    for line in out.splitlines():
-        parts = line.split("\t")
-        if len(parts) < 3 or not parts[2]:
+    for protocols, _, _, src, dst, payload in pkts:
+        layers = protocols.split(":")
+        if "udp" not in layers or "esp" not in layers or not payload:
             continue
-        src, dst, esp = parts[0], parts[1], bytes.fromhex(parts[2].split(",")[0])
+        esp = bytes.fromhex(payload.split(",")[0])
         spi = esp[:4].hex()
         if spi in done or len(esp) < 8:
             continue
@@ -181,16 +188,10 @@ def esp_rows(dumps, cap):
     return rows
 
 
-def capture_spis(cap):
-    out = subprocess.run(["tshark", "-r", cap, "-Y", "isakmp and not icmp", "-T", "fields",
-                          "-e", "isakmp.ispi", "-e", "isakmp.rspi"],
-                         capture_output=True, text=True, check=True).stdout
+def capture_spis(pkts):
     pairs = []
-    for line in out.splitlines():
-        parts = line.split("\t")
-        if len(parts) < 2:
-            continue
-        i, r = parts[0].split(",")[0], parts[1].split(",")[0]
+    for p in ike_outside_icmp(pkts):
+        i, r = p[1].split(",")[0], p[2].split(",")[0]
         if i and r and int(r, 16) != 0 and (i, r) not in pairs:
             pairs.append((i, r))
     return pairs
@@ -199,8 +200,9 @@ def capture_spis(cap):
 def main():
     log, cap, prefix = sys.argv[1:4]
     dumps = parse_log(log)
-    pairs = capture_spis(cap)
-    v1, v2 = [], v2_rows(log, cap)
+    pkts = capture_packets(cap)
+    pairs = capture_spis(pkts)
+    v1, v2 = [], v2_rows(log, pkts)
     for sa, items in sorted(dumps.items()):
         keys = {lbl: b for lbl, b in items}
         blob = b"".join(b for _, b in items).hex()
@@ -210,7 +212,7 @@ def main():
         i, r = found[0]
         if "encryption key Ka" in keys:
             v1.append(f'{i},{keys["encryption key Ka"].hex()}')
-    esp = esp_rows(dumps, cap)
+    esp = esp_rows(dumps, pkts)
     for ext, rows in (("ikev1_decryption_table", v1), ("ikev2_decryption_table", v2), ("esp_sa", esp)):
         if rows:
             with open(f"{prefix}.{ext}", "w") as f:
