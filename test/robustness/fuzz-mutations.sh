@@ -12,7 +12,7 @@
 # A batch that fails (sanitizer report, dissector bug, abnormal exit) is halved until the failing
 # capture stands alone; reproducers are kept in OUT with the editcap command that made them.
 #
-#   IKESTATE_FUZZ_SEED=S        run seed (default 1)    IKESTATE_FUZZ_BATCH=B  (default 50)
+#   IKESTATE_FUZZ_SEED=S        run seed (default 1)    IKESTATE_FUZZ_BATCH=B  (default 100)
 #   IKESTATE_FUZZ_JOBS=J        (default nproc)         IKESTATE_FUZZ_MAX_SECONDS (default 1200)
 #   IKESTATE_FUZZ_OUT=DIR       where findings go (default a new /tmp/ikestate-findings.* dir)
 #   IKESTATE_FUZZ_TIMESHIFT=0   leave timestamps alone (to look past a known time overflow)
@@ -22,7 +22,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 count=${1:-10000}
 seed=${IKESTATE_FUZZ_SEED:-1}
-batch=${IKESTATE_FUZZ_BATCH:-50}
+batch=${IKESTATE_FUZZ_BATCH:-100}
 jobs=${IKESTATE_FUZZ_JOBS:-$(nproc)}
 max_s=${IKESTATE_FUZZ_MAX_SECONDS:-1200}
 tshift=${IKESTATE_FUZZ_TIMESHIFT:-1}
