@@ -48,32 +48,30 @@ for t in "$rob_src"/test/captures/keys/*.ikev[12]_decryption_table; do
 	grep -v '^#' "$t" | while IFS= read -r row; do printf '%s\n%s\n' -o "uat:$uat:$row"; done
 done > "$tmp/keyopts"
 
-# mutation K: print the editcap arguments (before IN OUT) for capture K of this run.
+# mutation K: the editcap arguments of capture K of this run, into mut (before IN OUT) and drop
+# (frames to drop, a lost message: editcap's trailing frame list). Variables, not output: a
+# subshell per capture cost more than the rest of the loop.
 mutation() {
 	local k=$1 h
 	h=$(( (seed * 1000003 + k) * 2654435761 % 4294967291 ))
 	local probs=(0.002 0.01 0.03 0.08) offs=(42 42 46 70 0)
-	local a=(-F pcapng -E "${probs[h % 4]}" -o "${offs[(h / 4) % 5]}" --seed "$(( seed * 100000 + k ))")
-	(( (h / 20) % 5 == 0 )) && a+=(-s $(( 40 + (h / 100) % 300 )))        # truncated frames
-	(( tshift == 1 && (h / 14000) % 400 == 0 )) && a+=(-t 10000000000)    # year 2286
-	echo "${a[@]}"
-}
-# Frames to drop (a lost message), as editcap's trailing frame list.
-dropped() {
-	local h=$(( (seed * 7919 + $1) * 40503 % 65521 ))
-	(( h % 6 == 0 )) && echo $(( 1 + h % 7 ))
+	mut=(-F pcapng -E "${probs[h % 4]}" -o "${offs[(h / 4) % 5]}" --seed "$(( seed * 100000 + k ))")
+	(( (h / 20) % 5 == 0 )) && mut+=(-s $(( 40 + (h / 100) % 300 )))        # truncated frames
+	(( tshift == 1 && (h / 14000) % 400 == 0 )) && mut+=(-t 10000000000)    # year 2286
+	h=$(( (seed * 7919 + k) * 40503 % 65521 ))
+	drop=()
+	(( h % 6 == 0 )) && drop=($(( 1 + h % 7 )))
 	return 0
 }
 
 # run_batch B: mutate, then settle the batch.
 run_batch() {
-	local b=$1 d=$tmp/b$1 k first=$(( $1 * batch )) files=() mode
+	local b=$1 d=$tmp/b$1 k first=$(( $1 * batch )) files=() mode corpus mut drop
 	mkdir -p "$d"
+	mapfile -t corpus < "$tmp/corpus"
 	for ((k = first; k < first + batch && k < count; k++)); do
-		local cap
-		cap=$(sed -n "$(( k % ncorp + 1 ))p" "$tmp/corpus")
-		# shellcheck disable=SC2046  # the mutation is a list of words
-		editcap $(mutation "$k") "$cap" "$d/m$k.pcapng" $(dropped "$k") 2> /dev/null || continue
+		mutation "$k"
+		editcap "${mut[@]}" "${corpus[k % ncorp]}" "$d/m$k.pcapng" "${drop[@]}" 2> /dev/null || continue
 		files+=("$d/m$k.pcapng")
 	done
 	[ ${#files[@]} -gt 0 ] || return 0
@@ -126,7 +124,8 @@ settle() {
 	cp "$d/set.pcapng" "$name.pcapng"; cp "$d/err" "$name.err"
 	local f; for f in "$@"; do
 		j=${f##*/m}; j=${j%.pcapng}
-		echo "editcap $(mutation "$j") $(sed -n "$(( j % ncorp + 1 ))p" "$tmp/corpus") m$j.pcapng $(dropped "$j")"
+		mutation "$j"
+		echo "editcap ${mut[*]} $(sed -n "$(( j % ncorp + 1 ))p" "$tmp/corpus") m$j.pcapng ${drop[*]}"
 	done > "$name.cmd"
 	[ $# = 1 ] || echo "mergecap -a -F pcapng -w OUT.pcapng m*.pcapng (in this order)" >> "$name.cmd"
 	echo "  reproducer $name.pcapng (tshark ${mode[*]}): $sig"
@@ -158,7 +157,7 @@ signature() {
 	grep -m1 -E 'runtime error|ERROR: AddressSanitizer|[Dd]issector bug|failed assertion|exit [0-9]+, stock' "$1" |
 		sed -E 's/(runtime error).*/\1/; s/(AddressSanitizer: [a-z-]+).*/\1/' | sed -E 's/^.*\] -- //; s/, in packet [0-9]+//' | cut -c1-200 || echo "?"
 }
-export -f mutation dropped run_batch settle dissect signature rob_stock
+export -f mutation run_batch settle dissect signature rob_stock
 export tmp so seed batch count ncorp tshift rob_here rob_finding_re
 out=${IKESTATE_FUZZ_OUT:-}
 [ -n "$out" ] || out=$(mktemp -d /tmp/ikestate-findings.XXXXXX)
