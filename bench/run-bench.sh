@@ -4,7 +4,12 @@
 # (about an hour with the defaults on a loaded 2-core machine) and its numbers depend on the machine.
 #
 #   bench/run-bench.sh [--sizes "10000 100000 1000000"] [--reps "5 5 3"] [--workloads "plain two filter fields keys"]
-#                      [--variant NAME=/path/to/ikestate.so]... [--no-lua] [--keep DIR]
+#                      [--variant NAME=/path/to/ikestate.so]... [--no-lua] [--keep DIR] [--instructions]
+#
+# --instructions: also, per size and workload, each variant once under callgrind on the capture and
+# on its first frame alone: the marginal instructions per frame ((N-frame run - 1-frame run) / (N-1):
+# start-up cancels), the figure to trust on a VM whose wall time wanders by 15-30 %. An IKE-only
+# capture: BENCH_IKE_PERCENT=100.
 #
 # Environment: IKESTATE_SO (default: a Release build of this checkout in a scratch dir), IKEGEN
 # (default: the ikegen of that build), BENCH_SEED (ikegen --mix seed, default 1), BENCH_IKE_PERCENT
@@ -28,6 +33,7 @@ reps="5 5 3"
 workloads="plain two filter fields"
 lua=1
 keep=
+instr=0
 variants=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -37,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--variant) variants+=("$2"); shift 2 ;;
 	--no-lua) lua=0; shift ;;
 	--keep) keep=$2; shift 2 ;;
+	--instructions) instr=1; shift ;;
 	*) echo "usage: see the header of $0" >&2; exit 2 ;;
 	esac
 done
@@ -44,7 +51,7 @@ done
 [ -x /usr/bin/time ] || { echo "run-bench.sh: needs GNU time (apt-get install time)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/ikestate-bench.XXXXXX)
-if [ -n "$keep" ]; then trap 'mkdir -p "$keep" && cp "$work"/runs.tsv "$work"/summary.md "$keep"/ 2>/dev/null; rm -rf "$work"' EXIT
+if [ -n "$keep" ]; then trap 'mkdir -p "$keep" && cp "$work"/runs.tsv "$work"/summary.md "$work"/instructions.tsv "$keep"/ 2>/dev/null; rm -rf "$work"' EXIT
 else trap 'rm -rf "$work"' EXIT; fi
 
 # A Release build, outside the checkout's build/, so we measure what users get (-O3 -DNDEBUG).
@@ -102,6 +109,16 @@ case $key_row in *[[:space:]]*) echo "run-bench.sh: BENCH_KEY_ROW must have no s
 plugdir_for() { case $1 in lua) echo stock ;; *) echo "$1" ;; esac; }
 
 printf 'size\tworkload\tvariant\trep\twall\tuser\tsys\tmaxrss_kb\tload1\n' >"$work/runs.tsv"
+printf 'size\tframes\tworkload\tvariant\tinstructions\tinstructions_1frame\n' >"$work/instructions.tsv"
+callgrind_of() { # variant workload capture -> instructions
+	local v=$1 out=$work/home/cg.out   # written by nobody
+	# shellcheck disable=SC2046
+	setpriv --reuid=65534 --regid=65534 --clear-groups env -i HOME="$work/home" TZ=UTC LC_ALL=C.UTF-8 \
+		PATH=/usr/bin:/bin WIRESHARK_PLUGIN_DIR="$work/plugins/$(plugdir_for "$v")" \
+		valgrind --tool=callgrind --callgrind-out-file="$out" tshark $(args_for "$v" "$2" "$3") >/dev/null 2>&1
+	awk '/^totals:/ { print $2 }' "$out"
+	rm -f "$out"
+}
 read -r -a repv <<<"$reps"
 i=0
 for size in $sizes; do
@@ -141,6 +158,17 @@ for size in $sizes; do
 			done
 		done
 	done
+	if [ "$instr" = 1 ]; then
+		editcap -r "$cap" "$work/one.pcap" 1 && chmod a+r "$work/one.pcap"
+		frames=$(capinfos -M -c "$cap" | awk '/Number of packets/ { print $NF }')
+		for w in $workloads; do
+			for v in "${names[@]}"; do
+				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$frames" "$w" "$v" "$(callgrind_of "$v" "$w" "$cap")" \
+					"$(callgrind_of "$v" "$w" "$work/one.pcap")" >>"$work/instructions.tsv"
+				echo "$size $w $v: callgrind done" >&2
+			done
+		done
+	fi
 	rm -f "$cap"
 done
 
@@ -158,3 +186,15 @@ END {
 		printf "| %d | %s | %s | %d | %.3f | %.3f | %.3f | %.2f | %.0f | %.2f |\n", p[1], p[2], p[3], n[k],
 			med(W, k, n[k]) / med(W, s, n[s]), med(C, k, n[k]) / med(C, s, n[s]), med(R, k, n[k]) / med(R, s, n[s]),
 			med(W, s, n[s]), med(R, k, n[k]) / 1024, mx(L, k, n[k]) } }' "$work/runs.tsv" | tee "$work/summary.md"
+if [ "$instr" = 1 ]; then
+	echo
+	awk -F'\t' 'NR > 1 { k = $2 SUBSEP $3; m[k, $4] = ($5 - $6) / ($2 - 1); if (!(k in seen)) { seen[k] = 1; order[++no] = k }
+		if (!($4 in vs)) { vs[$4] = 1; vo[++nv] = $4 } }
+	END {
+		print "| frames | workload | variant | marginal instructions per frame | ratio to stock | extra per frame |"
+		print "|---:|---|---|---:|---:|---:|"
+		for (o = 1; o <= no; o++) { split(order[o], p, SUBSEP); s = m[order[o], "stock"]
+			for (i = 1; i <= nv; i++) { v = vo[i]; if (!((order[o], v) in m)) continue
+				printf "| %d | %s | %s | %.0f | %.4f | %+.0f |\n", p[1], p[2], v, m[order[o], v], m[order[o], v] / s, m[order[o], v] - s } } }' \
+		"$work/instructions.tsv" | tee -a "$work/summary.md"
+fi
