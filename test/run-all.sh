@@ -48,7 +48,8 @@ fi
 # non-interference, labels), mutation and libFuzzer fuzzing, cookie flood, the Wireshark 4.4/4.6
 # matrix. One CTest run for everything, so short tests fill the cores while long ones run; the long
 # ones have a COST and start first. IKESTATE_NO_SLOW=1 skips them.
-ctest_args=(--output-on-failure -j"$(nproc)")
+# One test more than cores: the GUI tests and the lab beside CTest spend much of their time waiting.
+ctest_args=(--output-on-failure -j"$(( $(nproc) + 1 ))")
 [ "${IKESTATE_NO_SLOW:-0}" != 1 ] || ctest_args+=(-LE slow)
 ctest_rc=0
 (cd "$build" && ctest "${ctest_args[@]}") || ctest_rc=$?
