@@ -453,9 +453,10 @@ static void cfg_attrs(const uint8_t *p, size_t plen, bool v1, iks_ra *ra)
  * IKEv2: hdr 4, proto 1, SPI size 1, type 2; the SPI follows the type. */
 static void inner_notify(const uint8_t *p, size_t plen, bool v1, iks_msg *m)
 {
-	size_t toff = v1 ? 10 : 6, spi_size = p[toff - 1];
+	size_t toff = v1 ? 10 : 6;
 	if (plen < toff + 2)
 		return;
+	size_t spi_size = p[toff - 1];
 	uint16_t type = rd16(p + toff);
 	if (!iks_has_notify(m, type) && m->n_notify < IKS_MAX_NOTIFY)
 		m->notify[m->n_notify++] = type;

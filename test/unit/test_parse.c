@@ -555,6 +555,18 @@ static void test_parse_inner_facts(void)
 	m.decryption = IKS_DECRYPT_OK;
 	iks_parse_inner(b, o, IKS_PL_HASH, &m, &c);
 	g_assert_cmpuint(m.decryption, ==, IKS_DECRYPT_GARBAGE);
+	/* A Notify too short for its type, last and alone in a heap copy of exactly its bytes: no type
+	 * is read, nor any byte past it (a sanitized build of this test sees such a read). */
+	for (unsigned v = 1; v <= 2; v++) {
+		for (uint16_t len = 4; len < (v == 1 ? 12 : 8); len++) {
+			uint8_t *h = g_malloc0(len);
+			put_pl(h, 0, len);
+			m = decrypted_msg(v, v == 1 ? IKS_EXCH_INFO : IKS_EXCH_INFORMATIONAL);
+			iks_parse_inner(h, len, v == 1 ? IKS_PL_NOTIFY : IKS_PL2_NOTIFY, &m, &c);
+			g_assert_cmpuint(m.n_notify, ==, 0);
+			g_free(h);
+		}
+	}
 
 	/* IKEv1 transaction: HASH, attributes SET with XAUTH_STATUS (TV) FAIL. */
 	memset(b, 0, sizeof b);
