@@ -3,14 +3,14 @@
 # tshark with the ASan+UBSan plugin (default COUNT 10000 mutated captures).
 #
 # Capture k (0-based) of run seed S is capture k mod N of the corpus (test/captures + the
-# ../shared captures that contain ISAKMP), mutated by ONE editcap command whose parameters all
-# derive from (S, k): byte errors (-E P -o OFFSET --seed), sometimes truncation (-s), a dropped
-# frame, or a far-future time shift (-t). tshark start-up costs more than dissecting a small
+# ../shared captures that contain ISAKMP), mutated by ONE mutation whose parameters all derive
+# from (S, k) (mutate.py: byte errors from an offset on, sometimes truncation, a dropped frame, or a
+# far-future time shift). tshark start-up costs more than dissecting a small
 # capture, so BATCH mutated captures are appended into one pcapng (mergecap -a) and dissected by
 # one tshark, alternately one pass and two passes with -V, the two-pass ones with every key table of
 # test/captures/keys loaded (decrypted garbage is input too). JOBS batches run in parallel.
 # A batch that fails (sanitizer report, dissector bug, abnormal exit) is halved until the failing
-# capture stands alone; reproducers are kept in OUT with the editcap command that made them.
+# capture stands alone; reproducers are kept in OUT with the mutate.py command that made them.
 #
 #   IKESTATE_FUZZ_SEED=S        run seed (default 1)    IKESTATE_FUZZ_BATCH=B  (default 100)
 #   IKESTATE_FUZZ_JOBS=J        (default nproc)         IKESTATE_FUZZ_MAX_SECONDS (default 1200)
@@ -25,7 +25,7 @@ seed=${IKESTATE_FUZZ_SEED:-1}
 batch=${IKESTATE_FUZZ_BATCH:-100}
 jobs=${IKESTATE_FUZZ_JOBS:-$(nproc)}
 max_s=${IKESTATE_FUZZ_MAX_SECONDS:-1200}
-tshift=${IKESTATE_FUZZ_TIMESHIFT:-1}
+notshift=''; [ "${IKESTATE_FUZZ_TIMESHIFT:-1}" = 1 ] || notshift=--no-timeshift
 tmp=$(mktemp -d /tmp/ikestate-mut.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 chmod a+rx "$tmp"
 so=$(rob_san_so "$tmp")
@@ -48,37 +48,18 @@ for t in "$rob_src"/test/captures/keys/*.ikev[12]_decryption_table; do
 	grep -v '^#' "$t" | while IFS= read -r row; do printf '%s\n%s\n' -o "uat:$uat:$row"; done
 done > "$tmp/keyopts"
 
-# mutation K: the editcap arguments of capture K of this run, into mut (before IN OUT) and drop
-# (frames to drop, a lost message: editcap's trailing frame list). Variables, not output: a
-# subshell per capture cost more than the rest of the loop.
-mutation() {
-	local k=$1 h
-	h=$(( (seed * 1000003 + k) * 2654435761 % 4294967291 ))
-	local probs=(0.002 0.01 0.03 0.08) offs=(42 42 46 70 0)
-	mut=(-F pcapng -E "${probs[h % 4]}" -o "${offs[(h / 4) % 5]}" --seed "$(( seed * 100000 + k ))")
-	(( (h / 20) % 5 == 0 )) && mut+=(-s $(( 40 + (h / 100) % 300 )))        # truncated frames
-	(( tshift == 1 && (h / 14000) % 400 == 0 )) && mut+=(-t 10000000000)    # year 2286
-	h=$(( (seed * 7919 + k) * 40503 % 65521 ))
-	drop=()
-	(( h % 6 == 0 )) && drop=($(( 1 + h % 7 )))
-	return 0
-}
-
 # run_batch B: mutate, then settle the batch.
 run_batch() {
-	local b=$1 d=$tmp/b$1 k first=$(( $1 * batch )) files=() mode corpus mut drop
+	local b=$1 d=$tmp/b$1 k first=$(( $1 * batch )) end files=() mode mode_txt
+	end=$(( first + batch < count ? first + batch : count ))
 	mkdir -p "$d"
-	mapfile -t corpus < "$tmp/corpus"
-	for ((k = first; k < first + batch && k < count; k++)); do
-		mutation "$k"
-		editcap "${mut[@]}" "${corpus[k % ncorp]}" "$d/m$k.pcapng" "${drop[@]}" 2> /dev/null || continue
-		files+=("$d/m$k.pcapng")
-	done
+	/usr/bin/python3 "$rob_here/mutate.py" --batch "$seed" "$first" "$end" "$tmp/corpus" "$d" $notshift
+	for ((k = first; k < end; k++)); do [ -f "$d/m$k.pcapng" ] && files+=("$d/m$k.pcapng"); done
 	[ ${#files[@]} -gt 0 ] || return 0
-	mode=(-V)
-	if (( b % 2 )); then mapfile -t mode < "$tmp/keyopts"; mode+=(-2 -V); fi
+	mode=(-V) mode_txt='tshark -V'
+	if (( b % 2 )); then mapfile -t mode < "$tmp/keyopts"; mode+=(-2 -V); mode_txt='tshark -2 -V, every key table'; fi
 	settle "$b" "$d" "${files[@]}" || true
-	echo "$(( k - first ))" > "$d/done"
+	echo "$(( end - first ))" > "$d/done"
 	rm -f "$d"/m*.pcapng "$d/set.pcapng"
 }
 # settle B DIR FILE...: the FILEs appended into one capture and dissected; a failing set is halved
@@ -86,7 +67,7 @@ run_batch() {
 # alike costs one stock run: it no longer stops tshark (see dissect), so every frame was
 # dissected. Only when both exit abnormally (what follows was not dissected) is the set halved.
 # A finding that needs captures together (neither half fails) is kept as that set. Reproducers
-# come with the editcap command that made them, one per bug signature. Exit 1: a finding.
+# come with the mutate.py command that made them, one per bug signature. Exit 1: a finding.
 settle() {
 	local b=$1 d=$2 r=0 sig j name; shift 2
 	if [ $# = 1 ]; then cp "$1" "$d/set.pcapng"; else mergecap -a -F pcapng -w "$d/set.pcapng" "$@" 2> /dev/null || true; fi
@@ -98,7 +79,7 @@ settle() {
 		return 0
 	fi
 	if [ $r = 1 ] && [ -d "$out/rep-$(echo "$sig" | md5sum | cut -c1-12)" ]; then
-		echo "FINDING in batch $b (tshark ${mode[*]}): $sig"   # reproduced already: no need to halve
+		echo "FINDING in batch $b ($mode_txt): $sig"   # reproduced already: no need to halve
 		return 1
 	fi
 	if [ $# -gt 1 ]; then
@@ -118,17 +99,17 @@ settle() {
 		echo "stock tshark also fails (not ikestate): capture $j: $sig"
 		return 0
 	fi
-	echo "FINDING in batch $b (tshark ${mode[*]}): $sig"
+	echo "FINDING in batch $b ($mode_txt): $sig"
 	mkdir "$out/rep-$(echo "$sig" | md5sum | cut -c1-12)" 2> /dev/null || return 1   # one per bug
 	mkdir -p "$out/batch$b"; name=$out/batch$b/fuzz-s$seed-$j
 	cp "$d/set.pcapng" "$name.pcapng"; cp "$d/err" "$name.err"
 	local f; for f in "$@"; do
 		j=${f##*/m}; j=${j%.pcapng}
-		mutation "$j"
-		echo "editcap ${mut[*]} $(sed -n "$(( j % ncorp + 1 ))p" "$tmp/corpus") m$j.pcapng ${drop[*]}"
+		echo "test/robustness/mutate.py $seed $j $(sed -n "$(( j % ncorp + 1 ))p" "$tmp/corpus") m$j.pcapng $notshift"
 	done > "$name.cmd"
 	[ $# = 1 ] || echo "mergecap -a -F pcapng -w OUT.pcapng m*.pcapng (in this order)" >> "$name.cmd"
-	echo "  reproducer $name.pcapng (tshark ${mode[*]}): $sig"
+	printf 'IKESTATE_SO=SANITIZED.so test/tshark-plugin.sh %s.pcapng%s\n' "${name##*/}" "$(printf " %q" "${mode[@]}")" >> "$name.cmd"
+	echo "  reproducer $name.pcapng ($mode_txt): $sig"
 	return 1
 }
 # dissect FILE ERR ARGS...: 0 clean; 1 a finding (sanitizer report, or a dissector bug / abnormal
@@ -155,10 +136,11 @@ dissect() {
 # The first frame of the report that is ours, e.g. "ike_fsm.c:123 in iks_parse".
 signature() {
 	grep -m1 -E 'runtime error|ERROR: AddressSanitizer|[Dd]issector bug|failed assertion|exit [0-9]+, stock' "$1" |
-		sed -E 's/(runtime error).*/\1/; s/(AddressSanitizer: [a-z-]+).*/\1/' | sed -E 's/^.*\] -- //; s/, in packet [0-9]+//' | cut -c1-200 || echo "?"
+		sed -E 's/(runtime error).*/\1/; s/(AddressSanitizer: [a-z-]+).*/\1/; s/^==[0-9]+==//' |
+		sed -E 's/^.*\] -- //; s/, in packet [0-9]+//' | cut -c1-200 || echo "?"
 }
-export -f mutation run_batch settle dissect signature rob_stock
-export tmp so seed batch count ncorp tshift rob_here rob_finding_re
+export -f run_batch settle dissect signature rob_stock
+export tmp so seed batch count ncorp notshift rob_here rob_finding_re
 out=${IKESTATE_FUZZ_OUT:-}
 [ -n "$out" ] || out=$(mktemp -d /tmp/ikestate-findings.XXXXXX)
 mkdir -p "$out"; export out
@@ -174,7 +156,7 @@ echo "mutation fuzzing: $done_n mutated captures in $secs s ($(( done_n / (secs 
 if grep -q '^FINDING' "$tmp/log"; then
 	echo "FAIL: $(grep -c '^FINDING' "$tmp/log") failing captures or sets of them, distinct findings:"
 	sed -n 's/^FINDING in batch [0-9]* ([^)]*): //p' "$tmp/log" | sort | uniq -c
-	echo "reproducers (the mutated capture alone; .cmd has the editcap command, .err the report):"
+	echo "reproducers (the mutated capture alone; .cmd has the mutate.py command, .err the report):"
 	grep -h '^  reproducer' "$tmp/log"
 	exit 1
 fi
