@@ -10,13 +10,6 @@ build=${IKESTATE_BUILD:-build-test}
 pkgs=(cmake gcc make pkg-config tshark wireshark-dev libwireshark-dev libglib2.0-dev libpcap-dev python3 util-linux
       dpkg-dev lintian cppcheck perl git   # dpkg-dev, lintian: the Debian package (package.deb); cppcheck, perl, git: wireshark.checks
       wireshark-qt xvfb xdotool imagemagick fonts-dejavu-core)   # the GUI tests (test/gui, ctest -L gui)
-missing=()
-for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-	[ "$(id -u)" = 0 ] || { echo "missing packages: ${missing[*]} (run as root, or install them)"; exit 1; }
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
-fi
 # Each stage's wall time, printed at the end (also when a stage fails).
 stages=()
 t_stage=$SECONDS
@@ -31,6 +24,9 @@ report() {
 	echo "   total $SECONDS s wall, $cpu s CPU of everything run (user + system)"
 }
 trap report EXIT
+# The lab, the matrix and libFuzzer install what they need themselves, beside CTest: the same
+# helper keeps their apt-get runs apart.
+test/ensure-packages.sh "${pkgs[@]}"
 stage_done "packages"
 cmake -S . -B "$build" -DIKESTATE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j"$(nproc)"

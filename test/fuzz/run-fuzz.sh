@@ -12,9 +12,7 @@ secs=${1:-60}; [ $# -gt 0 ] && shift
 cc=${IKESTATE_FUZZ_CC:-clang}
 # libFuzzer's runtime is in libclang-rt-*-dev, which clang does not depend on (Debian 12: 14).
 if ! command -v "$cc" > /dev/null || ! "$cc" -print-file-name=libclang_rt.fuzzer-x86_64.a | grep -q /; then
-	[ "$(id -u)" = 0 ] || { echo "run-fuzz.sh: needs clang and libclang-rt-dev (apt-get install clang libclang-rt-dev)"; exit 1; }
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-dev > /dev/null
+	"$here/../ensure-packages.sh" clang libclang-rt-dev
 fi
 tmp=$(mktemp -d /tmp/ikestate-fuzz.XXXXXX)
 keep=0

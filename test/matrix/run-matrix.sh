@@ -18,10 +18,7 @@ base=${IKESTATE_CHROOTS:-/var/cache/ikestate-chroots}
 suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(trixie sid)
 [ "$(id -u)" = 0 ] || { echo "run-matrix.sh: needs root (debootstrap, chroot, mount)" >&2; exit 1; }
 
-if ! command -v debootstrap > /dev/null; then
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap > /dev/null
-fi
+command -v debootstrap > /dev/null || "$src/test/ensure-packages.sh" debootstrap
 # The host's own mirror: CI can reach nothing else.
 mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources 2> /dev/null || true)
 [ -n "$mirror" ] || mirror=$(awk '$1=="deb"{for(i=2;i<=NF;i++) if($i ~ /^https?:/){print $i; exit}}' /etc/apt/sources.list)

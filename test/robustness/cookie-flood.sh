@@ -14,13 +14,7 @@ set -euo pipefail
 : "${IKESTATE_SO:?set IKESTATE_SO to the built ikestate.so}"
 ikegen=$1 n=${2:-1000000}
 max_bytes=${IKESTATE_FLOOD_MAX_BYTES:-576}
-need=()
-[ -x /usr/bin/time ] || need+=(time)
-command -v valgrind > /dev/null || need+=(valgrind)
-if [ ${#need[@]} -gt 0 ]; then
-	[ "$(id -u)" = 0 ] || { echo "missing: ${need[*]}"; exit 1; }
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" > /dev/null
-fi
+"$(dirname "$0")/../ensure-packages.sh" time valgrind
 tmp=$(mktemp -d /tmp/ikestate-flood.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 ver=$(basename "$(dirname "$(dirname "$IKESTATE_SO")")")
 mkdir -p "$tmp/with/$ver/epan" "$tmp/without" "$tmp/home"
