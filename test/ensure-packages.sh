@@ -6,7 +6,7 @@
 # fails the others at once. So they install one at a time, under a lock of ours. Needs root when
 # something is missing; otherwise it names the packages and fails.
 set -euo pipefail
-lock=/var/lock/ikestate-apt.lock
+lock=/var/cache/ikestate-apt.lock   # root-only writable: no symlink games
 missing() { local p; for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q 'ok installed' || echo "$p"; done; }
 if [ "${1:-}" = --run ]; then
 	shift
