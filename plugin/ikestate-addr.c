@@ -48,12 +48,6 @@ const char *ikestate_point_str(wmem_allocator_t *pool, const packet_info *pinfo,
 	return wmem_strdup_printf(pool, "%u (%s)", point, name);
 }
 
-/* Big-endian 16 bits (Wireshark's own helper is named differently from 4.6 on). */
-static unsigned rd16(const uint8_t *b)
-{
-	return (unsigned)b[0] << 8 | b[1];
-}
-
 /* Whether the bytes at b hold the address a. */
 static bool addr_at(const uint8_t *b, const address *a, int len)
 {
@@ -70,7 +64,7 @@ uint8_t ikestate_ip_ttl(tvbuff_t *tvb, const packet_info *pinfo)
 	const uint8_t *b = tvb_get_ptr(ds, 0, at);
 	for (int marker = 0; marker <= 4; marker += 4) { /* UDP 4500: the non-ESP marker before ISAKMP */
 		int udp = at - marker - 8;
-		if (udp < 20 || rd16(b + udp) != pinfo->srcport || rd16(b + udp + 2) != pinfo->destport)
+		if (udp < 20 || iks_pntoh16(b + udp) != pinfo->srcport || iks_pntoh16(b + udp + 2) != pinfo->destport)
 			continue;
 		if (pinfo->src.type == AT_IPv4) {
 			for (int ihl = 5; ihl <= 15; ihl++) {

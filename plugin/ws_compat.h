@@ -49,8 +49,8 @@ typedef gboolean iks_conv_bool;
 #define iks_interface_name(pinfo, id) epan_get_interface_name((pinfo)->epan, id)
 #endif
 
-/* Used by the dissector hooks (packet-ikestate.c): 4.4 renamed tvb_get_guint8, 4.6
- * dissector_try_uint_new. (4.6 also dropped get_data_source_name: see is_reassembled_isakmp.) */
+/* Used by the dissector hooks (ikestate-hooks.c): 4.4 renamed tvb_get_guint8, 4.6
+ * dissector_try_uint_new. (4.6 also dropped get_data_source_name: see source_is there.) */
 #if !IKS_WS_AT_LEAST(4, 4)
 #define tvb_get_uint8 tvb_get_guint8
 #endif
@@ -58,6 +58,14 @@ typedef gboolean iks_conv_bool;
 #define iks_try_uint dissector_try_uint_with_data
 #else
 #define iks_try_uint dissector_try_uint_new
+#endif
+
+/* 4.6 renamed wsutil/pint.h's pntoh16 (big-endian 16 bits from memory) pntohu16. */
+#include <wsutil/pint.h>
+#if IKS_WS_AT_LEAST(4, 6)
+#define iks_pntoh16 pntohu16
+#else
+#define iks_pntoh16 pntoh16
 #endif
 
 #endif
