@@ -59,7 +59,7 @@ run_batch() {
 	mode=(-V) mode_txt='tshark -V'
 	if (( b % 2 )); then mapfile -t mode < "$tmp/keyopts"; mode+=(-2 -V); mode_txt='tshark -2 -V, every key table'; fi
 	settle "$b" "$d" "${files[@]}" || true
-	echo "$(( end - first ))" > "$d/done"
+	echo "${#files[@]}" > "$d/done"   # what was written: a mutator that fails fuzzes nothing, and the count says so
 	rm -f "$d"/m*.pcapng "$d/set.pcapng"
 }
 # settle B DIR FILE...: the FILEs appended into one capture and dissected; a failing set is halved
@@ -150,7 +150,7 @@ t0=$SECONDS
 echo "mutation fuzzing: $count captures from $ncorp corpus captures, seed $seed, $nb batches of $batch, $jobs jobs"
 # timeout bounds the run; batches not started by then are simply not done (reported below).
 seq 0 $((nb - 1)) | timeout "$max_s" xargs -P "$jobs" -I{} bash -c 'run_batch "$1"' _ {} | tee "$tmp/log" || true
-done_n=$(cat "$tmp"/b*/done 2> /dev/null | awk '{s += $1} END {print s + 0}')
+done_n=$( (cat "$tmp"/b*/done 2> /dev/null || true) | awk '{s += $1} END {print s + 0}')
 secs=$(( SECONDS - t0 ))
 echo "mutation fuzzing: $done_n mutated captures in $secs s ($(( done_n / (secs > 0 ? secs : 1) ))/s), seed $seed"
 if grep -q '^FINDING' "$tmp/log"; then
@@ -161,4 +161,4 @@ if grep -q '^FINDING' "$tmp/log"; then
 	exit 1
 fi
 rmdir "$out" 2> /dev/null || true
-[ "$done_n" -ge "$count" ] || { echo "FAIL: only $done_n of $count captures within ${max_s} s"; exit 1; }
+[ "$done_n" -ge "$count" ] || { echo "FAIL: only $done_n of $count captures mutated and dissected within ${max_s} s (see mutate.py's messages above)"; exit 1; }
