@@ -15,7 +15,8 @@
 # (default: the ikegen of that build), BENCH_SEED (ikegen --mix seed, default 1), BENCH_IKE_PERCENT
 # (ikegen --mix --ike-percent: share of packets in IKE flows, default 60 = about 50 % ISAKMP frames),
 # BENCH_ESP_PACKETS (ikegen --mix --esp-packets: ESP packets per established tunnel), BENCH_FLOOD=1
-# (the capture is `ikegen --flood N` instead: N MM1 with distinct cookies, the cookie flood),
+# (the capture is `ikegen --flood N` instead: N MM1 with distinct cookies, the cookie flood;
+# BENCH_FLOOD_RATE: its cookies a second, default 100000: a head-end's day is a few a second),
 # BENCH_KEY_ROW (the IKEv1 decryption-table row of the `keys` workload: plain `-r` with a key table
 # loaded, as when an analyst has keys for one tunnel; default lab-mm-ok's row).
 #
@@ -125,7 +126,7 @@ for size in $sizes; do
 	r=${repv[$i]:-${repv[-1]}}; i=$((i + 1))
 	cap="$work/mix-$size.pcap"
 	if [ "${BENCH_FLOOD:-0}" = 1 ]; then
-		"$IKEGEN" --flood "$size" --seed "${BENCH_SEED:-1}" "$cap" >/dev/null
+		"$IKEGEN" --flood "$size" --seed "${BENCH_SEED:-1}" ${BENCH_FLOOD_RATE:+--rate "$BENCH_FLOOD_RATE"} "$cap" >/dev/null
 	else
 		"$IKEGEN" --mix "$size" --seed "${BENCH_SEED:-1}" ${BENCH_IKE_PERCENT:+--ike-percent "$BENCH_IKE_PERCENT"} \
 			${BENCH_ESP_PACKETS:+--esp-packets "$BENCH_ESP_PACKETS"} "$cap" >/dev/null

@@ -8,9 +8,10 @@
  *                                   ~N packets of interleaved negotiations
  *                                   plus background non-IKE UDP/TCP traffic
  *                                   (P % of the packets in IKE flows, default 60)
- *   ikegen --flood N [--seed S] OUT.pcap
+ *   ikegen --flood N [--seed S] [--rate R] OUT.pcap
  *                                   N MM1 with distinct initiator cookies
- *                                   (cookie flood) + 4 complete negotiations
+ *                                   (cookie flood, R a second, default
+ *                                   100000) + 4 complete negotiations
  *
  * Output is fully deterministic: a fixed-seed PRNG (splitmix64, seeded from
  * the scenario name or --seed), timestamps starting at 2026-01-01T00:00:00Z
@@ -1727,9 +1728,12 @@ static void mix(guint64 n)
 /*
  * --flood: an IKE cookie flood (issue #7) against one responder: n MM1
  * packets, each with a new initiator cookie, from 254 spoofed sources at
- * 100,000 packets/s, with 4 complete negotiations (MM + QM) running through
- * it.  Cookies are a bijection of the packet index, so all n are distinct.
+ * flood_rate packets/s (--rate: a head-end's day of scanners and spoofed
+ * cookies is a few a second), with 4 complete negotiations (MM + QM) running
+ * through it.  Cookies are a bijection of the packet index, so all n are
+ * distinct.
  */
+static guint64 flood_rate = 100000; /* --rate */
 static guint64 cookie_of(guint64 k)
 {
     guint64 z = k + 0x9E3779B97F4A7C15ULL; /* splitmix64 finaliser: a bijection */
@@ -1764,7 +1768,7 @@ static void flood(guint64 n)
         for (int b = 0; b < 8; b++)
             f->ic[b] = (guint8)(c >> (56 - 8 * b));
         f->ini = src[k % 254];
-        now_us += 10;
+        now_us += MAX(1000000 / flood_rate, 1);
         send_step(f, S_MM1);
         if (pkts->len >= 65536)
             out_flush_before(now_us);
@@ -2130,7 +2134,7 @@ static void usage(void)
     fprintf(stderr, "usage: ikegen SCENARIO OUT.pcap\n"
                     "       ikegen --list\n"
                     "       ikegen --mix N [--seed S] [--ike-percent P] [--esp-packets K] OUT.pcap\n"
-                    "       ikegen --flood N [--seed S] OUT.pcap\n");
+                    "       ikegen --flood N [--seed S] [--rate R] OUT.pcap\n");
 }
 
 static void init_state(guint64 seed)
@@ -2188,6 +2192,8 @@ int main(int argc, char **argv)
                 ike_percent = (guint)v;
             } else if (!is_flood && strcmp(argv[a], "--esp-packets") == 0 && v <= 100000) {
                 esp_packets = (guint)v;
+            } else if (is_flood && strcmp(argv[a], "--rate") == 0 && v >= 1 && v <= 1000000) {
+                flood_rate = v;
             } else {
                 usage();
                 return 2;
