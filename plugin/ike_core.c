@@ -17,11 +17,12 @@ struct iks_fsm {
 iks_fsm *iks_fsm_new(const iks_config *cfg)
 {
 	iks_config defaults = { IKS_DEFAULT_STALL_RETRANSMISSIONS, (int64_t)IKS_DEFAULT_STALL_TIMEOUT_S * 1000000000,
-				(int64_t)IKS_DEFAULT_SIGHTING_WINDOW_MS * 1000000 };
+				(int64_t)IKS_DEFAULT_SIGHTING_WINDOW_MS * 1000000,
+				(int64_t)IKS_DEFAULT_EXCHANGE_EXPIRY_S * 1000000000 };
 	if (!cfg)
 		cfg = &defaults;
 	iks_fsm *fsm = g_new0(iks_fsm, 1);
-	iks_machine_init(&fsm->mc, cfg->sighting_window_ns);
+	iks_machine_init(&fsm->mc, cfg->sighting_window_ns, cfg->exchange_expiry_ns);
 	iks_offers_init(&fsm->offers);
 	iks_diag_init(&fsm->diag, &fsm->mc, cfg);
 	return fsm;

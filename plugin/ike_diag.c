@@ -142,9 +142,10 @@ static void refuse_exchange(iks_diag *d, iks_diag_tunnel *dt, const iks_exchange
 	dt->p2_failed = true;
 	if (!e)
 		return;
+	/* A copy of its key: the machine may forget the exchange and reuse its memory. */
 	if (!d->refused)
-		d->refused = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g_hash_table_add(d->refused, (gpointer)e);
+		d->refused = g_hash_table_new_full(iks_exchange_hash, iks_exchange_equal, g_free, NULL);
+	g_hash_table_add(d->refused, g_memdup2(e, sizeof *e));
 }
 
 bool iks_diag_refused(const iks_diag *d, const iks_exchange *e)

@@ -77,7 +77,7 @@ typedef struct {
 	iks_config cfg;
 	iks_pool tunnels;  /* iks_diag_tunnel by tunnel index */
 	GArray *finals;    /* iks_saved_verdict: what iks_diag_finish changed, to undo it */
-	GHashTable *refused; /* exchanges (quick modes) a refusal answered: no stall at capture end */
+	GHashTable *refused; /* keys of exchanges (quick modes) a refusal answered: no stall at capture end */
 	GHashTable *missing; /* capture end: result -> the points it is missing at; NULL with one point */
 	GHashTable *recent;  /* two capture points or more: tunnel -> its latest transmissions (first pass) */
 	GHashTable *answers; /* initiator cookie -> iks_answers_group, for tunnels that start with an

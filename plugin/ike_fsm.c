@@ -20,13 +20,13 @@ typedef struct {
 /* ---------------------------------------------------------------------------------------------
  * Tables
  */
-static guint exchange_hash(gconstpointer k)
+guint iks_exchange_hash(gconstpointer k)
 {
 	const iks_exchange *e = k;
 	return (guint)(e->tunnel * 2654435761u) ^ e->msgid ^ ((guint)e->exch << 24);
 }
 
-static gboolean exchange_equal(gconstpointer a, gconstpointer b)
+gboolean iks_exchange_equal(gconstpointer a, gconstpointer b)
 {
 	const iks_exchange *x = a, *y = b;
 	return x->tunnel == y->tunnel && x->msgid == y->msgid && x->exch == y->exch;
@@ -58,12 +58,13 @@ const iks_tunnel *iks_machine_latest_between(const iks_machine *mc, const iks_ad
 	return g_hash_table_lookup(mc->pairs, &key);
 }
 
-void iks_machine_init(iks_machine *mc, int64_t sighting_window_ns)
+void iks_machine_init(iks_machine *mc, int64_t sighting_window_ns, int64_t exchange_expiry_ns)
 {
 	memset(mc, 0, sizeof *mc);
 	mc->window_ns = sighting_window_ns;
+	mc->expiry_ns = exchange_expiry_ns > 0 ? exchange_expiry_ns : 0;
 	mc->tunnels = g_hash_table_new(g_int64_hash, g_int64_equal);
-	mc->exchanges = g_hash_table_new(exchange_hash, exchange_equal);
+	mc->exchanges = g_hash_table_new(iks_exchange_hash, iks_exchange_equal);
 	mc->pairs = g_hash_table_new(pair_hash, pair_equal);
 	iks_pool_init(&mc->tunnel_pool, sizeof(iks_tunnel));
 	iks_pool_init(&mc->v2_pool, 2 * sizeof(iks_v2_last));
@@ -171,8 +172,10 @@ static iks_exchange *find_exchange(iks_machine *mc, iks_tunnel *t, const iks_msg
 	*created = false;
 	if (m->msgid == 0 && (m->exch == IKS_EXCH_MAIN || m->exch == IKS_EXCH_AGGRESSIVE)) {
 		if (!t->v1.p1) {
-			t->v1.p1 = iks_alloc(mc, sizeof *t->v1.p1);
+			t->v1.p1 = iks_exchange_new(mc);
 			t->v1.p1->tunnel = t->id;
+			if (mc->p1_from > t->id) /* a late message for a forgotten one: look here again */
+				mc->p1_from = t->id;
 		}
 		return t->v1.p1;
 	}
@@ -182,7 +185,7 @@ static iks_exchange *find_exchange(iks_machine *mc, iks_tunnel *t, const iks_msg
 		key.exch |= IKS_EXCH_BY_RESPONDER;
 	iks_exchange *e = g_hash_table_lookup(mc->exchanges, &key);
 	if (!e) {
-		e = iks_alloc(mc, sizeof *e);
+		e = iks_exchange_new(mc);
 		*e = key;
 		g_hash_table_insert(mc->exchanges, e, e);
 		*created = true;
@@ -239,7 +242,7 @@ iks_addr iks_role_addr(const iks_tunnel *t, unsigned role)
 static iks_v2_last *v2_last(iks_machine *mc, iks_exchange *e)
 {
 	if (!e->v2)
-		e->v2 = iks_pool_add(&mc->v2_pool);
+		e->v2 = iks_v2_items_new(mc);
 	return iks_pool_at(&mc->v2_pool, e->v2);
 }
 
@@ -476,6 +479,58 @@ static bool sighted(iks_machine *mc, const iks_msg *m, iks_result *r)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Forgetting: an exchange without a message for iks_config.exchange_expiry_ns gives its memory to
+ * the next one, so that a long capture (a head-end's day: DPD, rekeys, cookies) keeps what its
+ * live exchanges need, not every exchange it saw. Its packets keep their labels (results are never
+ * forgotten); a message for it after that finds no exchange and starts one. Looked for every half
+ * expiry of capture time: nothing is spent on captures shorter than that, and each look costs the
+ * exchanges of about one expiry and a half, which the messages of that time paid for.
+ */
+/* A quick mode still waiting for QM2 / QM3 is kept: its capture-end verdict goes on its last packet. */
+static bool quiet(const iks_machine *mc, const iks_exchange *e, int64_t before_ns)
+{
+	if (e->exch == IKS_EXCH_QUICK && (e->step == IKS_M_QM1 || e->step == IKS_M_QM2))
+		return false;
+	return !e->tail || iks_tunnel_at(mc, e->tunnel)->first_ns + e->tail->elapsed_ns < before_ns;
+}
+
+typedef struct {
+	iks_machine *mc;
+	int64_t before_ns;
+} sweep;
+
+static gboolean forget_if_quiet(gpointer key, gpointer value, gpointer data)
+{
+	(void)key;
+	const sweep *w = data;
+	if (!quiet(w->mc, value, w->before_ns))
+		return FALSE;
+	iks_exchange_forget(w->mc, value); /* the table then drops it without reading it */
+	return TRUE;
+}
+
+static void forget_quiet_exchanges(iks_machine *mc)
+{
+	if (mc->newest_ns < mc->sweep_ns)
+		return;
+	mc->sweep_ns = mc->newest_ns + mc->expiry_ns / 2;
+	sweep w = { mc, mc->newest_ns - mc->expiry_ns };
+	g_hash_table_foreach_remove(mc->exchanges, forget_if_quiet, &w);
+	/* Phase-1 exchanges hang off their tunnels: from the first tunnel that may still have one. */
+	bool none_before = true;
+	for (uint32_t id = mc->p1_from ? mc->p1_from : 1; id <= mc->tunnel_pool.n; id++) {
+		iks_tunnel *t = iks_tunnel_at(mc, id);
+		if (t->v1.p1 && quiet(mc, t->v1.p1, w.before_ns)) {
+			iks_exchange_forget(mc, t->v1.p1);
+			t->v1.p1 = NULL;
+		}
+		none_before = none_before && !t->v1.p1;
+		if (none_before)
+			mc->p1_from = id + 1;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Feeding
  */
 /* The direction of a transmission in its tunnel: at the tunnel's own point by its addresses; at
@@ -497,6 +552,8 @@ iks_result *iks_machine_feed(iks_machine *mc, const iks_msg *m, iks_step *s)
 			mc->last_ns = m->ts_ns;
 		return r;
 	}
+	if (mc->expiry_ns)
+		forget_quiet_exchanges(mc);
 	bool new_exchange;
 	s->t = find_tunnel(mc, m, &s->new_tunnel);
 	iks_tunnel *t = s->t;

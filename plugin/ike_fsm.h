@@ -22,11 +22,17 @@ typedef struct {
 	/* The same bytes at another capture point this close in time (either way: the clocks of two
 	 * machines differ) are one transmission seen twice; 0: never. */
 	int64_t sighting_window_ns;
+	/* An exchange that has seen no message for this long is forgotten (its memory reused): a long
+	 * capture's memory follows the live exchanges. A message for it later starts it afresh. 0: never. */
+	int64_t exchange_expiry_ns;
 } iks_config;
 
 #define IKS_DEFAULT_STALL_RETRANSMISSIONS 2
 #define IKS_DEFAULT_STALL_TIMEOUT_S 30
 #define IKS_DEFAULT_SIGHTING_WINDOW_MS 2000
+/* Longer than the longest gap between two resends of one message known (IBM AIX: 512 s, in
+ * ike-scan's back-off patterns; strongSwan's default: 42 s, then 76 s until it gives up). */
+#define IKS_DEFAULT_EXCHANGE_EXPIRY_S 600
 
 typedef struct iks_fsm iks_fsm;
 

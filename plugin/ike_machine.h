@@ -80,6 +80,11 @@ typedef struct {
 				 * until a copy at a point other than its tunnel's shows it */
 	GHashTable *ra;        /* iks_result -> its decrypted EAP / configuration payload (iks_ra packed
 				* in a pointer); NULL until the first: only keyed remote access pays */
+	int64_t expiry_ns;     /* iks_config.exchange_expiry_ns */
+	int64_t sweep_ns;      /* the next look for quiet exchanges, 0 until the first message */
+	uint32_t p1_from;      /* tunnels before it have no phase-1 exchange any more */
+	void *free_exchanges;  /* forgotten exchanges' memory, for the next ones (linked through it) */
+	uint32_t free_v2;      /* forgotten v2_pool items, linked through their first bytes; 0 = none */
 } iks_machine;
 
 /* Where one message landed, for the diagnosis that follows it. */
@@ -91,7 +96,7 @@ typedef struct {
 	bool progressed; /* it moved its negotiation on */
 } iks_step;
 
-void iks_machine_init(iks_machine *mc, int64_t sighting_window_ns);
+void iks_machine_init(iks_machine *mc, int64_t sighting_window_ns, int64_t exchange_expiry_ns);
 void iks_machine_free(iks_machine *mc);
 
 /* Place one message: its tunnel and exchange, resend or not, the version's step. The result's
@@ -114,6 +119,14 @@ guint iks_addr_pair_hash(guint seed, const iks_addr *a, const iks_addr *b);
 /* The decrypted EAP / configuration payload of r's message; false when it had none. */
 bool iks_machine_ra(const iks_machine *mc, const iks_result *r, iks_ra *out);
 void *iks_alloc(iks_machine *mc, size_t size); /* zeroed, lives as long as the machine */
+/* A zeroed exchange: the memory of a forgotten one if there is one. */
+iks_exchange *iks_exchange_new(iks_machine *mc);
+/* Forget it: its memory (and its v2_pool item) goes to the next exchange. The caller has unlinked it. */
+void iks_exchange_forget(iks_machine *mc, iks_exchange *e);
+uint32_t iks_v2_items_new(iks_machine *mc); /* a zeroed v2_pool item, a forgotten one's if any */
+/* The exchange table's hash and equality (tunnel, message ID, type): for tables of exchange keys. */
+guint iks_exchange_hash(gconstpointer e);
+gboolean iks_exchange_equal(gconstpointer a, gconstpointer b);
 iks_result *iks_new_result(iks_machine *mc);
 /* Every result so far, in the order they were made. */
 void iks_results_foreach(const iks_machine *mc, void (*fn)(iks_result *r, void *data), void *data);

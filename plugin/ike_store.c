@@ -52,6 +52,48 @@ void *iks_alloc(iks_machine *mc, size_t size)
 	return p;
 }
 
+/* A forgotten exchange's memory holds the link to the next one. */
+typedef union free_exchange {
+	iks_exchange e;
+	union free_exchange *next;
+} free_exchange;
+
+iks_exchange *iks_exchange_new(iks_machine *mc)
+{
+	free_exchange *f = mc->free_exchanges;
+	iks_exchange *e;
+	if (f) {
+		mc->free_exchanges = f->next;
+		e = &f->e;
+		memset(e, 0, sizeof *e);
+	} else {
+		e = iks_alloc(mc, sizeof *e);
+	}
+	return e;
+}
+
+void iks_exchange_forget(iks_machine *mc, iks_exchange *e)
+{
+	if (e->v2) {
+		memcpy(iks_pool_at(&mc->v2_pool, e->v2), &mc->free_v2, sizeof mc->free_v2);
+		mc->free_v2 = e->v2;
+	}
+	free_exchange *f = (free_exchange *)e;
+	f->next = mc->free_exchanges;
+	mc->free_exchanges = f;
+}
+
+uint32_t iks_v2_items_new(iks_machine *mc)
+{
+	uint32_t num = mc->free_v2;
+	if (!num)
+		return iks_pool_add(&mc->v2_pool);
+	void *item = iks_pool_at(&mc->v2_pool, num);
+	memcpy(&mc->free_v2, item, sizeof mc->free_v2);
+	memset(item, 0, mc->v2_pool.size);
+	return num;
+}
+
 iks_result *iks_new_result(iks_machine *mc)
 {
 	if (!mc->blocks || mc->used == RESULTS_PER_BLOCK) {

@@ -29,6 +29,7 @@ static bool hooked;
 static guint pref_stall_retransmissions = IKS_DEFAULT_STALL_RETRANSMISSIONS;
 static guint pref_stall_timeout = IKS_DEFAULT_STALL_TIMEOUT_S;
 static guint pref_sighting_window = IKS_DEFAULT_SIGHTING_WINDOW_MS;
+static guint pref_exchange_expiry = IKS_DEFAULT_EXCHANGE_EXPIRY_S;
 
 /* The open capture file. */
 static struct {
@@ -93,7 +94,7 @@ static void ikestate_init(void)
 	if (!proto_is_protocol_enabled(find_protocol_by_id(proto_ikestate)) || !hooked)
 		return;
 	iks_config cfg = { pref_stall_retransmissions, (int64_t)pref_stall_timeout * 1000000000,
-			   (int64_t)pref_sighting_window * 1000000 };
+			   (int64_t)pref_sighting_window * 1000000, (int64_t)pref_exchange_expiry * 1000000000 };
 	cap.fsm = iks_fsm_new(&cfg);
 	cap.labels = iks_frames_new();
 	ikestate_hooks_track(true, ikestate_decryption_configured());
@@ -280,6 +281,13 @@ void proto_register_ikestate(void)
 				       "this many milliseconds earlier or later is one transmission seen twice, "
 				       "not a message of its own: covers the transit and the clock offset of "
 				       "merged captures (0: never)", 10, &pref_sighting_window);
+	prefs_register_uint_preference(prefs, "exchange_expiry", "Seconds after which a quiet exchange is forgotten",
+				       "An exchange (phase 1, a quick mode, an Informational, an IKEv2 request and "
+				       "its answer) without a message for this long gives its memory back, so that "
+				       "a long capture needs memory for its live exchanges only; its packets keep "
+				       "their labels. A message for it later starts it afresh: not a resend. Keep it "
+				       "above the longest gap between resends (AIX: 512 s) (0: never)",
+				       10, &pref_exchange_expiry);
 	ikestate_render_register_prefs(prefs);
 
 	register_init_routine(ikestate_init);

@@ -196,13 +196,15 @@ static void esp(src *s, iks_fsm *fsm, uint32_t frame, int64_t now)
 	CHECK(iks_fsm_esp_sa(fsm, &a, &b, spi) == sa);
 }
 
-/* The config record: stall threshold and timeout, and whether to use them or the defaults. */
+/* The config record: stall threshold and timeout, sighting window, exchange expiry, and whether to use
+ * them or the defaults. */
 static iks_fsm *new_fsm(src *s, iks_config *cfg)
 {
 	cfg->stall_retransmissions = u8(s) & 7;
 	/* The glue passes seconds (a guint preference) * 1e9; 0 disables the timeout. */
 	cfg->stall_timeout_ns = (int64_t)(take(s, 4) & 0xffffffffu) * 1000000000;
 	cfg->sighting_window_ns = (int64_t)u8(s) * 100000000; /* 0 (off) to 25.5 s */
+	cfg->exchange_expiry_ns = (int64_t)u8(s) * 100000000; /* 0 (never) to 25.5 s: forgetting and reuse often */
 	return iks_fsm_new((u8(s) & 1) ? NULL : cfg);
 }
 

@@ -76,7 +76,7 @@ static void test_stall_by_time(fx *f, gconstpointer d)
 /* Preferences: thresholds come from the configuration; 0 turns a rule off. */
 static void test_stall_config(void)
 {
-	iks_config cfg = { 0, 0, 0 };
+	iks_config cfg = { 0, 0, 0, 0 };
 	iks_fsm *fsm = iks_fsm_new(&cfg);
 	iks_msg m = MM1(A, B, 1);
 	for (uint32_t n = 1; n <= 6; n++) {

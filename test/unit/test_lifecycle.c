@@ -24,6 +24,56 @@ static void test_rekey_of(fx *f, gconstpointer d)
 	g_assert_cmpuint(iks_fsm_rekey_of(f->fsm, feed(f, MM1(C, B, 8), 1)->tunnel), ==, 0);
 }
 
+/* A machine that forgets exchanges after `expiry_s` seconds (0: never), other settings default. */
+static iks_fsm *fsm_expiring(unsigned expiry_s)
+{
+	iks_config cfg = { IKS_DEFAULT_STALL_RETRANSMISSIONS, (int64_t)IKS_DEFAULT_STALL_TIMEOUT_S * SEC,
+			   (int64_t)IKS_DEFAULT_SIGHTING_WINDOW_MS * 1000000, (int64_t)expiry_s * SEC };
+	return iks_fsm_new(&cfg);
+}
+
+/* Rule (issue #24): an exchange quiet for the expiry is forgotten, and only then: the longest known
+ * gap between two resends (AIX, 512 s) still finds the original; a quick mode that waits for its
+ * answer is never forgotten (its capture-end verdict); a message for a forgotten exchange starts it
+ * afresh. Labels of the packets already seen do not change. */
+static void test_exchange_expiry(fx *f, gconstpointer d)
+{
+	(void)d;
+	for (unsigned expiry = 0; expiry <= IKS_DEFAULT_EXCHANGE_EXPIRY_S; expiry += IKS_DEFAULT_EXCHANGE_EXPIRY_S) {
+		iks_fsm_free(f->fsm);
+		f->fsm = fsm_expiring(expiry);
+		iks_result *mm1 = feed(f, MM1(C, B, 9), 0);
+		uint32_t mm1_frame = f->frame;
+		iks_result *aix = feed(f, MM1(C, B, 9), 512 * SEC); /* AIX's last back-off step */
+		g_assert_cmpuint(aix->retrans, ==, 1);
+		g_assert_cmpuint(aix->retrans_of, ==, mm1_frame);
+		main_mode_done(f, A, B, 1, 2);
+		iks_result *open_qm = feed(f, QM(A, B, 1, 2, 0x10, 300, 0), 1);
+		feed(f, QM(A, B, 1, 2, 0x20, 300, 0), 1);
+		feed(f, QM(B, A, 1, 2, 0x20, 300, 1), SEC / 100);
+		iks_result *qm3 = feed(f, QM(A, B, 1, 2, 0x20, 60, 2), SEC / 100);
+		uint32_t qm3_frame = f->frame;
+		/* An hour of DPD on the tunnel, one Informational every 10 s, each its own exchange. */
+		for (uint32_t k = 0; k < 360; k++)
+			feed(f, INFO_ENC(A, B, 1, 2, 0x1000 + k), 10 * SEC);
+		iks_result *late = feed(f, QM(A, B, 1, 2, 0x20, 60, 2), 1); /* QM3's bytes again, an hour on */
+		iks_result *late_mm = feed(f, MM1(C, B, 9), 1);
+		if (expiry) {
+			g_assert_cmpuint(late->retrans, ==, 0); /* its exchange was forgotten: a quick mode of its own */
+			g_assert_cmpuint(late_mm->retrans, ==, 0);
+			g_assert_cmpuint(late_mm->tunnel, ==, mm1->tunnel); /* the tunnel is not forgotten */
+		} else {
+			g_assert_cmpuint(late->retrans, ==, 1);
+			g_assert_cmpuint(late->retrans_of, ==, qm3_frame);
+			g_assert_cmpuint(late_mm->retrans, ==, 2);
+		}
+		g_assert_cmpuint(qm3->flags & IKS_R_PHASE2_DONE, !=, 0);
+		iks_fsm_finish(f->fsm);
+		g_assert_true(open_qm->flags & IKS_R_FINAL);
+		g_assert_cmpstr(iks_stalled_name(open_qm->stalled), ==, "QM_WAIT_MSG2");
+	}
+}
+
 static const iks_esp_sa *iks_esp_fed(fx *f, iks_addr src, iks_addr dst, uint32_t spi)
 {
 	f->now += SEC / 10;
@@ -187,6 +237,7 @@ int main(int argc, char **argv)
 	ADD("/fsm/rekey-of", test_rekey_of);
 	ADD("/lifecycle/delete-seen", test_delete_seen);
 	ADD("/lifecycle/delete-inferred", test_delete_inferred);
+	ADD("/lifecycle/exchange-expiry", test_exchange_expiry);
 	ADD("/esp/counting-and-link", test_esp_counting_and_link);
 	ADD("/esp/one-way", test_esp_one_way);
 	ADD("/esp/link-by-spi", test_esp_link_by_spi);
