@@ -33,8 +33,10 @@ pkgs="tshark libwireshark-dev wireshark-dev libglib2.0-dev cmake gcc libc6-dev m
 # every capture, keyed ones included. (Shown: with the decrypted IKEv1 or IKEv2 payloads not
 # handed to the core on 4.4 and later, this matrix fails in the keyed goldens.) Nor the unit tests
 # of the core, which includes no Wireshark header: only the plugin is built (the core with it, so
-# each suite's compiler still checks it with warnings as errors).
-MATRIX_SKIP='^(unit\.|gui\.|package\.|wireshark\.|architecture\.|ikegen\.|summary\.consistency$|diagnosis\.|peer-impl\.)'
+# each suite's compiler still checks it with warnings as errors). Nor memory.exchange-expiry: it
+# needs ikegen, and what it checks is the core's forgetting (the preference is registered with the
+# same call on every version).
+MATRIX_SKIP='^(unit\.|gui\.|package\.|wireshark\.|architecture\.|ikegen\.|summary\.consistency$|diagnosis\.|peer-impl\.|memory\.)'
 mounts=()
 cleanup() {
 	local i
