@@ -484,7 +484,8 @@ static bool sighted(iks_machine *mc, const iks_msg *m, iks_result *r)
  * live exchanges need, not every exchange it saw. Its packets keep their labels (results are never
  * forgotten); a message for it after that finds no exchange and starts one. Looked for every half
  * expiry of capture time: nothing is spent on captures shorter than that, and each look costs the
- * exchanges of about one expiry and a half, which the messages of that time paid for.
+ * exchanges of about one expiry and a half, which the messages of that time paid for (once more the
+ * tunnels since an old one whose phase 1 a late message started again).
  */
 /* A quick mode still waiting for QM2 / QM3 is kept: its capture-end verdict goes on its last packet. */
 static bool quiet(const iks_machine *mc, const iks_exchange *e, int64_t before_ns)
@@ -509,12 +510,28 @@ static gboolean forget_if_quiet(gpointer key, gpointer value, gpointer data)
 	return TRUE;
 }
 
-static void forget_quiet_exchanges(iks_machine *mc)
+/* The clock moves on with the messages; a jump of more than the expiry is believed only when the
+ * next message is as late (a quiet hour), not on one packet's word (a bogus timestamp would
+ * otherwise forget every exchange at once, and put the next look years ahead). */
+static bool clock_moves(iks_machine *mc, int64_t ts_ns)
 {
-	if (mc->newest_ns < mc->sweep_ns)
+	bool jump = mc->clock_ns && ts_ns - mc->clock_ns > mc->expiry_ns;
+	if (jump && !mc->clock_jumped) {
+		mc->clock_jumped = true;
+		return false;
+	}
+	mc->clock_jumped = false;
+	if (ts_ns > mc->clock_ns)
+		mc->clock_ns = ts_ns;
+	return true;
+}
+
+static void forget_quiet_exchanges(iks_machine *mc, int64_t ts_ns)
+{
+	if (!clock_moves(mc, ts_ns) || mc->clock_ns < mc->sweep_ns)
 		return;
-	mc->sweep_ns = mc->newest_ns + mc->expiry_ns / 2;
-	sweep w = { mc, mc->newest_ns - mc->expiry_ns };
+	mc->sweep_ns = mc->clock_ns + mc->expiry_ns / 2;
+	sweep w = { mc, mc->clock_ns - mc->expiry_ns };
 	g_hash_table_foreach_remove(mc->exchanges, forget_if_quiet, &w);
 	/* Phase-1 exchanges hang off their tunnels: from the first tunnel that may still have one. */
 	bool none_before = true;
@@ -553,7 +570,7 @@ iks_result *iks_machine_feed(iks_machine *mc, const iks_msg *m, iks_step *s)
 		return r;
 	}
 	if (mc->expiry_ns)
-		forget_quiet_exchanges(mc);
+		forget_quiet_exchanges(mc, m->ts_ns);
 	bool new_exchange;
 	s->t = find_tunnel(mc, m, &s->new_tunnel);
 	iks_tunnel *t = s->t;

@@ -74,6 +74,26 @@ static void test_exchange_expiry(fx *f, gconstpointer d)
 	}
 }
 
+/* Rule: one packet stamped far ahead (a bogus timestamp) makes nothing quiet; a quiet hour, which
+ * the next message confirms, does. */
+static void test_exchange_expiry_clock(fx *f, gconstpointer d)
+{
+	(void)d;
+	main_mode_done(f, A, B, 1, 2);
+	feed(f, INFO_ENC(A, B, 1, 2, 0x100), 1);
+	uint32_t dpd = f->frame;
+	int64_t now = f->now;
+	feed(f, MM1(C, B, 9), 10 * 365 * 24 * 3600 * SEC); /* ten years on: one packet only */
+	f->now = now;
+	iks_result *again = feed(f, INFO_ENC(A, B, 1, 2, 0x100), 5 * SEC);
+	g_assert_cmpuint(again->retrans, ==, 1);
+	g_assert_cmpuint(again->retrans_of, ==, dpd);
+	/* An hour without a packet, then two: the exchanges before it are quiet. */
+	feed(f, MM1(C, B, 10), 3600 * SEC);
+	feed(f, MM1(C, B, 11), 1);
+	g_assert_cmpuint(feed(f, INFO_ENC(A, B, 1, 2, 0x100), 1)->retrans, ==, 0);
+}
+
 static const iks_esp_sa *iks_esp_fed(fx *f, iks_addr src, iks_addr dst, uint32_t spi)
 {
 	f->now += SEC / 10;
@@ -238,6 +258,7 @@ int main(int argc, char **argv)
 	ADD("/lifecycle/delete-seen", test_delete_seen);
 	ADD("/lifecycle/delete-inferred", test_delete_inferred);
 	ADD("/lifecycle/exchange-expiry", test_exchange_expiry);
+	ADD("/lifecycle/exchange-expiry-clock", test_exchange_expiry_clock);
 	ADD("/esp/counting-and-link", test_esp_counting_and_link);
 	ADD("/esp/one-way", test_esp_one_way);
 	ADD("/esp/link-by-spi", test_esp_link_by_spi);
