@@ -68,6 +68,16 @@ void iks_fsm_finish(iks_fsm *fsm)
 	iks_esp_finish(&fsm->mc);
 }
 
+uint32_t iks_fsm_result_id(const iks_fsm *fsm, const iks_result *r)
+{
+	return iks_result_id(&fsm->mc, r);
+}
+
+const iks_result *iks_fsm_result(const iks_fsm *fsm, uint32_t id)
+{
+	return iks_result_at(&fsm->mc, id);
+}
+
 uint32_t iks_fsm_tunnel_count(const iks_fsm *fsm)
 {
 	return fsm->mc.tunnel_pool.n;

@@ -13,7 +13,7 @@
 
 typedef struct {
 	uint32_t frame;
-	const void *item;
+	uint32_t item;
 } entry;
 
 struct iks_frames {
@@ -45,9 +45,9 @@ static const entry *at(const iks_frames *x, size_t i)
 	return &((const entry *)g_ptr_array_index(x->blocks, i / BLOCK))[i % BLOCK];
 }
 
-bool iks_frames_add(iks_frames *x, uint32_t frame, const void *item)
+bool iks_frames_add(iks_frames *x, uint32_t frame, uint32_t item)
 {
-	if (frame == 0 || (x->n && at(x, x->n - 1)->frame > frame))
+	if (frame == 0 || item == 0 || (x->n && at(x, x->n - 1)->frame > frame))
 		return false;
 	if (x->n % BLOCK == 0)
 		g_ptr_array_add(x->blocks, g_new(entry, BLOCK));
@@ -88,12 +88,12 @@ static size_t first_at_or_after(iks_frames *x, uint32_t frame)
 	return lo;
 }
 
-const void *iks_frames_get(iks_frames *x, uint32_t frame, unsigned key)
+uint32_t iks_frames_get(iks_frames *x, uint32_t frame, unsigned key)
 {
 	size_t byte = frame / 8;
 	if (byte >= x->bits_len || !(x->bits[byte] & (1u << (frame % 8))))
-		return NULL;
+		return 0;
 	size_t first = x->cursor = first_at_or_after(x, frame);
 	size_t i = first + key;
-	return i < x->n && at(x, i)->frame == frame ? at(x, i)->item : NULL;
+	return i < x->n && at(x, i)->frame == frame ? at(x, i)->item : 0;
 }

@@ -53,6 +53,11 @@ void iks_fsm_free(iks_fsm *fsm);
  * and the capture-end verdict of iks_fsm_finish. NULL when the message cannot be tracked. */
 iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m);
 
+/* A result's id (1-based, in the order results were made; 0: none of this analyser's): 4 bytes
+ * where a pointer takes 8, for the glue's frame index. */
+uint32_t iks_fsm_result_id(const iks_fsm *fsm, const iks_result *r);
+const iks_result *iks_fsm_result(const iks_fsm *fsm, uint32_t id); /* NULL: no such result */
+
 /* An ICMP destination unreachable quoting an ISAKMP header (cookies only are needed). NULL when
  * the cookies belong to no known tunnel. */
 iks_result *iks_fsm_icmp(iks_fsm *fsm, int64_t ts_ns, uint64_t ispi, uint64_t rspi);

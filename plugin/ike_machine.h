@@ -63,8 +63,8 @@ typedef struct {
 	GHashTable *tunnels;   /* ispi -> first iks_tunnel with that ispi */
 	GHashTable *exchanges; /* (tunnel, msgid, exch) -> iks_exchange */
 	GHashTable *pairs;     /* the latest iks_tunnel between each two addresses */
-	GSList *blocks;        /* iks_result[RESULTS_PER_BLOCK] */
-	unsigned used;         /* results used in the head block */
+	GPtrArray *results;    /* iks_result[RESULTS_PER_BLOCK] each: a result's id is its place, from 1 */
+	unsigned used;         /* results used in the last block */
 	GSList *arena;         /* blocks of iks_alloc, the newest first */
 	size_t arena_left;     /* bytes left in the newest */
 	int64_t last_ns;       /* newest packet time: the capture end for final verdicts */
@@ -130,6 +130,8 @@ uint32_t iks_v2_items_new(iks_machine *mc); /* a zeroed v2_pool item, a forgotte
 guint iks_exchange_hash(gconstpointer e);
 gboolean iks_exchange_equal(gconstpointer a, gconstpointer b);
 iks_result *iks_new_result(iks_machine *mc);
+uint32_t iks_result_id(const iks_machine *mc, const iks_result *r); /* 0: not one of its results */
+iks_result *iks_result_at(const iks_machine *mc, uint32_t id);       /* NULL: no such result */
 /* Every result so far, in the order they were made. */
 void iks_results_foreach(const iks_machine *mc, void (*fn)(iks_result *r, void *data), void *data);
 

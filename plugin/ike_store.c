@@ -96,13 +96,32 @@ uint32_t iks_v2_items_new(iks_machine *mc)
 
 iks_result *iks_new_result(iks_machine *mc)
 {
-	if (!mc->blocks || mc->used == RESULTS_PER_BLOCK) {
-		mc->blocks = g_slist_prepend(mc->blocks, g_new(iks_result, RESULTS_PER_BLOCK));
+	if (!mc->results->len || mc->used == RESULTS_PER_BLOCK) {
+		g_ptr_array_add(mc->results, g_new(iks_result, RESULTS_PER_BLOCK));
 		mc->used = 0;
 	}
-	iks_result *r = (iks_result *)mc->blocks->data + mc->used++;
+	iks_result *r = (iks_result *)g_ptr_array_index(mc->results, mc->results->len - 1) + mc->used++;
 	memset(r, 0, sizeof *r);
 	return r;
+}
+
+uint32_t iks_result_id(const iks_machine *mc, const iks_result *r)
+{
+	/* The newest block first: the glue asks for the result it was just given. */
+	for (guint b = mc->results->len; b-- > 0;) {
+		uintptr_t base = (uintptr_t)g_ptr_array_index(mc->results, b), at = (uintptr_t)r;
+		if (at >= base && at < base + RESULTS_PER_BLOCK * sizeof *r)
+			return (uint32_t)(b * RESULTS_PER_BLOCK + (at - base) / sizeof *r) + 1;
+	}
+	return 0;
+}
+
+iks_result *iks_result_at(const iks_machine *mc, uint32_t id)
+{
+	uint32_t i = id - 1, b = i / RESULTS_PER_BLOCK;
+	if (!id || b >= mc->results->len || (b + 1 == mc->results->len && i % RESULTS_PER_BLOCK >= mc->used))
+		return NULL;
+	return (iks_result *)g_ptr_array_index(mc->results, b) + i % RESULTS_PER_BLOCK;
 }
 
 iks_tunnel *iks_tunnel_at(const iks_machine *mc, uint32_t num)
@@ -128,15 +147,12 @@ guint iks_addr_pair_hash(guint seed, const iks_addr *a, const iks_addr *b)
 
 void iks_results_foreach(const iks_machine *mc, void (*fn)(iks_result *r, void *data), void *data)
 {
-	guint n = g_slist_length(mc->blocks);
-	iks_result **blocks = g_new(iks_result *, n ? n : 1);
-	guint i = n;
-	for (GSList *b = mc->blocks; b; b = b->next) /* the newest first */
-		blocks[--i] = b->data;
-	for (i = 0; i < n; i++)
+	guint n = mc->results->len;
+	for (guint i = 0; i < n; i++) {
+		iks_result *block = g_ptr_array_index(mc->results, i);
 		for (unsigned k = 0; k < (i + 1 == n ? mc->used : RESULTS_PER_BLOCK); k++)
-			fn(&blocks[i][k], data);
-	g_free(blocks);
+			fn(&block[k], data);
+	}
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -34,8 +34,8 @@ static guint pref_exchange_expiry = IKS_DEFAULT_EXCHANGE_EXPIRY_S;
 /* The open capture file. */
 static struct {
 	iks_fsm *fsm;       /* NULL: disabled, or nothing hooked */
-	iks_frames *labels; /* frame -> its iks_results, in message order (not per-packet proto data:
-			     * a quarter of the memory, and one bit test for frames without) */
+	iks_frames *labels; /* frame -> its iks_results' ids, in message order (not per-packet proto
+			     * data: a fifth of the memory, and one bit test for frames without) */
 	bool finished;      /* the first pass is over and the capture-end verdicts are in */
 } cap;
 
@@ -158,7 +158,7 @@ static iks_result *track_icmp(packet_info *pinfo, const ikestate_seen *s)
 static void keep(guint32 frame, const iks_result *r)
 {
 	/* Frames come in capture order on the first pass; a refusal would only lose this label. */
-	if (r && !iks_frames_add(cap.labels, frame, r))
+	if (r && !iks_frames_add(cap.labels, frame, iks_fsm_result_id(cap.fsm, r)))
 		ws_warning("ikestate: frame %u out of order, its labels are not kept", frame);
 }
 
@@ -225,7 +225,7 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	int done = esp ? ikestate_render_esp(tvb, pinfo, tree, esp_of(pinfo, esp)) : 0;
 	const iks_result *r;
 	guint32 key = 0; /* ISAKMP too: ESP decrypted with Wireshark's keys can carry IKE inside */
-	while ((r = (const iks_result *)iks_frames_get(cap.labels, pinfo->num, key++))) {
+	while ((r = iks_fsm_result(cap.fsm, iks_frames_get(cap.labels, pinfo->num, key++)))) {
 		ikestate_render(tvb, pinfo, tree, cap.fsm, r);
 		tap_queue_packet(ikestate_tap, pinfo, r);
 	}
@@ -238,7 +238,7 @@ static guint32 tunnel_of(packet_info *pinfo)
 {
 	if (!cap.fsm)
 		return 0;
-	const iks_result *r = (const iks_result *)iks_frames_get(cap.labels, pinfo->num, 0);
+	const iks_result *r = iks_fsm_result(cap.fsm, iks_frames_get(cap.labels, pinfo->num, 0));
 	if (r)
 		return r->tunnel;
 	const ikestate_esp_seen *e = ikestate_hooks_esp(pinfo->num);

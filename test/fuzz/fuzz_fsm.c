@@ -87,6 +87,7 @@ static void check_result(const iks_fsm *fsm, const iks_result *r)
 	CHECK(!(r->flags & (IKS_R_COPY | IKS_R_DUPLICATE)) || r->copy_of != 0);
 	CHECK(!(r->flags & IKS_R_COPY) || !(r->flags & IKS_R_DUPLICATE));
 	CHECK((iks_fsm_missing_at(fsm, r) & r->seen) == 0);
+	CHECK(iks_fsm_result(fsm, iks_fsm_result_id(fsm, r)) == r); /* the glue's frame index keeps ids */
 	touch(iks_msg_name(r->msg));
 	touch(iks_role_name(r->role));
 	touch(iks_state_name(r->state));

@@ -164,35 +164,54 @@ static void test_memory_expiry(void)
 }
 
 /* Rule: the frame index gives back each frame's items in order, nothing for other frames, across
- * block boundaries; frames out of capture order (and frame 0) are refused, not misfiled. */
+ * block boundaries; frames out of capture order, frame 0 and item 0 are refused, not misfiled. */
 static void test_frame_index(void)
 {
 	iks_frames *x = iks_frames_new();
-	static int items[10000];
-	g_assert_false(iks_frames_add(x, 0, &items[0]));
-	g_assert_true(iks_frames_add(x, 3, &items[1]));
-	g_assert_true(iks_frames_add(x, 3, &items[2]));
+	g_assert_false(iks_frames_add(x, 0, 1));
+	g_assert_false(iks_frames_add(x, 3, 0));
+	g_assert_true(iks_frames_add(x, 3, 101));
+	g_assert_true(iks_frames_add(x, 3, 102));
 	for (uint32_t f = 10; f < 9000; f++)
-		g_assert_true(iks_frames_add(x, f * 3, &items[f]));
-	g_assert_true(iks_frames_add(x, 5000000, &items[9999]));
-	g_assert_false(iks_frames_add(x, 4, &items[3])); /* before the last one added */
-	g_assert_true(iks_frames_get(x, 3, 0) == &items[1]);
-	g_assert_true(iks_frames_get(x, 3, 1) == &items[2]);
-	g_assert_null(iks_frames_get(x, 3, 2));
-	g_assert_null(iks_frames_get(x, 4, 0));
-	g_assert_null(iks_frames_get(x, 31, 0));
+		g_assert_true(iks_frames_add(x, f * 3, 1000 + f));
+	g_assert_true(iks_frames_add(x, 5000000, UINT32_MAX));
+	g_assert_false(iks_frames_add(x, 4, 103)); /* before the last one added */
+	g_assert_cmpuint(iks_frames_get(x, 3, 0), ==, 101);
+	g_assert_cmpuint(iks_frames_get(x, 3, 1), ==, 102);
+	g_assert_cmpuint(iks_frames_get(x, 3, 2), ==, 0);
+	g_assert_cmpuint(iks_frames_get(x, 4, 0), ==, 0);
+	g_assert_cmpuint(iks_frames_get(x, 31, 0), ==, 0);
 	for (uint32_t f = 10; f < 9000; f++) {
-		g_assert_true(iks_frames_get(x, f * 3, 0) == &items[f]);
-		g_assert_null(iks_frames_get(x, f * 3, 1));
-		g_assert_null(iks_frames_get(x, f * 3 + 1, 0));
+		g_assert_cmpuint(iks_frames_get(x, f * 3, 0), ==, 1000 + f);
+		g_assert_cmpuint(iks_frames_get(x, f * 3, 1), ==, 0);
+		g_assert_cmpuint(iks_frames_get(x, f * 3 + 1, 0), ==, 0);
 	}
 	for (uint32_t f = 8999; f >= 10; f -= 7) /* backwards and in jumps: GUI random access */
-		g_assert_true(iks_frames_get(x, f * 3, 0) == &items[f]);
-	g_assert_true(iks_frames_get(x, 3, 1) == &items[2]);
-	g_assert_true(iks_frames_get(x, 5000000, 0) == &items[9999]);
-	g_assert_null(iks_frames_get(x, 4999999, 0));
-	g_assert_null(iks_frames_get(x, UINT32_MAX, 0));
+		g_assert_cmpuint(iks_frames_get(x, f * 3, 0), ==, 1000 + f);
+	g_assert_cmpuint(iks_frames_get(x, 3, 1), ==, 102);
+	g_assert_cmpuint(iks_frames_get(x, 5000000, 0), ==, UINT32_MAX);
+	g_assert_cmpuint(iks_frames_get(x, 4999999, 0), ==, 0);
+	g_assert_cmpuint(iks_frames_get(x, UINT32_MAX, 0), ==, 0);
 	iks_frames_free(x);
+}
+
+/* Rule: a result's id finds it again, across result blocks; 0 and ids not given out find nothing. */
+static void test_result_ids(fx *f, gconstpointer d)
+{
+	(void)d;
+	iks_result *r[3000];
+	for (uint32_t i = 0; i < G_N_ELEMENTS(r); i++)
+		r[i] = feed(f, MM1(A, B, 100 + i), SEC / 100);
+	for (uint32_t i = 0; i < G_N_ELEMENTS(r); i++) {
+		uint32_t id = iks_fsm_result_id(f->fsm, r[i]);
+		g_assert_cmpuint(id, ==, i + 1);
+		g_assert_true(iks_fsm_result(f->fsm, id) == r[i]);
+	}
+	g_assert_null(iks_fsm_result(f->fsm, 0));
+	g_assert_null(iks_fsm_result(f->fsm, G_N_ELEMENTS(r) + 1));
+	g_assert_null(iks_fsm_result(f->fsm, UINT32_MAX));
+	iks_result other;
+	g_assert_cmpuint(iks_fsm_result_id(f->fsm, &other), ==, 0);
 }
 
 int main(int argc, char **argv)
@@ -201,5 +220,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/mem/per-tunnel", test_memory_per_tunnel);
 	g_test_add_func("/mem/expiry", test_memory_expiry);
 	g_test_add_func("/frames/index", test_frame_index);
+	ADD("/frames/result-ids", test_result_ids);
 	return g_test_run();
 }
