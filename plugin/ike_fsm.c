@@ -66,6 +66,7 @@ void iks_machine_init(iks_machine *mc, int64_t sighting_window_ns, int64_t excha
 	mc->tunnels = g_hash_table_new(g_int64_hash, g_int64_equal);
 	mc->exchanges = g_hash_table_new(iks_exchange_hash, iks_exchange_equal);
 	mc->pairs = g_hash_table_new(pair_hash, pair_equal);
+	mc->results = g_ptr_array_new_with_free_func(g_free);
 	iks_pool_init(&mc->tunnel_pool, sizeof(iks_tunnel));
 	iks_pool_init(&mc->v2_pool, 2 * sizeof(iks_v2_last));
 }
@@ -83,7 +84,7 @@ void iks_machine_free(iks_machine *mc)
 	iks_sightings_free(&mc->sightings);
 	iks_pool_free(&mc->tunnel_pool);
 	iks_pool_free(&mc->v2_pool);
-	g_slist_free_full(mc->blocks, g_free);
+	g_ptr_array_free(mc->results, TRUE);
 	g_slist_free_full(mc->arena, g_free);
 }
 
