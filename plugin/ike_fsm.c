@@ -63,6 +63,7 @@ void iks_machine_init(iks_machine *mc, int64_t sighting_window_ns, int64_t excha
 	memset(mc, 0, sizeof *mc);
 	mc->window_ns = sighting_window_ns;
 	mc->expiry_ns = exchange_expiry_ns > 0 ? exchange_expiry_ns : 0;
+	mc->p1_from = 1;
 	mc->tunnels = g_hash_table_new(g_int64_hash, g_int64_equal);
 	mc->exchanges = g_hash_table_new(iks_exchange_hash, iks_exchange_equal);
 	mc->pairs = g_hash_table_new(pair_hash, pair_equal);
@@ -488,12 +489,13 @@ static bool sighted(iks_machine *mc, const iks_msg *m, iks_result *r)
  * exchanges of about one expiry and a half, which the messages of that time paid for (once more the
  * tunnels since an old one whose phase 1 a late message started again).
  */
-/* A quick mode still waiting for QM2 / QM3 is kept: its capture-end verdict goes on its last packet. */
+/* A quick mode still waiting for QM2 / QM3 is kept: its capture-end verdict goes on its last packet.
+ * Every exchange has a tail: its first message was settled before any later sweep. */
 static bool quiet(const iks_machine *mc, const iks_exchange *e, int64_t before_ns)
 {
 	if (e->exch == IKS_EXCH_QUICK && (e->step == IKS_M_QM1 || e->step == IKS_M_QM2))
 		return false;
-	return !e->tail || iks_tunnel_at(mc, e->tunnel)->first_ns + e->tail->elapsed_ns < before_ns;
+	return iks_tunnel_at(mc, e->tunnel)->first_ns + e->tail->elapsed_ns < before_ns;
 }
 
 typedef struct {
@@ -536,7 +538,7 @@ static void forget_quiet_exchanges(iks_machine *mc, int64_t ts_ns)
 	g_hash_table_foreach_remove(mc->exchanges, forget_if_quiet, &w);
 	/* Phase-1 exchanges hang off their tunnels: from the first tunnel that may still have one. */
 	bool none_before = true;
-	for (uint32_t id = mc->p1_from ? mc->p1_from : 1; id <= mc->tunnel_pool.n; id++) {
+	for (uint32_t id = mc->p1_from; id <= mc->tunnel_pool.n; id++) {
 		iks_tunnel *t = iks_tunnel_at(mc, id);
 		if (t->v1.p1 && quiet(mc, t->v1.p1, w.before_ns)) {
 			iks_exchange_forget(mc, t->v1.p1);

@@ -84,7 +84,7 @@ typedef struct {
 	int64_t clock_ns;      /* the time exchanges are forgotten by: jumps are believed when confirmed */
 	int64_t sweep_ns;      /* the next look for quiet exchanges, 0 until the first message */
 	bool clock_jumped;     /* the last message was more than the expiry ahead of clock_ns */
-	uint32_t p1_from;      /* tunnels before it have no phase-1 exchange any more */
+	uint32_t p1_from;      /* tunnels before it have no phase-1 exchange any more (from 1) */
 	void *free_exchanges;  /* forgotten exchanges' memory, for the next ones (linked through it) */
 	uint32_t free_v2;      /* forgotten v2_pool items, linked through their first bytes; 0 = none */
 } iks_machine;

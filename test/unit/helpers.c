@@ -13,6 +13,13 @@ void fx_setup(fx *f, gconstpointer data)
 	f->now = 1000 * SEC;
 }
 
+iks_fsm *fsm_expiring(unsigned expiry_s)
+{
+	iks_config cfg = { IKS_DEFAULT_STALL_RETRANSMISSIONS, (int64_t)IKS_DEFAULT_STALL_TIMEOUT_S * SEC,
+			   (int64_t)IKS_DEFAULT_SIGHTING_WINDOW_MS * 1000000, (int64_t)expiry_s * SEC };
+	return iks_fsm_new(&cfg);
+}
+
 void fx_teardown(fx *f, gconstpointer data)
 {
 	(void)data;

@@ -21,6 +21,8 @@ typedef struct {
 } fx;
 
 void fx_setup(fx *f, gconstpointer data);
+/* A machine with the default settings that forgets exchanges after expiry_s seconds (0: never). */
+iks_fsm *fsm_expiring(unsigned expiry_s);
 void fx_teardown(fx *f, gconstpointer data);
 /* A test with the fixture: a fresh machine per test. */
 #define ADD(name, fn) g_test_add(name, fx, NULL, fx_setup, fn, fx_teardown)

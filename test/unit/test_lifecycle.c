@@ -24,14 +24,6 @@ static void test_rekey_of(fx *f, gconstpointer d)
 	g_assert_cmpuint(iks_fsm_rekey_of(f->fsm, feed(f, MM1(C, B, 8), 1)->tunnel), ==, 0);
 }
 
-/* A machine that forgets exchanges after `expiry_s` seconds (0: never), other settings default. */
-static iks_fsm *fsm_expiring(unsigned expiry_s)
-{
-	iks_config cfg = { IKS_DEFAULT_STALL_RETRANSMISSIONS, (int64_t)IKS_DEFAULT_STALL_TIMEOUT_S * SEC,
-			   (int64_t)IKS_DEFAULT_SIGHTING_WINDOW_MS * 1000000, (int64_t)expiry_s * SEC };
-	return iks_fsm_new(&cfg);
-}
-
 /* Rule (issue #24): an exchange quiet for the expiry is forgotten, and only then: the longest known
  * gap between two resends (AIX, 512 s) still finds the original; a quick mode that waits for its
  * answer is never forgotten (its capture-end verdict); a message for a forgotten exchange starts it

@@ -66,12 +66,10 @@ static size_t heap_in_use(void)
  * machine forgets exchanges after expiry_s (0: never). */
 static double heap_per(void (*one)(fx *, uint32_t), uint32_t n, unsigned expiry_s, uint32_t tunnels)
 {
-	iks_config cfg = { IKS_DEFAULT_STALL_RETRANSMISSIONS, (int64_t)IKS_DEFAULT_STALL_TIMEOUT_S * SEC,
-			   (int64_t)IKS_DEFAULT_SIGHTING_WINDOW_MS * 1000000, (int64_t)expiry_s * SEC };
 	fx f;
 	fx_setup(&f, NULL);
 	iks_fsm_free(f.fsm);
-	f.fsm = iks_fsm_new(&cfg);
+	f.fsm = fsm_expiring(expiry_s);
 	one(&f, UINT32_MAX); /* set-up (an established tunnel), not counted */
 	uint32_t frames = f.frame;
 	size_t before = heap_in_use();
