@@ -133,6 +133,7 @@ void iks_offers_init(iks_offers *o)
 	iks_pool_init(&o->tunnels, sizeof(iks_offer_tunnel));
 	o->interned = g_hash_table_new_full(rec_hash, rec_equal, g_free, NULL);
 	o->by_result = g_hash_table_new(g_direct_hash, g_direct_equal);
+	o->by_digest = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 }
 
 void iks_offers_free(iks_offers *o)
@@ -144,6 +145,7 @@ void iks_offers_free(iks_offers *o)
 	}
 	g_hash_table_destroy(o->mismatch);
 	g_hash_table_destroy(o->by_result);
+	g_hash_table_destroy(o->by_digest);
 	g_hash_table_destroy(o->interned);
 	g_hash_table_destroy(o->accepted);
 }
@@ -191,7 +193,7 @@ static iks_offer_tunnel *tunnel_rec(iks_offers *o, uint32_t num)
 }
 
 /* The interned copy of what m carries. */
-static const iks_wire_rec *intern(iks_offers *o, const iks_wire *w)
+static const iks_wire_rec *intern(iks_offers *o, const iks_wire *w, uint64_t digest)
 {
 	/* Zeroed, padding included: records are compared and hashed byte by byte. On the stack: most
 	 * are known already (every resend, every attempt), and only a new one is copied. */
@@ -200,12 +202,19 @@ static const iks_wire_rec *intern(iks_offers *o, const iks_wire *w)
 	memset(&key, 0, size);
 	key.impl = iks_impl_of(w);
 	memcpy(&key.offer, &w->offer, offsetof(iks_offer, p) + w->offer.n * sizeof(iks_proposal));
-	const iks_wire_rec *known = g_hash_table_lookup(o->interned, &key);
-	if (known)
-		return known;
-	iks_wire_rec *rec = g_memdup2(&key, size);
-	g_hash_table_add(o->interned, rec);
+	iks_wire_rec *rec = g_hash_table_lookup(o->interned, &key);
+	if (!rec) {
+		rec = g_memdup2(&key, size);
+		g_hash_table_add(o->interned, rec);
+	}
+	if (digest) /* bytes not seen before (else the glue had not parsed them) */
+		g_hash_table_insert(o->by_digest, g_memdup2(&digest, sizeof digest), rec);
 	return rec;
+}
+
+bool iks_offers_known(const iks_offers *o, uint64_t wire_digest)
+{
+	return wire_digest && g_hash_table_contains(o->by_digest, &wire_digest);
 }
 
 /* A decrypted child SA request or answer: kept for its fields, and as what its sender asked for or
@@ -240,9 +249,11 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const
 		tunnel_rec(o, t->id)->ke_group = m->ke_group;
 	if (m->child)
 		note_child(o, t, m, r);
-	if (!m->wire)
+	const iks_wire_rec *rec = m->wire	   ? intern(o, m->wire, m->wire_digest)
+				  : m->wire_digest ? g_hash_table_lookup(o->by_digest, &m->wire_digest)
+						   : NULL;
+	if (!rec)
 		return;
-	const iks_wire_rec *rec = intern(o, m->wire);
 	g_hash_table_insert(o->by_result, (gpointer)r, (gpointer)rec);
 	iks_offer_tunnel *ot = tunnel_rec(o, t->id);
 	/* A vendor the table knows outweighs an unknown VID from the same side. */

@@ -29,6 +29,9 @@ typedef struct {
 	GHashTable *interned;  /* one copy of each distinct iks_wire_rec: peers send the same offer and
 				* Vendor IDs in every attempt and resend (a flood: in every MM1) */
 	GHashTable *by_result; /* iks_result -> its interned iks_wire_rec */
+	GHashTable *by_digest; /* iks_wire_digest -> the interned iks_wire_rec its bytes parse into: the
+				* next message with those bytes is not parsed (two thirds of the cost of
+				* a message with proposals) */
 	GHashTable *mismatch;  /* iks_result -> what its refusal is compared with (owned); the text is
 				* written when first asked for */
 	GHashTable *accepted;  /* iks_accepted by responder address, version and what: its latest choice
@@ -45,7 +48,11 @@ typedef struct {
 
 void iks_offers_init(iks_offers *o);
 void iks_offers_free(iks_offers *o);
-/* One placed message (not a copy or duplicate) with r's labels set. */
+/* Whether a message with this iks_wire_digest needs no iks_parse_wire: one with the same bytes was
+ * parsed and noted before (false for 0). */
+bool iks_offers_known(const iks_offers *o, uint64_t wire_digest);
+/* One placed message (not a copy or duplicate) with r's labels set: its record is m->wire's, else
+ * the one m->wire_digest is known by. */
 void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
 /* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text and,
  * when the same responder chose a proposal earlier in the capture (for this peer or another), what

@@ -328,6 +328,22 @@ static bool wire_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, 
 	return true;
 }
 
+static bool digest_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx)
+{
+	uint64_t *h = ctx;
+	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA) || type == (v1 ? IKS_PL_VID : IKS_PL2_VID))
+		*h = ((*h << 29 | *h >> 35) ^ iks_content_hash(p, plen) ^ type) * 0x100000001b3ULL;
+	return true; /* wire_payload's walk: the same payloads */
+}
+
+uint64_t iks_wire_digest(const uint8_t *buf, size_t caplen, const iks_msg *m)
+{
+	uint64_t h = m->version;
+	if (caplen >= IKS_ISAKMP_HDR_LEN)
+		walk_payloads(buf, msg_end(m, caplen), m, digest_payload, &h);
+	return h == m->version ? 0 : h ? h : 1;
+}
+
 bool iks_parse_wire(const uint8_t *buf, size_t caplen, const iks_msg *m, iks_wire *w)
 {
 	memset(w, 0, sizeof *w);

@@ -19,6 +19,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "ike_fsm.h"
+#include "ike_registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,11 +250,17 @@ static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now
 	s->n -= len;
 	bool ok = iks_parse(buf, len, &m);
 	/* The second parse, as the glue does it: only for messages with proposals or Vendor IDs, on
-	 * the same exact-size buffer. */
+	 * the same exact-size buffer, and only of bytes not seen before (parsed here all the same: what
+	 * bytes seen before are known by must be what they parse into, checked once fed). */
 	iks_wire wire;
-	if (ok && iks_wants_wire(&m) && iks_parse_wire(buf, len, &m, &wire)) {
+	bool parsed = ok && iks_wants_wire(&m) && iks_parse_wire(buf, len, &m, &wire);
+	if (parsed)
 		check_wire(&wire);
-		m.wire = &wire;
+	if (ok && iks_wants_wire(&m)) {
+		m.wire_digest = iks_wire_digest(buf, len, &m);
+		CHECK(!parsed || m.wire_digest);
+		if (parsed && !iks_fsm_wire_known(fsm, m.wire_digest))
+			m.wire = &wire;
 	}
 	/* The payloads after the header as if decrypted (the glue parses Wireshark's decrypted bytes
 	 * the same way), ending where the buffer ends. */
@@ -273,7 +280,17 @@ static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now
 	m.point = capture_point(s);
 	m.frame = frame;
 	m.ts_ns = now;
-	return iks_fsm_feed(fsm, &m);
+	iks_result *r = iks_fsm_feed(fsm, &m);
+	if (parsed && r && !(r->flags & (IKS_R_COPY | IKS_R_DUPLICATE))) {
+		const iks_offer *o = iks_fsm_offer(fsm, r);
+		CHECK(!o == !wire.offer.n);
+		CHECK(!o || (o->n == wire.offer.n && memcmp(o->p, wire.offer.p, o->n * sizeof o->p[0]) == 0));
+		iks_impl want = iks_impl_of(&wire);
+		const iks_impl *got = iks_fsm_impl(fsm, r);
+		CHECK(!got == !iks_impl_known(&want));
+		CHECK(!got || memcmp(got, &want, sizeof want) == 0);
+	}
+	return r;
 }
 
 /* A message built field by field. */

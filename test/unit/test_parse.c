@@ -334,6 +334,107 @@ static void test_parse_wire_hostile(void)
 	g_rand_free(rnd);
 }
 
+static bool same_wire(const iks_wire *a, const iks_wire *b)
+{
+	return a->offer.n == b->offer.n && a->offer.cut == b->offer.cut && a->n_vid == b->n_vid &&
+	       memcmp(a->offer.p, b->offer.p, a->offer.n * sizeof a->offer.p[0]) == 0 &&
+	       memcmp(a->vid, b->vid, sizeof a->vid) == 0 && memcmp(a->vid_len, b->vid_len, sizeof a->vid_len) == 0;
+}
+
+/* The wire digest: what makes another message parse the same is only its SA and VID bytes (and
+ * the version), so equal digests must mean equal parses. */
+static void test_wire_digest(void)
+{
+	uint8_t b[300], c[300];
+	size_t sa_at, len = v1_mm1(b, &sa_at);
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	g_assert_true(iks_parse(b, len, &m));
+	uint64_t d = iks_wire_digest(b, len, &m);
+	g_assert_cmphex(d, !=, 0);
+	/* Another tunnel's MM1 (cookies), the same offer and VID: the same digest. */
+	memcpy(c, b, len);
+	memset(c, 0x5a, 8);
+	g_assert_cmphex(iks_wire_digest(c, len, &m), ==, d);
+	/* One attribute value or one VID byte other: another digest. */
+	c[sa_at + 12 + 8 + 8 + 3] ^= 1;
+	g_assert_cmphex(iks_wire_digest(c, len, &m), !=, d);
+	memcpy(c, b, len);
+	c[len - 1] ^= 1;
+	g_assert_cmphex(iks_wire_digest(c, len, &m), !=, d);
+	/* The same bytes read as IKEv2: another digest. */
+	iks_msg m2 = m;
+	m2.version = 2;
+	g_assert_cmphex(iks_wire_digest(b, len, &m2), !=, d);
+	/* Neither payload: none. */
+	iks_msg h = m;
+	h.first_payload = 0;
+	g_assert_cmphex(iks_wire_digest(b, len, &h), ==, 0);
+
+	/* Every cut and random damage: two messages with one digest parse alike. */
+	GHashTable *seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	GRand *rnd = g_rand_new_with_seed(5);
+	unsigned equal = 0;
+	for (int n = 0; n < 20000; n++) {
+		len = v1_mm1(b, &sa_at);
+		size_t l = n < (int)len ? (size_t)n : (size_t)g_rand_int_range(rnd, 28, (gint32)len + 1);
+		if (n >= (int)len && g_rand_boolean(rnd))
+			b[g_rand_int_range(rnd, 28, (gint32)len)] ^= (uint8_t)(1u << g_rand_int_range(rnd, 0, 2));
+		iks_msg x;
+		memset(&x, 0, sizeof x);
+		iks_wire w;
+		if (!iks_parse(b, l, &x) || !iks_parse_wire(b, l, &x, &w))
+			continue;
+		uint64_t k = iks_wire_digest(b, l, &x);
+		g_assert_cmphex(k, !=, 0);
+		const iks_wire *before = g_hash_table_lookup(seen, &k);
+		if (before) {
+			g_assert_true(same_wire(before, &w));
+			equal++;
+		} else {
+			g_hash_table_insert(seen, g_memdup2(&k, sizeof k), g_memdup2(&w, sizeof w));
+		}
+	}
+	g_assert_cmpuint(equal, >, 1000); /* the damage repeats: the property was put to the test */
+	g_rand_free(rnd);
+	g_hash_table_destroy(seen);
+}
+
+/* A message whose SA and VID bytes were seen is fed without a parse: it gets the same proposals and
+ * implementation as the one that was parsed. */
+static void test_wire_known(void)
+{
+	uint8_t b[300];
+	size_t sa_at, len = v1_mm1(b, &sa_at);
+	iks_fsm *fsm = iks_fsm_new(NULL);
+	const iks_result *r[2];
+	for (int k = 0; k < 2; k++) {
+		b[7] = (uint8_t)(k + 1); /* another tunnel */
+		iks_msg m;
+		memset(&m, 0, sizeof m);
+		g_assert_true(iks_parse(b, len, &m));
+		m.src = A;
+		m.dst = B;
+		m.frame = (uint32_t)k + 1;
+		m.ts_ns = k * INT64_C(1000000000);
+		m.wire_digest = iks_wire_digest(b, len, &m);
+		iks_wire w;
+		g_assert_true(iks_fsm_wire_known(fsm, m.wire_digest) == (k == 1));
+		if (!iks_fsm_wire_known(fsm, m.wire_digest) && iks_parse_wire(b, len, &m, &w))
+			m.wire = &w;
+		r[k] = iks_fsm_feed(fsm, &m);
+		g_assert_nonnull(r[k]);
+	}
+	g_assert_cmpuint(r[0]->tunnel, !=, r[1]->tunnel);
+	const iks_offer *o = iks_fsm_offer(fsm, r[1]);
+	g_assert_nonnull(o);
+	g_assert_true(o == iks_fsm_offer(fsm, r[0]));
+	g_assert_cmpuint(o->n, ==, 2);
+	g_assert_true(iks_fsm_impl(fsm, r[1]) == iks_fsm_impl(fsm, r[0]));
+	g_assert_false(iks_fsm_wire_known(fsm, 0));
+	iks_fsm_free(fsm);
+}
+
 /* IKEv2 IKE_SA_INIT: two proposals (the second with two ENCR alternatives), a KE, and in the answer
  * an INVALID_KE_PAYLOAD with the group the responder wants. */
 static void test_parse_wire_v2(void)
@@ -700,6 +801,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/parse/wire-v1", test_parse_wire_v1);
 	g_test_add_func("/parse/wire-v2", test_parse_wire_v2);
 	g_test_add_func("/parse/wire-hostile", test_parse_wire_hostile);
+	g_test_add_func("/parse/wire-digest", test_wire_digest);
+	g_test_add_func("/parse/wire-known", test_wire_known);
 	g_test_add_func("/parse/impl", test_parse_impl);
 	g_test_add_func("/parse/inner-v1", test_parse_inner_v1);
 	g_test_add_func("/parse/inner-v2", test_parse_inner_v2);
