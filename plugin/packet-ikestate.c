@@ -155,20 +155,36 @@ static iks_result *track_icmp(packet_info *pinfo, const ikestate_seen *s)
 	return iks_fsm_icmp(cap.fsm, ts_of(pinfo), tvb_get_ntoh64(quoted, 0), tvb_get_ntoh64(quoted, 8));
 }
 
-static void keep(guint32 frame, const iks_result *r)
+/* The results of this frame's messages, on the first pass: rendered from here, not looked up. */
+typedef struct {
+	const iks_result *r[IKS_MAX_SEEN];
+	unsigned n;
+} fed_list;
+
+static void keep(guint32 frame, const iks_result *r, fed_list *fed)
 {
-	/* Frames come in capture order on the first pass; a refusal would only lose this label. */
-	if (r && !iks_frames_add(cap.labels, frame, iks_fsm_result_id(cap.fsm, r)))
+	if (!r)
+		return;
+	/* Frames come in capture order on the first pass; a refusal would only lose this label (and it
+	 * is not rendered either: every pass shows the same). */
+	if (!iks_frames_add(cap.labels, frame, iks_fsm_result_id(cap.fsm, r)))
 		ws_warning("ikestate: frame %u out of order, its labels are not kept", frame);
+	else if (fed->n < IKS_MAX_SEEN)
+		fed->r[fed->n++] = r;
+}
+
+static const iks_result *fed_at(const fed_list *fed, guint32 i)
+{
+	return i < fed->n ? fed->r[i] : NULL;
 }
 
 /* First pass: one result per ISAKMP message of the frame, in order, kept in the frame index. */
-static void track(packet_info *pinfo, const ikestate_seen *s)
+static void track(packet_info *pinfo, const ikestate_seen *s, fed_list *fed)
 {
 	cap.finished = false;
 	/* An ICMP error quotes the packet that caused it: never a message of its own. */
 	if (s->quoted) {
-		keep(pinfo->num, track_icmp(pinfo, s));
+		keep(pinfo->num, track_icmp(pinfo, s), fed);
 		return;
 	}
 	for (guint i = 0; i < s->n; i++) {
@@ -196,7 +212,7 @@ static void track(packet_info *pinfo, const ikestate_seen *s)
 		ikestate_to_iks_addr(&pinfo->dst, pinfo->destport, &m.dst);
 		m.point = ikestate_capture_point(pinfo);
 		m.ttl = ikestate_ip_ttl(s->tvb[i], pinfo);
-		keep(pinfo->num, iks_fsm_feed(cap.fsm, &m));
+		keep(pinfo->num, iks_fsm_feed(cap.fsm, &m), fed);
 	}
 }
 
@@ -212,11 +228,14 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	if (!cap.fsm)
 		return 0;
 	const ikestate_esp_seen *esp = ikestate_hooks_esp(pinfo->num);
-	if (!PINFO_FD_VISITED(pinfo)) {
+	fed_list fed;
+	fed.n = 0;
+	bool first = !PINFO_FD_VISITED(pinfo);
+	if (first) {
 		/* First pass: only frames in which a hook saw a message can have labels. */
 		const ikestate_seen *s = ikestate_hooks_messages(pinfo->num);
 		if (s)
-			track(pinfo, s);
+			track(pinfo, s, &fed);
 		ikestate_hooks_clear();
 		if (!s && !esp)
 			return 0;
@@ -228,14 +247,16 @@ static int dissect_ikestate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	const char *caller = pinfo->current_proto;
 	pinfo->current_proto = proto_short_name;
 	int done = esp ? ikestate_render_esp(tvb, pinfo, tree, esp_of(pinfo, esp)) : 0;
+	/* ISAKMP too: ESP decrypted with Wireshark's keys can carry IKE inside. */
 	const iks_result *r;
-	guint32 key = 0; /* ISAKMP too: ESP decrypted with Wireshark's keys can carry IKE inside */
-	while ((r = iks_fsm_result(cap.fsm, iks_frames_get(cap.labels, pinfo->num, key++)))) {
+	guint32 key = 0;
+	while ((r = first ? fed_at(&fed, key) : iks_fsm_result(cap.fsm, iks_frames_get(cap.labels, pinfo->num, key)))) {
 		ikestate_render(tvb, pinfo, tree, cap.fsm, r);
 		tap_queue_packet(ikestate_tap, pinfo, r);
+		key++;
 	}
 	pinfo->current_proto = caller;
-	return key > 1 ? (int)tvb_captured_length(tvb) : done;
+	return key ? (int)tvb_captured_length(tvb) : done;
 }
 
 /* The tunnel of a dissected packet (its first message, or its ESP SA), 0 for none. */
