@@ -287,15 +287,21 @@ typedef struct {
 	size_t n;
 } info_buf;
 
-static void info_put(info_buf *b, const char *t)
+static void info_putn(info_buf *b, const char *t, size_t l)
 {
-	size_t l = strlen(t);
 	if (l > sizeof b->s - 1 - b->n)
 		l = sizeof b->s - 1 - b->n;
 	memcpy(b->s + b->n, t, l);
 	b->n += l;
-	b->s[b->n] = '\0';
 }
+
+static void info_put(info_buf *b, const char *t)
+{
+	info_putn(b, t, strlen(t));
+}
+
+/* A literal: its length known when compiled. */
+#define INFO_LIT(b, lit) info_putn(b, lit, sizeof lit - 1)
 
 /* Appends s (n bytes, our own ASCII) to Info. Every append function copies byte by byte (glib's
  * g_strlcpy; 4.2 and later also escape each byte), a third of rendering (callgrind): when Info is
@@ -328,40 +334,40 @@ static void info_suffix(packet_info *pinfo, const iks_result *r, const char *msg
 	info_buf b = { " [", 2 };
 	/* Another sighting of a transmission is no packet of its own: say so before its labels. */
 	if (r->flags & IKS_R_COPY)
-		info_put(&b, "Copy, ");
+		INFO_LIT(&b, "Copy, ");
 	else if (r->flags & IKS_R_DUPLICATE)
-		info_put(&b, "Capture duplicate, ");
+		INFO_LIT(&b, "Capture duplicate, ");
 	if (r->retrans) {
 		char num[8];
 		size_t k = sizeof num;
 		num[--k] = '\0';
 		for (unsigned v = r->retrans; v && k; v /= 10)
 			num[--k] = (char)('0' + v % 10);
-		info_put(&b, "Retransmission ");
+		INFO_LIT(&b, "Retransmission ");
 		info_put(&b, num + k);
-		info_put(&b, ", ");
+		INFO_LIT(&b, ", ");
 	}
 	if (msg) {
 		info_put(&b, msg);
 		if (state) {
-			info_put(&b, " ");
+			INFO_LIT(&b, " ");
 			info_put(&b, state);
 		}
-		info_put(&b, ", ");
+		INFO_LIT(&b, ", ");
 	}
 	if (detail) { /* keys loaded: what the EAP or configuration payload says */
 		info_put(&b, detail);
-		info_put(&b, ", ");
+		INFO_LIT(&b, ", ");
 	}
 	if (r->stalled) {
-		info_put(&b, "STALLED in ");
+		INFO_LIT(&b, "STALLED in ");
 		info_put(&b, iks_stalled_name(r->stalled));
-		info_put(&b, ", ");
+		INFO_LIT(&b, ", ");
 	}
 	if (r->failed) {
-		info_put(&b, "FAILED: ");
+		INFO_LIT(&b, "FAILED: ");
 		info_put(&b, iks_failed_name(r->failed));
-		info_put(&b, ", ");
+		INFO_LIT(&b, ", ");
 	}
 	if (b.n == 2)
 		return;
@@ -523,6 +529,8 @@ static void print_missing(const render_ctx *c, const iks_fsm *fsm)
  * the group's one expert item. */
 static void print_pattern(const render_ctx *c, const iks_fsm *fsm)
 {
+	if (!c->st && !(c->r->flags & IKS_R_PATTERN))
+		return; /* without a tree only the group's first packet shows it (its expert item) */
 	uint8_t pattern = iks_fsm_pattern(fsm, c->r->tunnel);
 	if (!pattern)
 		return;
