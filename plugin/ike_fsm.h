@@ -53,8 +53,8 @@ void iks_fsm_free(iks_fsm *fsm);
  * and the capture-end verdict of iks_fsm_finish. NULL when the message cannot be tracked. */
 iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m);
 
-/* Whether a message whose iks_wire_digest is this needs no iks_parse_wire before it is fed: one
- * with the same bytes was. Then m->wire stays NULL and m->wire_digest says what it carries. */
+/* Whether a message whose iks_msg.wire_digest is this needs no iks_parse_wire before it is fed:
+ * one with the same bytes was. Then m->wire stays NULL and m->wire_digest says what it carries. */
 bool iks_fsm_wire_known(const iks_fsm *fsm, uint64_t wire_digest);
 
 /* A result's id (1-based, in the order results were made; 0: none of this analyser's): 4 bytes

@@ -43,6 +43,10 @@ static bool note_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, 
 	bool other_delete = v1 && type == IKS_PL_DELETE && (plen < 9 || p[8] != 1);
 	if (type < 64 && !other_delete)
 		m->payloads |= UINT64_C(1) << type;
+	/* What iks_parse_wire will read (its walk meets the same payloads): named by their bytes. */
+	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA) || type == (v1 ? IKS_PL_VID : IKS_PL2_VID))
+		m->wire_digest = ((m->wire_digest << 29 | m->wire_digest >> 35) ^ iks_content_hash(p, plen) ^ type) *
+				 0x100000001b3ULL;
 	size_t toff = notify_type_offset(v1, type);
 	if (toff && plen >= toff + 2 && m->n_notify < IKS_MAX_NOTIFY)
 		m->notify[m->n_notify++] = rd16(p + toff);
@@ -119,11 +123,13 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 	m->sk_first = 0;
 	m->frag_num = m->frag_total = 0;
 	m->ke_group = m->ke_wanted = 0;
+	m->wire_digest = m->version;
 
 	/* Only what is on the wire: a truncated capture hashes what it has. */
 	size_t end = msg_end(m, caplen);
 	m->digest = iks_content_hash(buf, end) ^ m->length;
 	walk_payloads(buf, end, m, note_payload_cb, m);
+	m->wire_digest = m->wire_digest == m->version ? 0 : m->wire_digest ? m->wire_digest : 1;
 	return true;
 }
 
@@ -325,23 +331,7 @@ static bool wire_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, 
 		memcpy(w->vid[w->n_vid], p + 4, n);
 		w->vid_len[w->n_vid++] = (uint8_t)n;
 	}
-	return true;
-}
-
-static bool digest_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, void *ctx)
-{
-	uint64_t *h = ctx;
-	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA) || type == (v1 ? IKS_PL_VID : IKS_PL2_VID))
-		*h = ((*h << 29 | *h >> 35) ^ iks_content_hash(p, plen) ^ type) * 0x100000001b3ULL;
-	return true; /* wire_payload's walk: the same payloads */
-}
-
-uint64_t iks_wire_digest(const uint8_t *buf, size_t caplen, const iks_msg *m)
-{
-	uint64_t h = m->version;
-	if (caplen >= IKS_ISAKMP_HDR_LEN)
-		walk_payloads(buf, msg_end(m, caplen), m, digest_payload, &h);
-	return h == m->version ? 0 : h ? h : 1;
+	return v1 || (type != IKS_PL2_SK && type != IKS_PL2_SKF); /* as iks_parse: the rest is ciphertext */
 }
 
 bool iks_parse_wire(const uint8_t *buf, size_t caplen, const iks_msg *m, iks_wire *w)

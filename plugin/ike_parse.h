@@ -229,7 +229,10 @@ typedef struct {
 	iks_ra ra;          /* set by the glue from decrypted payloads (keys loaded) */
 	uint8_t ttl;        /* the carrying packet's IP TTL / hop limit, set by the glue; 0 = unknown */
 	const iks_wire *wire; /* its proposals and vendor IDs, when the glue parsed them; else NULL */
-	uint64_t wire_digest; /* iks_wire_digest, when the glue took it; 0 = none */
+	/* A hash of what iks_parse_wire reads (the version, and the SA and Vendor ID payloads its walk
+	 * meets, in order): equal digests, equal iks_wire. 0 when there is none of either. A peer sends
+	 * the same bytes in every resend, attempt and tunnel: what they parse into can be looked up. */
+	uint64_t wire_digest;
 	const iks_child *child; /* its decrypted child SA proposals and selectors (iks_parse_inner); else NULL */
 } iks_msg;
 
@@ -258,10 +261,6 @@ static inline bool iks_has_payload(const iks_msg *m, unsigned type)
  * iks_wants_wire(m)). Bounded by caplen and the header length; caps as in iks_wire. False when there
  * is nothing of either. */
 bool iks_parse_wire(const uint8_t *buf, size_t caplen, const iks_msg *m, iks_wire *w);
-/* A hash of everything iks_parse_wire reads (the version, and the SA and Vendor ID payloads it
- * walks, in order): equal digests, equal iks_wire. 0 when there is none of either. A peer sends the
- * same bytes in every resend, attempt and tunnel: what they parse into can be looked up. */
-uint64_t iks_wire_digest(const uint8_t *buf, size_t caplen, const iks_msg *m);
 
 /* The decrypted payloads of m (keys loaded): buf holds the inner payload chain, whose first payload
  * type is `first` (IKEv1: the header's next payload; IKEv2: the SK payload's); padding after the

@@ -256,12 +256,9 @@ static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now
 	bool parsed = ok && iks_wants_wire(&m) && iks_parse_wire(buf, len, &m, &wire);
 	if (parsed)
 		check_wire(&wire);
-	if (ok && iks_wants_wire(&m)) {
-		m.wire_digest = iks_wire_digest(buf, len, &m);
-		CHECK(!parsed || m.wire_digest);
-		if (parsed && !iks_fsm_wire_known(fsm, m.wire_digest))
-			m.wire = &wire;
-	}
+	CHECK(!parsed || m.wire_digest);
+	if (parsed && !iks_fsm_wire_known(fsm, m.wire_digest))
+		m.wire = &wire;
 	/* The payloads after the header as if decrypted (the glue parses Wireshark's decrypted bytes
 	 * the same way), ending where the buffer ends. */
 	iks_child child;
