@@ -132,7 +132,7 @@ void iks_offers_init(iks_offers *o)
 	o->mismatch = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, mismatch_free);
 	iks_pool_init(&o->tunnels, sizeof(iks_offer_tunnel));
 	o->interned = g_hash_table_new_full(rec_hash, rec_equal, g_free, NULL);
-	o->by_result = g_hash_table_new(g_direct_hash, g_direct_equal);
+	o->recs = g_ptr_array_new();
 	o->by_digest = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 }
 
@@ -144,7 +144,7 @@ void iks_offers_free(iks_offers *o)
 		g_hash_table_destroy(o->child_req);
 	}
 	g_hash_table_destroy(o->mismatch);
-	g_hash_table_destroy(o->by_result);
+	g_ptr_array_free(o->recs, TRUE);
 	g_hash_table_destroy(o->by_digest);
 	g_hash_table_destroy(o->interned);
 	g_hash_table_destroy(o->accepted);
@@ -157,7 +157,7 @@ const iks_offer_tunnel *iks_offers_tunnel(const iks_offers *o, uint32_t num)
 
 const iks_wire_rec *iks_offers_of(const iks_offers *o, const iks_result *r)
 {
-	return g_hash_table_lookup(o->by_result, r);
+	return r->wire_rec && r->wire_rec <= o->recs->len ? g_ptr_array_index(o->recs, r->wire_rec - 1) : NULL;
 }
 
 static bool is_offer(uint8_t pos)
@@ -192,8 +192,8 @@ static iks_offer_tunnel *tunnel_rec(iks_offers *o, uint32_t num)
 	return iks_pool_at(&o->tunnels, num);
 }
 
-/* The interned copy of what m carries. */
-static const iks_wire_rec *intern(iks_offers *o, const iks_wire *w, uint64_t digest)
+/* The number of the interned copy of what m carries. */
+static uint32_t intern(iks_offers *o, const iks_wire *w, uint64_t digest)
 {
 	/* Zeroed, padding included: records are compared and hashed byte by byte. On the stack: most
 	 * are known already (every resend, every attempt), and only a new one is copied. */
@@ -202,14 +202,16 @@ static const iks_wire_rec *intern(iks_offers *o, const iks_wire *w, uint64_t dig
 	memset(&key, 0, size);
 	key.impl = iks_impl_of(w);
 	memcpy(&key.offer, &w->offer, offsetof(iks_offer, p) + w->offer.n * sizeof(iks_proposal));
-	iks_wire_rec *rec = g_hash_table_lookup(o->interned, &key);
-	if (!rec) {
+	gpointer rec, num;
+	if (!g_hash_table_lookup_extended(o->interned, &key, &rec, &num)) {
 		rec = g_memdup2(&key, size);
-		g_hash_table_add(o->interned, rec);
+		g_ptr_array_add(o->recs, rec);
+		num = GUINT_TO_POINTER(o->recs->len);
+		g_hash_table_insert(o->interned, rec, num);
 	}
 	if (digest) /* bytes not seen before (else the glue had not parsed them) */
-		g_hash_table_insert(o->by_digest, g_memdup2(&digest, sizeof digest), rec);
-	return rec;
+		g_hash_table_insert(o->by_digest, g_memdup2(&digest, sizeof digest), num);
+	return GPOINTER_TO_UINT(num);
 }
 
 bool iks_offers_known(const iks_offers *o, uint64_t wire_digest)
@@ -243,18 +245,18 @@ static void note_child(iks_offers *o, const iks_tunnel *t, const iks_msg *m, con
 	}
 }
 
-void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r)
+void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, iks_result *r)
 {
 	if (r->msg == IKS_M_SA_INIT_REQ && m->ke_group)
 		tunnel_rec(o, t->id)->ke_group = m->ke_group;
 	if (m->child)
 		note_child(o, t, m, r);
-	const iks_wire_rec *rec = m->wire	   ? intern(o, m->wire, m->wire_digest)
-				  : m->wire_digest ? g_hash_table_lookup(o->by_digest, &m->wire_digest)
-						   : NULL;
+	r->wire_rec = m->wire	     ? intern(o, m->wire, m->wire_digest)
+		      : m->wire_digest ? GPOINTER_TO_UINT(g_hash_table_lookup(o->by_digest, &m->wire_digest))
+				       : 0;
+	const iks_wire_rec *rec = iks_offers_of(o, r);
 	if (!rec)
 		return;
-	g_hash_table_insert(o->by_result, (gpointer)r, (gpointer)rec);
 	iks_offer_tunnel *ot = tunnel_rec(o, t->id);
 	/* A vendor the table knows outweighs an unknown VID from the same side. */
 	iks_impl *side = r->role ? &ot->impl[r->role - 1] : NULL;

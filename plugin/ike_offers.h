@@ -26,12 +26,13 @@ typedef struct {
 typedef struct {
 	iks_pool tunnels;      /* iks_offer_tunnel by tunnel index, up to the last tunnel with proposals or
 				* Vendor IDs in the clear */
-	GHashTable *interned;  /* one copy of each distinct iks_wire_rec: peers send the same offer and
-				* Vendor IDs in every attempt and resend (a flood: in every MM1) */
-	GHashTable *by_result; /* iks_result -> its interned iks_wire_rec */
-	GHashTable *by_digest; /* iks_wire_digest -> the interned iks_wire_rec its bytes parse into: the
-				* next message with those bytes is not parsed (two thirds of the cost of
-				* a message with proposals) */
+	GHashTable *interned;  /* one copy of each distinct iks_wire_rec (owned) -> its number: peers
+				* send the same offer and Vendor IDs in every attempt and resend (a
+				* flood: in every MM1) */
+	GPtrArray *recs;       /* the interned records by number - 1 (iks_result.wire_rec) */
+	GHashTable *by_digest; /* iks_msg.wire_digest -> the number of the record its bytes parse into:
+				* the next message with those bytes is not parsed (two thirds of the
+				* cost of a message with proposals) */
 	GHashTable *mismatch;  /* iks_result -> what its refusal is compared with (owned); the text is
 				* written when first asked for */
 	GHashTable *accepted;  /* iks_accepted by responder address, version and what: its latest choice
@@ -53,7 +54,7 @@ void iks_offers_free(iks_offers *o);
 bool iks_offers_known(const iks_offers *o, uint64_t wire_digest);
 /* One placed message (not a copy or duplicate) with r's labels set: its record is m->wire's, else
  * the one m->wire_digest is known by. */
-void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, const iks_result *r);
+void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, iks_result *r);
 /* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text and,
  * when the same responder chose a proposal earlier in the capture (for this peer or another), what
  * that was and which items of it the refused offer lacks, else when it offered proposals itself to

@@ -65,6 +65,10 @@ typedef struct {
 	uint8_t stalled;      /* iks_state, or IKS_STALLED_QM(iks_qm_state) */
 	uint8_t hint;         /* iks_hint (ike_hints.h) */
 	uint8_t seen;         /* a transmission: the capture points 0..7 that saw it (bit n: point n) */
+	/* Written by the offers (ike_offers.h), as diagnosis writes its verdict fields: the number of the
+	 * interned record of its clear proposals and Vendor IDs; 0 = none. Cheaper than a table from
+	 * result to record, in instructions and (a third of messages carry them) in bytes. */
+	uint32_t wire_rec;
 } iks_result;
 
 static inline uint8_t iks_qm_state_of(const iks_result *r)
