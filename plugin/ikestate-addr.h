@@ -20,10 +20,10 @@ uint16_t ikestate_capture_point(const packet_info *pinfo);
 /* "1 (outside)": a capture point and its interface's name, from `pool`; without a name, the number. */
 const char *ikestate_point_str(wmem_allocator_t *pool, const packet_info *pinfo, unsigned point);
 
-/* The IP TTL / IPv6 hop limit of the packet that carried the ISAKMP message in tvb, read from the
- * frame's bytes: the UDP header right before the message (after the non-ESP marker on 4500) and the
- * IP header right before that, recognised by version, length, protocol and source address. 0 when
- * not found: IP reassembly, IPv6 extension headers. */
-uint8_t ikestate_ip_ttl(tvbuff_t *tvb, const packet_info *pinfo);
+/* The IP TTL / IPv6 hop limit of the packet that carried the ISAKMP message in tvb (msg: its first
+ * byte, tvb_get_ptr), read from the frame's bytes: the UDP header right before the message (after
+ * the non-ESP marker on 4500) and the IP header right before that, recognised by version, length,
+ * protocol and source address. 0 when not found: IP reassembly, IPv6 extension headers. */
+uint8_t ikestate_ip_ttl(tvbuff_t *tvb, const uint8_t *msg, const packet_info *pinfo);
 
 #endif

@@ -191,13 +191,14 @@ static void track(packet_info *pinfo, const ikestate_seen *s, fed_list *fed)
 		int avail = (int)tvb_captured_length(s->tvb[i]);
 		iks_msg m;
 		memset(&m, 0, sizeof m);
-		if (avail <= 0 || !iks_parse(tvb_get_ptr(s->tvb[i], 0, avail), (size_t)avail, &m))
+		const uint8_t *msg = avail > 0 ? tvb_get_ptr(s->tvb[i], 0, avail) : NULL;
+		if (!msg || !iks_parse(msg, (size_t)avail, &m))
 			continue;
 		/* Proposals and Vendor IDs: a second parse, only of the few messages that carry them, and
 		 * only of bytes not seen before. */
 		iks_wire wire;
 		if (iks_wants_wire(&m) && !iks_fsm_wire_known(cap.fsm, m.wire_digest) &&
-		    iks_parse_wire(tvb_get_ptr(s->tvb[i], 0, avail), (size_t)avail, &m, &wire))
+		    iks_parse_wire(msg, (size_t)avail, &m, &wire))
 			m.wire = &wire;
 		m.decryption = s->decrypted[i] ? IKS_DECRYPT_OK : IKS_DECRYPT_NONE;
 		iks_child child;
@@ -208,7 +209,7 @@ static void track(packet_info *pinfo, const ikestate_seen *s, fed_list *fed)
 		ikestate_to_iks_addr(&pinfo->src, pinfo->srcport, &m.src);
 		ikestate_to_iks_addr(&pinfo->dst, pinfo->destport, &m.dst);
 		m.point = ikestate_capture_point(pinfo);
-		m.ttl = ikestate_ip_ttl(s->tvb[i], pinfo);
+		m.ttl = ikestate_ip_ttl(s->tvb[i], msg, pinfo);
 		keep(pinfo->num, iks_fsm_feed(cap.fsm, &m), fed);
 	}
 }
