@@ -12,19 +12,28 @@ static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) << 32 | rd32(p + 4); }
 
 /* Retransmission check: equal bytes give equal digests. Eight bytes per step (byte-wise FNV-1a was
- * a fifth of the plugin's cost per message); the multiply is a bijection, so messages that differ
- * in one word always differ, and the rotation carries high-bit differences into later words' mix. */
+ * a fifth of the plugin's cost per message), in two independent lanes of alternate words (a fifth
+ * fewer instructions than one, and no chain of multiplies); each lane's multiply is a bijection and
+ * the final mix one for either lane with the other fixed, so messages that differ in one word
+ * always differ; the rotation carries high-bit differences into later words' mix. */
 uint64_t iks_content_hash(const uint8_t *buf, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL, w;
+	uint64_t h = 0xcbf29ce484222325ULL, g = 0x84222325cbf29ce4ULL, w, v;
 	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
+	for (; i + 16 <= len; i += 16) {
+		memcpy(&w, buf + i, 8);
+		memcpy(&v, buf + i + 8, 8);
+		h = ((h << 27 | h >> 37) ^ w) * 0x100000001b3ULL;
+		g = ((g << 27 | g >> 37) ^ v) * 0x100000001b3ULL;
+	}
+	if (i + 8 <= len) {
 		memcpy(&w, buf + i, 8);
 		h = ((h << 27 | h >> 37) ^ w) * 0x100000001b3ULL;
+		i += 8;
 	}
 	for (; i < len; i++)
 		h = (h ^ buf[i]) * 0x100000001b3ULL;
-	return h;
+	return (h ^ (g << 32 | g >> 32)) * 0x9e3779b97f4a7c15ULL;
 }
 
 /* Offset of the notify message type in a Notify payload: IKEv1 = hdr 4, DOI 4, proto 1, spi size 1;
