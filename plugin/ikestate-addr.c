@@ -14,9 +14,15 @@
 
 void ikestate_to_iks_addr(const address *a, guint32 port, iks_addr *out)
 {
-	out->len = (a->type == AT_IPv4 || a->type == AT_IPv6) && a->len <= 16 ? (uint8_t)a->len : 0;
-	if (out->len)
-		memcpy(out->bytes, a->data, out->len);
+	/* Copies of a size known when compiled: moves, not a library call (twice a message). */
+	out->len = 0;
+	if (a->type == AT_IPv4 && a->len == 4) {
+		memcpy(out->bytes, a->data, 4);
+		out->len = 4;
+	} else if (a->type == AT_IPv6 && a->len == 16) {
+		memcpy(out->bytes, a->data, 16);
+		out->len = 16;
+	}
 	out->port = (uint16_t)port;
 }
 
