@@ -69,7 +69,7 @@ uint8_t ikestate_ip_ttl(tvbuff_t *tvb, const uint8_t *msg, const packet_info *pi
 	 * tvb_raw_offset, which walks the chain of subsets (a third of this function's cost). A message
 	 * in a buffer of its own (reassembled, decrypted) is not inside: 0. */
 	uintptr_t p = (uintptr_t)msg, base = (uintptr_t)b;
-	if (!b || p < base + 28 || p > base + len)
+	if (!b || p < base + 28 || p >= base + len)
 		return 0;
 	/* The headers before the message, read in place: every offset below is before `at`. */
 	int at = (int)(p - base);
