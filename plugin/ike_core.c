@@ -68,9 +68,9 @@ void iks_fsm_finish(iks_fsm *fsm)
 	iks_esp_finish(&fsm->mc);
 }
 
-bool iks_fsm_wire_known(const iks_fsm *fsm, uint64_t wire_digest)
+uint32_t iks_fsm_wire_seen(const iks_fsm *fsm, const iks_msg *m)
 {
-	return iks_offers_known(&fsm->offers, wire_digest);
+	return iks_offers_seen(&fsm->offers, m);
 }
 
 uint32_t iks_fsm_result_id(const iks_fsm *fsm, const iks_result *r)

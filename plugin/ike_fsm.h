@@ -53,9 +53,11 @@ void iks_fsm_free(iks_fsm *fsm);
  * and the capture-end verdict of iks_fsm_finish. NULL when the message cannot be tracked. */
 iks_result *iks_fsm_feed(iks_fsm *fsm, const iks_msg *m);
 
-/* Whether a message whose iks_msg.wire_digest is this needs no iks_parse_wire before it is fed:
- * one with the same bytes was. Then m->wire stays NULL and m->wire_digest says what it carries. */
-bool iks_fsm_wire_known(const iks_fsm *fsm, uint64_t wire_digest);
+/* Before a message with proposals or Vendor IDs is fed: when its SA and Vendor ID bytes were seen
+ * before (same version, byte for byte), the number of what they parse into, to go in m->wire_rec
+ * instead of parsing them into m->wire; 0: parse them (iks_parse_wire). */
+uint32_t iks_fsm_wire_seen(const iks_fsm *fsm, const iks_msg *m);
+#define IKS_WIRE_SEEN_MAX 4096 /* distinct byte sets remembered; later ones are parsed every time */
 
 /* A result's id (1-based, in the order results were made; 0: none of this analyser's): 4 bytes
  * where a pointer takes 8, for the glue's frame index. */

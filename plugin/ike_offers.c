@@ -133,7 +133,7 @@ void iks_offers_init(iks_offers *o)
 	iks_pool_init(&o->tunnels, sizeof(iks_offer_tunnel));
 	o->interned = g_hash_table_new_full(rec_hash, rec_equal, g_free, NULL);
 	o->recs = g_ptr_array_new();
-	o->by_digest = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	o->by_digest = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 }
 
 void iks_offers_free(iks_offers *o)
@@ -192,9 +192,60 @@ static iks_offer_tunnel *tunnel_rec(iks_offers *o, uint32_t num)
 	return iks_pool_at(&o->tunnels, num);
 }
 
-/* The number of the interned copy of what m carries. */
-static uint32_t intern(iks_offers *o, const iks_wire *w, uint64_t digest)
+/* The bytes a wire digest was taken of: per payload its type, then its bytes. */
+typedef struct {
+	uint32_t num; /* the record they parse into */
+	uint32_t len;
+	uint8_t version;
+	uint8_t n;
+	uint8_t bytes[];
+} wire_seen;
+
+static bool same_bytes(const wire_seen *s, const iks_msg *m)
 {
+	if (s->version != m->version || s->n != m->n_wire_pl)
+		return false;
+	size_t pos = 0;
+	for (unsigned i = 0; i < m->n_wire_pl; i++) {
+		size_t len = m->wire_pl[i].len;
+		if (pos + 1 + len > s->len || s->bytes[pos] != m->wire_pl[i].type ||
+		    memcmp(s->bytes + pos + 1, m->raw + m->wire_pl[i].off, len) != 0)
+			return false;
+		pos += 1 + len;
+	}
+	return pos == s->len;
+}
+
+uint32_t iks_offers_seen(const iks_offers *o, const iks_msg *m)
+{
+	const wire_seen *s = m->wire_digest && m->raw ? g_hash_table_lookup(o->by_digest, &m->wire_digest) : NULL;
+	return s && same_bytes(s, m) ? s->num : 0;
+}
+
+/* Remembers m's SA and Vendor ID bytes as parsing into record num. */
+static void remember_bytes(iks_offers *o, const iks_msg *m, uint32_t num)
+{
+	if (!m->wire_digest || !m->raw || g_hash_table_size(o->by_digest) >= IKS_WIRE_SEEN_MAX)
+		return;
+	size_t len = 0;
+	for (unsigned i = 0; i < m->n_wire_pl; i++)
+		len += 1 + (size_t)m->wire_pl[i].len;
+	wire_seen *s = g_malloc(offsetof(wire_seen, bytes) + len);
+	*s = (wire_seen){ num, (uint32_t)len, m->version, m->n_wire_pl };
+	uint8_t *at = s->bytes;
+	for (unsigned i = 0; i < m->n_wire_pl; i++) {
+		*at++ = m->wire_pl[i].type;
+		memcpy(at, m->raw + m->wire_pl[i].off, m->wire_pl[i].len);
+		at += m->wire_pl[i].len;
+	}
+	/* Another set of bytes with the same digest is replaced: either is right, the other parsed. */
+	g_hash_table_insert(o->by_digest, g_memdup2(&m->wire_digest, sizeof m->wire_digest), s);
+}
+
+/* The number of the interned copy of what m carries. */
+static uint32_t intern(iks_offers *o, const iks_msg *m)
+{
+	const iks_wire *w = m->wire;
 	/* Zeroed, padding included: records are compared and hashed byte by byte. On the stack: most
 	 * are known already (every resend, every attempt), and only a new one is copied. */
 	iks_wire_rec key;
@@ -209,14 +260,8 @@ static uint32_t intern(iks_offers *o, const iks_wire *w, uint64_t digest)
 		num = GUINT_TO_POINTER(o->recs->len);
 		g_hash_table_insert(o->interned, rec, num);
 	}
-	if (digest) /* bytes not seen before (else the glue had not parsed them) */
-		g_hash_table_insert(o->by_digest, g_memdup2(&digest, sizeof digest), num);
+	remember_bytes(o, m, GPOINTER_TO_UINT(num)); /* bytes not seen before (else the glue had not parsed them) */
 	return GPOINTER_TO_UINT(num);
-}
-
-bool iks_offers_known(const iks_offers *o, uint64_t wire_digest)
-{
-	return wire_digest && g_hash_table_contains(o->by_digest, &wire_digest);
 }
 
 /* A decrypted child SA request or answer: kept for its fields, and as what its sender asked for or
@@ -251,9 +296,7 @@ void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, iks_r
 		tunnel_rec(o, t->id)->ke_group = m->ke_group;
 	if (m->child)
 		note_child(o, t, m, r);
-	r->wire_rec = m->wire	     ? intern(o, m->wire, m->wire_digest)
-		      : m->wire_digest ? GPOINTER_TO_UINT(g_hash_table_lookup(o->by_digest, &m->wire_digest))
-				       : 0;
+	r->wire_rec = m->wire ? intern(o, m) : m->wire_rec;
 	const iks_wire_rec *rec = iks_offers_of(o, r);
 	if (!rec)
 		return;

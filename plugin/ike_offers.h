@@ -30,9 +30,11 @@ typedef struct {
 				* send the same offer and Vendor IDs in every attempt and resend (a
 				* flood: in every MM1) */
 	GPtrArray *recs;       /* the interned records by number - 1 (iks_result.wire_rec) */
-	GHashTable *by_digest; /* iks_msg.wire_digest -> the number of the record its bytes parse into:
-				* the next message with those bytes is not parsed (two thirds of the
-				* cost of a message with proposals) */
+	GHashTable *by_digest; /* iks_msg.wire_digest -> the SA and Vendor ID bytes it was taken of and
+				* the number of the record they parse into (owned): the next message with
+				* those bytes is not parsed (two thirds of the cost of a message with
+				* proposals). At most IKS_WIRE_SEEN_MAX: a capture's peer configurations
+				* are a few dozen, a flood of random offers would keep every one */
 	GHashTable *mismatch;  /* iks_result -> what its refusal is compared with (owned); the text is
 				* written when first asked for */
 	GHashTable *accepted;  /* iks_accepted by responder address, version and what: its latest choice
@@ -49,11 +51,11 @@ typedef struct {
 
 void iks_offers_init(iks_offers *o);
 void iks_offers_free(iks_offers *o);
-/* Whether a message with this iks_wire_digest needs no iks_parse_wire: one with the same bytes was
- * parsed and noted before (false for 0). */
-bool iks_offers_known(const iks_offers *o, uint64_t wire_digest);
+/* The number of the record m's SA and Vendor ID bytes parse into, when a message with the same
+ * bytes (and version) was parsed and noted before; 0: parse them (iks_parse_wire). */
+uint32_t iks_offers_seen(const iks_offers *o, const iks_msg *m);
 /* One placed message (not a copy or duplicate) with r's labels set: its record is m->wire's, else
- * the one m->wire_digest is known by. */
+ * m->wire_rec (iks_offers_seen). */
 void iks_offers_note(iks_offers *o, const iks_tunnel *t, const iks_msg *m, iks_result *r);
 /* After iks_offers_note: a phase-1 NO_PROPOSAL_CHOSEN gets the initiator's offer as its text and,
  * when the same responder chose a proposal earlier in the capture (for this peer or another), what

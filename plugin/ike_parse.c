@@ -52,10 +52,21 @@ static bool note_payload(const uint8_t *p, size_t plen, unsigned type, bool v1, 
 	bool other_delete = v1 && type == IKS_PL_DELETE && (plen < 9 || p[8] != 1);
 	if (type < 64 && !other_delete)
 		m->payloads |= UINT64_C(1) << type;
-	/* What iks_parse_wire will read (its walk meets the same payloads): named by their bytes. */
-	if (type == (v1 ? IKS_PL_SA : IKS_PL2_SA) || type == (v1 ? IKS_PL_VID : IKS_PL2_VID))
+	/* What iks_parse_wire will read (its walk meets the same payloads): where, and their hash. */
+	if ((type == (v1 ? IKS_PL_SA : IKS_PL2_SA) || type == (v1 ? IKS_PL_VID : IKS_PL2_VID)) &&
+	    m->n_wire_pl <= IKS_MAX_WIRE_PL) {
+		size_t off = (size_t)(p - m->raw);
+		if (m->n_wire_pl < IKS_MAX_WIRE_PL && off <= UINT16_MAX) {
+			m->wire_pl[m->n_wire_pl].off = (uint16_t)off;
+			m->wire_pl[m->n_wire_pl].len = (uint16_t)plen;
+			m->wire_pl[m->n_wire_pl].type = (uint8_t)type;
+			m->n_wire_pl++;
+		} else {
+			m->n_wire_pl = IKS_MAX_WIRE_PL + 1; /* too many, or too far in: not looked up */
+		}
 		m->wire_digest = ((m->wire_digest << 29 | m->wire_digest >> 35) ^ iks_content_hash(p, plen) ^ type) *
 				 0x100000001b3ULL;
+	}
 	size_t toff = notify_type_offset(v1, type);
 	if (toff && plen >= toff + 2 && m->n_notify < IKS_MAX_NOTIFY)
 		m->notify[m->n_notify++] = rd16(p + toff);
@@ -133,12 +144,17 @@ bool iks_parse(const uint8_t *buf, size_t caplen, iks_msg *m)
 	m->frag_num = m->frag_total = 0;
 	m->ke_group = m->ke_wanted = 0;
 	m->wire_digest = m->version;
+	m->n_wire_pl = 0;
+	m->raw = buf;
 
 	/* Only what is on the wire: a truncated capture hashes what it has. */
 	size_t end = msg_end(m, caplen);
 	m->digest = iks_content_hash(buf, end) ^ m->length;
 	walk_payloads(buf, end, m, note_payload_cb, m);
-	m->wire_digest = m->wire_digest == m->version ? 0 : m->wire_digest ? m->wire_digest : 1;
+	if (!m->n_wire_pl || m->n_wire_pl > IKS_MAX_WIRE_PL)
+		m->wire_digest = 0;
+	else if (!m->wire_digest)
+		m->wire_digest = 1;
 	return true;
 }
 

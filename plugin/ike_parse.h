@@ -92,6 +92,7 @@ enum {
 #define IKS_MAX_PROPOSALS 8 /* alternatives kept of one SA payload (IKEv1: its transforms) */
 #define IKS_MAX_XFORMS 8    /* items kept of one alternative */
 #define IKS_MAX_VID 8       /* Vendor ID payloads kept of one message */
+#define IKS_MAX_WIRE_PL 16  /* SA and Vendor ID payloads of one message that can be looked up */
 #define IKS_VID_PREFIX 20   /* bytes kept of each: an MD5 hash and a version (Windows), a SHA-1 hash */
 #define IKS_MAX_NOTIFY 8 /* IKE_SA_INIT carries 5 or 6 status notifies before any error */
 #define IKS_MAX_SPI 4
@@ -229,10 +230,21 @@ typedef struct {
 	iks_ra ra;          /* set by the glue from decrypted payloads (keys loaded) */
 	uint8_t ttl;        /* the carrying packet's IP TTL / hop limit, set by the glue; 0 = unknown */
 	const iks_wire *wire; /* its proposals and vendor IDs, when the glue parsed them; else NULL */
-	/* A hash of what iks_parse_wire reads (the version, and the SA and Vendor ID payloads its walk
-	 * meets, in order): equal digests, equal iks_wire. 0 when there is none of either. A peer sends
-	 * the same bytes in every resend, attempt and tunnel: what they parse into can be looked up. */
+	/* What iks_parse_wire reads: the SA and Vendor ID payloads its walk meets, in order (iks_parse
+	 * notes where they are in raw). A peer sends the same bytes in every resend, attempt and tunnel,
+	 * so what they parse into can be looked up: by their hash (with the version), then compared
+	 * byte by byte (the hash is fast, not collision-proof). Digest 0: none, or more than
+	 * IKS_MAX_WIRE_PL (then they are always parsed). */
 	uint64_t wire_digest;
+	struct {
+		uint16_t off, len;
+		uint8_t type;
+	} wire_pl[IKS_MAX_WIRE_PL];
+	uint8_t n_wire_pl;
+	const uint8_t *raw; /* the bytes iks_parse read: valid as long as the caller's buffer */
+	/* Set by the glue (iks_fsm_wire_seen): the offers' record of these bytes, seen before, instead of
+	 * wire; 0: none. */
+	uint32_t wire_rec;
 	const iks_child *child; /* its decrypted child SA proposals and selectors (iks_parse_inner); else NULL */
 } iks_msg;
 

@@ -197,9 +197,11 @@ static void track(packet_info *pinfo, const ikestate_seen *s, fed_list *fed)
 		/* Proposals and Vendor IDs: a second parse, only of the few messages that carry them, and
 		 * only of bytes not seen before. */
 		iks_wire wire;
-		if (iks_wants_wire(&m) && !iks_fsm_wire_known(cap.fsm, m.wire_digest) &&
-		    iks_parse_wire(msg, (size_t)avail, &m, &wire))
-			m.wire = &wire;
+		if (iks_wants_wire(&m)) {
+			m.wire_rec = iks_fsm_wire_seen(cap.fsm, &m);
+			if (!m.wire_rec && iks_parse_wire(msg, (size_t)avail, &m, &wire))
+				m.wire = &wire;
+		}
 		m.decryption = s->decrypted[i] ? IKS_DECRYPT_OK : IKS_DECRYPT_NONE;
 		iks_child child;
 		if (parse_inner(s->inner[i], s->reassembled[i], &m, &child))

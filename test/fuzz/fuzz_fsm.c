@@ -256,8 +256,11 @@ static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now
 	bool parsed = ok && iks_wants_wire(&m) && iks_parse_wire(buf, len, &m, &wire);
 	if (parsed)
 		check_wire(&wire);
-	CHECK(!parsed || m.wire_digest);
-	if (parsed && !iks_fsm_wire_known(fsm, m.wire_digest))
+	CHECK(!parsed || m.wire_digest || m.n_wire_pl > IKS_MAX_WIRE_PL);
+	if (ok && iks_wants_wire(&m))
+		m.wire_rec = iks_fsm_wire_seen(fsm, &m);
+	CHECK(!m.wire_rec || parsed);
+	if (parsed && !m.wire_rec)
 		m.wire = &wire;
 	/* The payloads after the header as if decrypted (the glue parses Wireshark's decrypted bytes
 	 * the same way), ending where the buffer ends. */
@@ -267,17 +270,19 @@ static iks_result *feed_parsed(src *s, iks_fsm *fsm, uint32_t frame, int64_t now
 		check_child(&child);
 		m.child = &child;
 	}
-	free(buf);
 	CHECK(!ok || len >= IKS_ISAKMP_HDR_LEN);
-	if (!ok)
+	if (!ok) {
+		free(buf);
 		return NULL;
+	}
 	CHECK(m.n_notify <= IKS_MAX_NOTIFY);
 	addr(s, &m.src);
 	addr(s, &m.dst);
 	m.point = capture_point(s);
 	m.frame = frame;
 	m.ts_ns = now;
-	iks_result *r = iks_fsm_feed(fsm, &m);
+	iks_result *r = iks_fsm_feed(fsm, &m); /* reads the bytes (m.raw) of what it remembers */
+	free(buf);
 	if (parsed && r && !(r->flags & (IKS_R_COPY | IKS_R_DUPLICATE))) {
 		const iks_offer *o = iks_fsm_offer(fsm, r);
 		CHECK(!o == !wire.offer.n);

@@ -405,37 +405,85 @@ static void test_wire_digest(void)
 	g_hash_table_destroy(seen);
 }
 
+/* Feeds MM1 bytes b as the glue does (the proposals parsed only when their bytes were not seen);
+ * forged: a wire digest to claim instead of the bytes' own. *seen_out: what iks_fsm_wire_seen said. */
+static const iks_result *feed_mm1(iks_fsm *fsm, const uint8_t *b, size_t len, uint32_t frame, uint64_t forged,
+				  uint32_t *seen_out)
+{
+	iks_msg m;
+	memset(&m, 0, sizeof m);
+	g_assert_true(iks_parse(b, len, &m));
+	if (forged)
+		m.wire_digest = forged;
+	m.src = A;
+	m.dst = B;
+	m.frame = frame;
+	m.ts_ns = frame * INT64_C(1000000000);
+	iks_wire w;
+	m.wire_rec = iks_fsm_wire_seen(fsm, &m);
+	if (!m.wire_rec && iks_parse_wire(b, len, &m, &w))
+		m.wire = &w;
+	*seen_out = m.wire_rec;
+	const iks_result *r = iks_fsm_feed(fsm, &m);
+	g_assert_nonnull(r);
+	return r;
+}
+
 /* A message whose SA and VID bytes were seen is fed without a parse: it gets the same proposals and
- * implementation as the one that was parsed. */
+ * implementation as the one that was parsed. Bytes that only share the digest (a collision, which
+ * a sender can build: the hash is fast, not collision-proof) are parsed: their own proposals. */
 static void test_wire_known(void)
 {
 	uint8_t b[300];
 	size_t sa_at, len = v1_mm1(b, &sa_at);
 	iks_fsm *fsm = iks_fsm_new(NULL);
-	const iks_result *r[2];
-	for (int k = 0; k < 2; k++) {
-		b[7] = (uint8_t)(k + 1); /* another tunnel */
-		iks_msg m;
-		memset(&m, 0, sizeof m);
-		g_assert_true(iks_parse(b, len, &m));
-		m.src = A;
-		m.dst = B;
-		m.frame = (uint32_t)k + 1;
-		m.ts_ns = k * INT64_C(1000000000);
-		iks_wire w;
-		g_assert_true(iks_fsm_wire_known(fsm, m.wire_digest) == (k == 1));
-		if (!iks_fsm_wire_known(fsm, m.wire_digest) && iks_parse_wire(b, len, &m, &w))
-			m.wire = &w;
-		r[k] = iks_fsm_feed(fsm, &m);
-		g_assert_nonnull(r[k]);
-	}
-	g_assert_cmpuint(r[0]->tunnel, !=, r[1]->tunnel);
-	const iks_offer *o = iks_fsm_offer(fsm, r[1]);
+	uint32_t seen;
+	const iks_result *r0 = feed_mm1(fsm, b, len, 1, 0, &seen);
+	g_assert_cmpuint(seen, ==, 0);
+	b[7] = 2; /* another tunnel, the same offer */
+	const iks_result *r1 = feed_mm1(fsm, b, len, 2, 0, &seen);
+	g_assert_cmpuint(seen, !=, 0);
+	g_assert_cmpuint(r0->tunnel, !=, r1->tunnel);
+	const iks_offer *o = iks_fsm_offer(fsm, r1);
 	g_assert_nonnull(o);
-	g_assert_true(o == iks_fsm_offer(fsm, r[0]));
+	g_assert_true(o == iks_fsm_offer(fsm, r0));
 	g_assert_cmpuint(o->n, ==, 2);
-	g_assert_true(iks_fsm_impl(fsm, r[1]) == iks_fsm_impl(fsm, r[0]));
-	g_assert_false(iks_fsm_wire_known(fsm, 0));
+	g_assert_true(iks_fsm_impl(fsm, r1) == iks_fsm_impl(fsm, r0));
+
+	/* Another offer (3DES -> AES-CBC in the second transform) claiming the first one's digest. */
+	iks_msg m0;
+	memset(&m0, 0, sizeof m0);
+	g_assert_true(iks_parse(b, len, &m0));
+	b[7] = 3;
+	uint8_t *enc = memchr(b + sa_at + 12 + 8 + 8 + 32, 5, 40); /* transform 2's encryption value 5 */
+	g_assert_nonnull(enc);
+	*enc = 7;
+	const iks_result *r2 = feed_mm1(fsm, b, len, 3, m0.wire_digest, &seen);
+	g_assert_cmpuint(seen, ==, 0);
+	const iks_offer *o2 = iks_fsm_offer(fsm, r2);
+	g_assert_nonnull(o2);
+	g_assert_true(o2 != o);
+	char s[240];
+	g_assert_cmpstr(iks_proposal_str(1, &o2->p[1], s, sizeof s), ==, "AES-CBC/SHA1/MODP-1024/RSA-SIG");
+	iks_fsm_free(fsm);
+
+	/* Past IKS_WIRE_SEEN_MAX distinct byte sets new ones are parsed every time, and still right. */
+	fsm = iks_fsm_new(NULL);
+	for (uint32_t k = 0; k <= IKS_WIRE_SEEN_MAX + 1; k++) {
+		len = v1_mm1(b, &sa_at);
+		b[7] = (uint8_t)k;
+		b[6] = (uint8_t)(k >> 8);
+		b[len - 1] = (uint8_t)k; /* the VID: another byte set each time */
+		b[len - 2] = (uint8_t)(k >> 8);
+		const iks_result *r = feed_mm1(fsm, b, len, k + 1, 0, &seen);
+		g_assert_cmpuint(seen, ==, 0);
+		g_assert_nonnull(iks_fsm_offer(fsm, r));
+		if (k == IKS_WIRE_SEEN_MAX + 1) {
+			b[5] = 1; /* the same bytes again, another tunnel: past the limit, not remembered */
+			feed_mm1(fsm, b, len, k + 2, 0, &seen);
+			g_assert_cmpuint(seen, ==, 0);
+		}
+	}
 	iks_fsm_free(fsm);
 }
 
